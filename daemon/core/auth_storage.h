@@ -1,0 +1,49 @@
+// Where provider credentials live. Readers take cheap immutable snapshots; writers run a
+// read-modify-write function on the freshly re-read document under the storage's lock.
+// Implementations are thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/core/credential.h"
+#include "daemon/core/credential_document.h"
+#include "daemon/core/storage_error_log.h"
+
+namespace operator_auth {
+
+struct CredentialSnapshot {
+  std::map<std::string, Credential> credentials;
+  // Non-empty while the backing file cannot be read or parsed. `credentials` then holds the last
+  // successfully loaded state (empty if there never was one), and nothing is written.
+  std::string load_error;
+};
+
+class AuthStorage {
+ public:
+  // Changes the document; returns true when it changed and must be written, false to leave the
+  // file untouched, or an error that aborts the update.
+  using Mutation = std::function<absl::StatusOr<bool>(CredentialDocument&)>;
+
+  virtual ~AuthStorage() = default;
+
+  // The current credentials, including changes other processes made since the last call.
+  virtual std::shared_ptr<const CredentialSnapshot> Snapshot() = 0;
+
+  // Re-reads the document under the storage's lock, applies `mutate`, and persists the result
+  // when `mutate` says it changed. Fails without writing when the document cannot be loaded.
+  virtual absl::Status Update(const Mutation& mutate) = 0;
+
+  // Errors recorded since the last drain.
+  virtual std::vector<StorageError> DrainErrors() = 0;
+
+  // A name for messages ("providers.json", "memory").
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace operator_auth

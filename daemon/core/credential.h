@@ -1,0 +1,43 @@
+// The credential model of providers.json, one entry per provider id:
+//   {"type": "api_key", "key": "..."}
+//   {"type": "oauth", "access": "...", "refresh": "...", "expires": <unix ms>, "account_id": "..."}
+// A Credential is the parsed, typed view of an entry; the entry's JSON itself (with every field we
+// do not understand) lives in CredentialDocument. Plain value type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace operator_auth {
+
+enum class CredentialType { kApiKey, kOAuth, kUnknown };
+
+struct Credential {
+  CredentialType type = CredentialType::kUnknown;
+  // The entry's "type" as written, kept so status can say what an unknown entry claims to be.
+  std::string type_name;
+
+  // kApiKey
+  std::string key;
+
+  // kOAuth
+  std::string access;
+  std::string refresh;
+  int64_t expires_unix_ms = 0;
+  std::string account_id;
+
+  // Why an entry of a known type is unusable (e.g. "key" is not a string); empty when usable.
+  std::string problem;
+
+  static Credential ApiKey(std::string api_key) {
+    Credential c;
+    c.type = CredentialType::kApiKey;
+    c.type_name = "api_key";
+    c.key = std::move(api_key);
+    return c;
+  }
+
+  bool usable() const { return type != CredentialType::kUnknown && problem.empty(); }
+};
+
+}  // namespace operator_auth

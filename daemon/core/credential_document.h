@@ -1,0 +1,54 @@
+// The providers.json document: an ordered JSON object of provider id -> entry. It is the unit of
+// read-modify-write: parse the file, change some entries, serialize. Entries and fields this daemon
+// does not understand (an "extra" object, an unknown "type", a non-object entry) survive every
+// rewrite unchanged in meaning, as does the order of entries. Not thread-safe; a value type.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "daemon/core/credential.h"
+
+namespace operator_auth {
+
+// A credentials file larger than this is refused at load rather than parsed.
+inline constexpr size_t kMaxCredentialsFileBytes = 16 * 1024 * 1024;
+
+class CredentialDocument {
+ public:
+  CredentialDocument();  // an empty document: "{}"
+
+  // Parses the text of providers.json. Errors are INVALID_ARGUMENT / DATA_LOSS messages that name
+  // the position but never quote the file's content (it holds secrets).
+  static absl::StatusOr<CredentialDocument> Parse(absl::string_view text);
+
+  // Pretty-printed JSON with a trailing newline.
+  std::string Serialize() const;
+
+  // The typed view of every entry, keyed by provider id.
+  std::map<std::string, Credential> Credentials() const;
+
+  // Stores `credential` under `id`. When the existing entry has the same type, its other fields
+  // are kept; a different type replaces the entry. Returns true when an entry was replaced.
+  bool Put(const std::string& id, const Credential& credential);
+
+  // Removes the entry for `id`; returns false when there was none.
+  bool Remove(const std::string& id);
+
+  bool Contains(const std::string& id) const;
+
+ private:
+  explicit CredentialDocument(nlohmann::ordered_json root) : root_(std::move(root)) {}
+
+  nlohmann::ordered_json root_;
+};
+
+// The typed view of one entry. Exposed for tests and for the codec's callers.
+Credential CredentialFromEntry(const nlohmann::ordered_json& entry);
+
+}  // namespace operator_auth

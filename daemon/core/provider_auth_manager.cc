@@ -1,0 +1,198 @@
+#include "daemon/core/provider_auth_manager.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/provider_id.h"
+#include "daemon/core/api_key_rules.h"
+
+namespace operator_auth {
+namespace {
+
+std::optional<std::string> ProcessEnv(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+StoredType StoredTypeOf(const Credential& c) {
+  switch (c.type) {
+    case CredentialType::kApiKey:
+      return StoredType::kApiKey;
+    case CredentialType::kOAuth:
+      return StoredType::kOAuth;
+    case CredentialType::kUnknown:
+      return StoredType::kUnknown;
+  }
+  return StoredType::kUnknown;
+}
+
+}  // namespace
+
+ProviderAuthManager::ProviderAuthManager(AuthStorage& storage, const ProviderRegistry& registry,
+                                         EnvLookup env, Clock clock)
+    : storage_(storage),
+      registry_(registry),
+      env_(env ? std::move(env) : EnvLookup(ProcessEnv)),
+      clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })) {}
+
+bool ProviderAuthManager::Expired(int64_t expires_unix_ms) const {
+  if (expires_unix_ms <= 0) return false;  // no expiry recorded
+  return clock_() + kOAuthExpiryMargin >= absl::FromUnixMillis(expires_unix_ms);
+}
+
+ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& provider,
+                                                             const CredentialSnapshot& snapshot) {
+  {
+    absl::MutexLock lock(&runtime_mu_);
+    auto it = runtime_keys_.find(provider);
+    if (it != runtime_keys_.end()) {
+      return {ResolvedKey{it->second, KeySource::kRuntime, "runtime", 0}, absl::OkStatus()};
+    }
+  }
+  absl::Status failure;
+  auto stored = snapshot.credentials.find(provider);
+  if (stored != snapshot.credentials.end() && stored->second.usable()) {
+    const Credential& c = stored->second;
+    if (c.type == CredentialType::kApiKey) {
+      return {ResolvedKey{c.key, KeySource::kStored, "providers.json (api_key)", 0},
+              absl::OkStatus()};
+    }
+    if (!c.access.empty() && !Expired(c.expires_unix_ms)) {
+      return {ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)",
+                          c.expires_unix_ms},
+              absl::OkStatus()};
+    }
+    failure = absl::FailedPreconditionError(absl::StrCat(
+        "the stored OAuth token for ", provider, " has expired; log in again"));
+  }
+  const std::string env_var = ApiKeyEnvVarName(provider);
+  if (std::optional<std::string> value = env_(env_var)) {
+    return {ResolvedKey{*std::move(value), KeySource::kEnv, env_var, 0}, absl::OkStatus()};
+  }
+  if (failure.ok()) {
+    std::string why = absl::StrCat("no credential for provider ", provider, ": set one with `operatorctl auth set ", provider,
+                                   " --api-key -` or export ", env_var, " for the daemon");
+    if (stored != snapshot.credentials.end()) {
+      const Credential& c = stored->second;
+      absl::StrAppend(&why, " (the stored entry is unusable: ",
+                      c.problem.empty() ? absl::StrCat("unknown type \"", c.type_name, "\"")
+                                        : c.problem,
+                      ")");
+    }
+    if (!snapshot.load_error.empty()) {
+      absl::StrAppend(&why, " (providers.json does not load: ", snapshot.load_error, ")");
+    }
+    failure = absl::NotFoundError(why);
+  }
+  return {std::nullopt, failure};
+}
+
+absl::StatusOr<ResolvedKey> ProviderAuthManager::GetApiKey(absl::string_view provider) {
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
+  std::string id(provider);
+  Resolution r = Resolve(id, *storage_.Snapshot());
+  if (!r.key.has_value()) return r.failure;
+  return *std::move(r.key);
+}
+
+ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
+                                               const CredentialSnapshot& snapshot) {
+  ProviderStatus status;
+  status.provider = provider;
+  status.env_var = ApiKeyEnvVarName(provider);
+  status.storage_error = snapshot.load_error;
+  auto stored = snapshot.credentials.find(provider);
+  if (stored != snapshot.credentials.end()) {
+    const Credential& c = stored->second;
+    status.stored_type = StoredTypeOf(c);
+    if (c.type == CredentialType::kOAuth) {
+      status.expires_unix_ms = c.expires_unix_ms;
+      status.expired = Expired(c.expires_unix_ms);
+      status.account_id = c.account_id;
+    }
+  }
+  {
+    absl::MutexLock lock(&runtime_mu_);
+    status.runtime_override = runtime_keys_.contains(provider);
+  }
+  Resolution r = Resolve(provider, snapshot);
+  if (r.key.has_value()) {
+    status.configured = true;
+    status.source = r.key->source;
+    status.label = r.key->label;
+  }
+  return status;
+}
+
+absl::StatusOr<ProviderStatus> ProviderAuthManager::GetStatus(absl::string_view provider) {
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
+  return StatusFrom(std::string(provider), *storage_.Snapshot());
+}
+
+std::vector<ProviderListing> ProviderAuthManager::ListProviders() {
+  std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
+  std::vector<ProviderListing> out;
+  for (const ProviderDescriptor& p : registry_.providers()) {
+    out.push_back({p.id, p.display_name, p.kind, true, StatusFrom(p.id, *snapshot)});
+  }
+  std::set<std::string> custom;
+  for (const auto& [id, credential] : snapshot->credentials) {
+    if (registry_.Find(id) == nullptr && ValidateProviderId(id).ok()) custom.insert(id);
+  }
+  {
+    absl::MutexLock lock(&runtime_mu_);
+    for (const auto& [id, key] : runtime_keys_) {
+      if (registry_.Find(id) == nullptr) custom.insert(id);
+    }
+  }
+  for (const std::string& id : custom) {
+    auto stored = snapshot->credentials.find(id);
+    ProviderKind kind = stored != snapshot->credentials.end() &&
+                                stored->second.type == CredentialType::kOAuth
+                            ? ProviderKind::kOAuth
+                            : ProviderKind::kApiKey;
+    out.push_back({id, id, kind, false, StatusFrom(id, *snapshot)});
+  }
+  return out;
+}
+
+absl::StatusOr<bool> ProviderAuthManager::SetApiKey(absl::string_view provider,
+                                                    absl::string_view key) {
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
+  if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
+  bool replaced = false;
+  const std::string id(provider);
+  absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+    replaced = document.Put(id, Credential::ApiKey(std::string(key)));
+    return true;
+  });
+  if (!s.ok()) return s;
+  return replaced;
+}
+
+absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view provider,
+                                                           absl::string_view key) {
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
+  absl::MutexLock lock(&runtime_mu_);
+  if (key.empty()) return runtime_keys_.erase(std::string(provider)) > 0;
+  if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
+  runtime_keys_[std::string(provider)] = std::string(key);
+  return false;
+}
+
+absl::StatusOr<bool> ProviderAuthManager::Logout(absl::string_view provider) {
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
+  const std::string id(provider);
+  bool removed = false;
+  absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+    removed = document.Remove(id);
+    return removed;
+  });
+  if (!s.ok()) return s;
+  return removed;
+}
+
+}  // namespace operator_auth

@@ -1,0 +1,108 @@
+// Resolves, reports and changes provider credentials. Resolution order for GetApiKey:
+//   runtime key (memory only) > stored API key > stored OAuth access token (while valid) >
+//   the daemon's {ID}_API_KEY environment variable.
+// Environment values are never persisted. Every entry point validates its input. No network and
+// no disk write on the read path; the storage's snapshot notices external edits.
+// Thread-safe: any number of callers may use one manager at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/core/auth_storage.h"
+#include "daemon/core/provider_registry.h"
+
+namespace operator_auth {
+
+enum class KeySource { kStored, kRuntime, kEnv };
+
+// An OAuth token counts as expired this long before its "expires" time.
+inline constexpr absl::Duration kOAuthExpiryMargin = absl::Seconds(30);
+
+struct ResolvedKey {
+  std::string key;
+  KeySource source = KeySource::kStored;
+  std::string label;  // "providers.json (api_key)", "runtime", or the env variable's name
+  int64_t expires_unix_ms = 0;
+};
+
+enum class StoredType { kNone, kApiKey, kOAuth, kUnknown };
+
+// Everything status shows about a provider. Holds no secret.
+struct ProviderStatus {
+  std::string provider;
+  bool configured = false;
+  std::optional<KeySource> source;  // set when configured
+  std::string label;
+  StoredType stored_type = StoredType::kNone;
+  int64_t expires_unix_ms = 0;
+  bool expired = false;
+  std::string account_id;
+  std::string env_var;
+  bool runtime_override = false;
+  std::string storage_error;
+};
+
+struct ProviderListing {
+  std::string id;
+  std::string display_name;
+  ProviderKind kind = ProviderKind::kApiKey;
+  bool builtin = false;
+  ProviderStatus status;
+};
+
+class ProviderAuthManager {
+ public:
+  using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+  using Clock = std::function<absl::Time()>;
+
+  // `storage` and `registry` must outlive the manager. `env` defaults to the process
+  // environment, `clock` to absl::Now.
+  ProviderAuthManager(AuthStorage& storage, const ProviderRegistry& registry,
+                      EnvLookup env = nullptr, Clock clock = nullptr);
+
+  // NOT_FOUND when no level has a credential; INVALID_ARGUMENT for a bad id.
+  absl::StatusOr<ResolvedKey> GetApiKey(absl::string_view provider);
+  absl::StatusOr<ProviderStatus> GetStatus(absl::string_view provider);
+  // Every registered provider, then every other id with a stored or runtime credential (sorted).
+  std::vector<ProviderListing> ListProviders();
+
+  // Persists an API key. Returns true when a stored credential was replaced.
+  absl::StatusOr<bool> SetApiKey(absl::string_view provider, absl::string_view key);
+  // Memory only, highest priority; an empty key clears it. Returns true when a key was cleared.
+  absl::StatusOr<bool> SetRuntimeApiKey(absl::string_view provider, absl::string_view key);
+  // Removes the stored credential. Returns false when there was none.
+  absl::StatusOr<bool> Logout(absl::string_view provider);
+
+  std::vector<StorageError> DrainErrors() { return storage_.DrainErrors(); }
+
+ private:
+  struct Resolution {
+    std::optional<ResolvedKey> key;
+    // Why nothing resolved, when it did not: used for the NOT_FOUND / FAILED_PRECONDITION text.
+    absl::Status failure;
+  };
+
+  Resolution Resolve(const std::string& provider, const CredentialSnapshot& snapshot);
+  ProviderStatus StatusFrom(const std::string& provider, const CredentialSnapshot& snapshot);
+  bool Expired(int64_t expires_unix_ms) const;
+
+  AuthStorage& storage_;
+  const ProviderRegistry& registry_;
+  EnvLookup env_;
+  Clock clock_;
+
+  absl::Mutex runtime_mu_;
+  absl::flat_hash_map<std::string, std::string> runtime_keys_ ABSL_GUARDED_BY(runtime_mu_);
+};
+
+}  // namespace operator_auth
