@@ -10,7 +10,7 @@
 
 namespace operator_auth {
 
-absl::Status EnsurePrivateDirectory(const std::string& path) {
+absl::Status EnsurePrivateDirectory(const std::string& path, ExistingDirectory existing) {
   if (path.empty()) return absl::InvalidArgumentError("directory path is empty");
   // Create missing components from the top down.
   for (size_t pos = path.find('/', 1); ; pos = path.find('/', pos + 1)) {
@@ -29,6 +29,7 @@ absl::Status EnsurePrivateDirectory(const std::string& path) {
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
   }
+  if (existing == ExistingDirectory::kKeep) return absl::OkStatus();
   if (st.st_uid != geteuid()) {
     return absl::PermissionDeniedError(
         absl::StrCat(path, " is owned by uid ", st.st_uid, ", not by us (uid ", geteuid(), ")"));

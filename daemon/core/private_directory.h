@@ -8,8 +8,15 @@
 
 namespace operator_auth {
 
-// Creates `path` and any missing parents (parents we create get 0700 too), then makes sure `path`
-// itself is a real directory (not a symlink) owned by us with mode 0700.
-absl::Status EnsurePrivateDirectory(const std::string& path);
+enum class ExistingDirectory {
+  kTighten,  // a directory that is ours alone (auth/): force 0700 even if it exists
+  kKeep,     // a directory the user named (a --socket path's parent): only created 0700
+};
+
+// Creates `path` and any missing parents (every directory we create gets 0700), then makes sure
+// `path` is a real directory (not a symlink). With kTighten it must be owned by us and is made
+// 0700.
+absl::Status EnsurePrivateDirectory(const std::string& path,
+                                    ExistingDirectory existing = ExistingDirectory::kTighten);
 
 }  // namespace operator_auth

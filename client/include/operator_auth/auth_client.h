@@ -1,0 +1,83 @@
+// The C++ client agents link to ask operator-authd for credentials.
+//
+//   operator_auth::AuthClient client;               // default socket, like the daemon's
+//   absl::StatusOr<operator_auth::ApiKey> key = client.GetApiKey("openai");
+//
+// GetApiKey falls back to the caller's own {ID}_API_KEY environment variable when the daemon has
+// no credential or cannot be reached, and says so in `source`. Every call has a deadline.
+// Thread-safety: an AuthClient is safe to share between threads; calls may run concurrently over
+// its one channel. Construction does not connect; the first call does.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "operator_auth/v1/auth.grpc.pb.h"
+
+namespace operator_auth {
+
+enum class ApiKeySource {
+  kDaemonStored,   // providers.json, through the daemon
+  kDaemonRuntime,  // a runtime key set in the daemon
+  kDaemonEnv,      // the daemon's own environment
+  kCallerEnv,      // this process's environment, because the daemon had nothing or was away
+};
+
+struct ApiKey {
+  std::string key;
+  ApiKeySource source = ApiKeySource::kDaemonStored;
+  // Where it came from in words: the daemon's label, or "VAR (daemon unreachable)".
+  std::string label;
+  int64_t expires_unix_ms = 0;  // 0: does not expire
+};
+
+struct AuthClientOptions {
+  // Empty: $OPERATOR_AUTHD_SOCKET, else $XDG_RUNTIME_DIR/operator/authd.sock, else
+  // $OPERATOR_HOME/run/authd.sock (OPERATOR_HOME defaulting to ~/.operator).
+  std::string socket_path;
+  std::chrono::milliseconds deadline{2000};
+  // Whether GetApiKey may answer from this process's environment.
+  bool env_fallback = true;
+};
+
+class AuthClient {
+ public:
+  explicit AuthClient(AuthClientOptions options = {});
+
+  // The provider's key. NOT_FOUND when neither the daemon nor the environment has one; the
+  // daemon's own error (e.g. INVALID_ARGUMENT) otherwise.
+  absl::StatusOr<ApiKey> GetApiKey(absl::string_view provider);
+
+  // Thin calls for tools such as operatorctl. No environment fallback.
+  absl::StatusOr<v1::AuthStatus> GetAuthStatus(absl::string_view provider);
+  absl::StatusOr<v1::ListProvidersResponse> ListProviders();
+  absl::StatusOr<v1::SetApiKeyResponse> SetApiKey(absl::string_view provider,
+                                                  absl::string_view key);
+  absl::StatusOr<v1::SetRuntimeApiKeyResponse> SetRuntimeApiKey(absl::string_view provider,
+                                                                absl::string_view key);
+  absl::StatusOr<v1::LogoutResponse> Logout(absl::string_view provider);
+  absl::StatusOr<v1::DrainErrorsResponse> DrainErrors();
+
+  const std::string& socket_path() const { return socket_path_; }
+
+ private:
+  template <typename Request, typename Response, typename Method>
+  absl::StatusOr<Response> Call(Method method, const Request& request);
+
+  std::string socket_path_;
+  AuthClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AuthService::Stub> stub_;
+};
+
+// True when `status` came from failing to reach the daemon (no socket, refused, no answer in
+// time) rather than from the daemon itself.
+bool IsDaemonUnreachable(const absl::Status& status);
+
+}  // namespace operator_auth

@@ -1,0 +1,138 @@
+// operator-authd: the per-user daemon that owns provider credentials and answers agents over a
+// peer-checked Unix socket. Wires the parts: hygiene, logging, storage, manager, gRPC, listener,
+// signals.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_posix.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "common/default_paths.h"
+#include "daemon/core/file_auth_storage.h"
+#include "daemon/core/provider_auth_manager.h"
+#include "daemon/core/provider_registry.h"
+#include "daemon/process_hygiene.h"
+#include "daemon/server/auth_service.h"
+#include "daemon/server/blocking_executor.h"
+#include "daemon/server/peer_checked_listener.h"
+
+namespace operator_auth {
+namespace {
+
+// Requests larger than this are refused by gRPC before they reach a service.
+constexpr int kMaxMessageBytes = 64 * 1024;
+constexpr int kWriterThreads = 2;
+constexpr size_t kMaxQueuedWrites = 1024;
+constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
+
+struct Flags {
+  std::string home;
+  std::string socket;
+  std::string log_level = "info";
+};
+
+int Run(const Flags& flags) {
+  if (absl::Status s = HardenProcess(); !s.ok()) {
+    spdlog::critical("start-up hygiene failed: {}", std::string(s.message()));
+    return 1;
+  }
+  // Signals are taken by sigwait() below; block them before any thread starts so none of
+  // gRPC's threads receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::unique_ptr<FileAuthStorage>> storage =
+      FileAuthStorage::Open(flags.home + "/auth");
+  if (!storage.ok()) {
+    spdlog::critical("cannot open the credentials directory: {}",
+                     std::string(storage.status().message()));
+    return 1;
+  }
+  spdlog::info("credentials: {} (change detection: {})", (*storage)->path(),
+               (*storage)->watching_with_inotify() ? "inotify" : "stat");
+  ProviderAuthManager manager(**storage, ProviderRegistry::BuiltIn());
+
+  absl::StatusOr<std::unique_ptr<PeerCheckedListener>> listener =
+      PeerCheckedListener::Bind(flags.socket);
+  if (!listener.ok()) {
+    spdlog::critical("cannot serve {}: {}", flags.socket, std::string(listener.status().message()));
+    return 1;
+  }
+
+  BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
+  AuthServiceImpl auth_service(manager, writes);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.RegisterService(&auth_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    spdlog::critical("gRPC server failed to start");
+    return 1;
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+  (*listener)->Start([&server](int fd) { grpc::AddInsecureChannelFromFd(server.get(), fd); });
+  spdlog::info("operator-authd serving on {} (pid {})", flags.socket, getpid());
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: credentials are re-read on change already; nothing else to reload");
+      continue;
+    }
+    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    break;
+  }
+  (*listener)->Stop();  // no new connections; the socket is removed
+  server->GetHealthCheckService()->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() +
+                   absl::ToChronoMicroseconds(kShutdownGrace));  // finishes in-flight calls
+  server->Wait();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace operator_auth
+
+int main(int argc, char** argv) {
+  using operator_auth::Flags;
+  Flags flags;
+  CLI::App app{"operator-authd: owns LLM provider credentials and serves them over a Unix socket"};
+  app.add_option("--home", flags.home,
+                 "operator home holding auth/providers.json (default $OPERATOR_HOME, else "
+                 "~/.operator)");
+  app.add_option("--socket", flags.socket,
+                 "socket path (default $OPERATOR_AUTHD_SOCKET, else "
+                 "$XDG_RUNTIME_DIR/operator/authd.sock, else $OPERATOR_HOME/run/authd.sock)");
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.set_version_flag("--version", std::string("operator-authd ") + AUTHD_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  if (flags.home.empty()) flags.home = operator_auth::DefaultOperatorHome();
+  if (flags.socket.empty()) flags.socket = operator_auth::DefaultSocketPath(flags.home);
+
+  auto logger = spdlog::stderr_color_mt("authd");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(flags.log_level));
+  spdlog::set_default_logger(logger);
+  return operator_auth::Run(flags);
+}

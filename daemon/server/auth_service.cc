@@ -1,0 +1,145 @@
+#include "daemon/server/auth_service.h"
+
+#include "absl/time/time.h"
+#include "daemon/server/status_conversion.h"
+
+namespace operator_auth {
+namespace {
+
+v1::CredentialSource ToProto(KeySource source) {
+  switch (source) {
+    case KeySource::kStored:
+      return v1::CREDENTIAL_SOURCE_STORED;
+    case KeySource::kRuntime:
+      return v1::CREDENTIAL_SOURCE_RUNTIME;
+    case KeySource::kEnv:
+      return v1::CREDENTIAL_SOURCE_ENV;
+  }
+  return v1::CREDENTIAL_SOURCE_UNSPECIFIED;
+}
+
+v1::StoredCredentialType ToProto(StoredType type) {
+  switch (type) {
+    case StoredType::kNone:
+      return v1::STORED_CREDENTIAL_TYPE_NONE;
+    case StoredType::kApiKey:
+      return v1::STORED_CREDENTIAL_TYPE_API_KEY;
+    case StoredType::kOAuth:
+      return v1::STORED_CREDENTIAL_TYPE_OAUTH;
+    case StoredType::kUnknown:
+      return v1::STORED_CREDENTIAL_TYPE_UNKNOWN;
+  }
+  return v1::STORED_CREDENTIAL_TYPE_UNKNOWN;
+}
+
+void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
+  out.set_provider(in.provider);
+  out.set_configured(in.configured);
+  out.set_source(in.source ? ToProto(*in.source) : v1::CREDENTIAL_SOURCE_UNSPECIFIED);
+  out.set_label(in.label);
+  out.set_stored_type(ToProto(in.stored_type));
+  out.set_expires_unix_ms(in.expires_unix_ms);
+  out.set_expired(in.expired);
+  out.set_account_id(in.account_id);
+  out.set_env_var(in.env_var);
+  out.set_runtime_override(in.runtime_override);
+  out.set_storage_error(in.storage_error);
+}
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& s) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(s));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AuthServiceImpl::FinishOnWriter(grpc::CallbackServerContext* context,
+                                                          std::function<absl::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool queued = writes_.Submit(
+      [reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "too many writes are queued; try again"));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
+                                                     const v1::GetApiKeyRequest* request,
+                                                     v1::GetApiKeyResponse* response) {
+  absl::StatusOr<ResolvedKey> key = manager_.GetApiKey(request->provider());
+  if (key.ok()) {
+    response->set_key(std::move(key->key));
+    response->set_source(ToProto(key->source));
+    response->set_label(std::move(key->label));
+    response->set_expires_unix_ms(key->expires_unix_ms);
+  }
+  return Finish(context, key.status());
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerContext* context,
+                                                         const v1::GetAuthStatusRequest* request,
+                                                         v1::AuthStatus* response) {
+  absl::StatusOr<ProviderStatus> status = manager_.GetStatus(request->provider());
+  if (status.ok()) ToProto(*status, *response);
+  return Finish(context, status.status());
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerContext* context,
+                                                         const v1::ListProvidersRequest*,
+                                                         v1::ListProvidersResponse* response) {
+  for (const ProviderListing& p : manager_.ListProviders()) {
+    v1::ProviderInfo* info = response->add_providers();
+    info->set_id(p.id);
+    info->set_display_name(p.display_name);
+    info->set_kind(p.kind == ProviderKind::kOAuth ? v1::PROVIDER_KIND_OAUTH
+                                                  : v1::PROVIDER_KIND_API_KEY);
+    info->set_builtin(p.builtin);
+    ToProto(p.status, *info->mutable_status());
+  }
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext* context,
+                                                     const v1::SetApiKeyRequest* request,
+                                                     v1::SetApiKeyResponse* response) {
+  return FinishOnWriter(context, [this, request, response] {
+    absl::StatusOr<bool> replaced = manager_.SetApiKey(request->provider(), request->key());
+    if (replaced.ok()) response->set_replaced(*replaced);
+    return replaced.status();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
+    grpc::CallbackServerContext* context, const v1::SetRuntimeApiKeyRequest* request,
+    v1::SetRuntimeApiKeyResponse* response) {
+  absl::StatusOr<bool> cleared = manager_.SetRuntimeApiKey(request->provider(), request->key());
+  if (cleared.ok()) response->set_cleared(*cleared);
+  return Finish(context, cleared.status());
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* context,
+                                                  const v1::LogoutRequest* request,
+                                                  v1::LogoutResponse* response) {
+  return FinishOnWriter(context, [this, request, response] {
+    absl::StatusOr<bool> removed = manager_.Logout(request->provider());
+    if (removed.ok()) response->set_removed(*removed);
+    return removed.status();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerContext* context,
+                                                       const v1::DrainErrorsRequest*,
+                                                       v1::DrainErrorsResponse* response) {
+  for (StorageError& e : manager_.DrainErrors()) {
+    v1::StorageError* out = response->add_errors();
+    out->set_file(std::move(e.file));
+    out->set_message(std::move(e.message));
+    out->set_unix_ms(absl::ToUnixMillis(e.when));
+  }
+  return Finish(context, absl::OkStatus());
+}
+
+}  // namespace operator_auth

@@ -1,0 +1,49 @@
+// operator_auth.v1.AuthService over the callback API: translates proto <-> ProviderAuthManager
+// and nothing else. Reads answer on the gRPC thread (no disk write, no network); writes, which
+// may wait for providers.lock, run on a BlockingExecutor. Thread-safe.
+#pragma once
+
+#include "daemon/core/provider_auth_manager.h"
+#include "daemon/server/blocking_executor.h"
+#include "operator_auth/v1/auth.grpc.pb.h"
+
+namespace operator_auth {
+
+class AuthServiceImpl final : public v1::AuthService::CallbackService {
+ public:
+  // `manager` and `writes` must outlive the service.
+  AuthServiceImpl(ProviderAuthManager& manager, BlockingExecutor& writes)
+      : manager_(manager), writes_(writes) {}
+
+  grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
+                                      const v1::GetApiKeyRequest* request,
+                                      v1::GetApiKeyResponse* response) override;
+  grpc::ServerUnaryReactor* GetAuthStatus(grpc::CallbackServerContext* context,
+                                          const v1::GetAuthStatusRequest* request,
+                                          v1::AuthStatus* response) override;
+  grpc::ServerUnaryReactor* ListProviders(grpc::CallbackServerContext* context,
+                                          const v1::ListProvidersRequest* request,
+                                          v1::ListProvidersResponse* response) override;
+  grpc::ServerUnaryReactor* SetApiKey(grpc::CallbackServerContext* context,
+                                      const v1::SetApiKeyRequest* request,
+                                      v1::SetApiKeyResponse* response) override;
+  grpc::ServerUnaryReactor* SetRuntimeApiKey(grpc::CallbackServerContext* context,
+                                             const v1::SetRuntimeApiKeyRequest* request,
+                                             v1::SetRuntimeApiKeyResponse* response) override;
+  grpc::ServerUnaryReactor* Logout(grpc::CallbackServerContext* context,
+                                   const v1::LogoutRequest* request,
+                                   v1::LogoutResponse* response) override;
+  grpc::ServerUnaryReactor* DrainErrors(grpc::CallbackServerContext* context,
+                                        const v1::DrainErrorsRequest* request,
+                                        v1::DrainErrorsResponse* response) override;
+
+ private:
+  // Runs `work` on the write executor and finishes the call with its status.
+  grpc::ServerUnaryReactor* FinishOnWriter(grpc::CallbackServerContext* context,
+                                           std::function<absl::Status()> work);
+
+  ProviderAuthManager& manager_;
+  BlockingExecutor& writes_;
+};
+
+}  // namespace operator_auth

@@ -1,0 +1,38 @@
+// A small fixed pool of threads for RPC work that may block (waiting for providers.lock while
+// another process holds it, fsync), so gRPC's callback threads never do. The queue is bounded:
+// Submit() refuses work beyond it and the caller answers RESOURCE_EXHAUSTED.
+// Thread-safe. The destructor runs what is queued, then joins.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace operator_auth {
+
+class BlockingExecutor {
+ public:
+  BlockingExecutor(int threads, size_t max_queued);
+  ~BlockingExecutor();
+  BlockingExecutor(const BlockingExecutor&) = delete;
+  BlockingExecutor& operator=(const BlockingExecutor&) = delete;
+
+  // False when the queue is full; `work` is then not run.
+  bool Submit(std::function<void()> work);
+
+ private:
+  void Run();
+  bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const size_t max_queued_;
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace operator_auth

@@ -1,0 +1,171 @@
+#include "daemon/server/peer_checked_listener.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/core/posix_error.h"
+#include "daemon/core/private_directory.h"
+
+namespace operator_auth {
+namespace {
+
+std::string DirectoryOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Removes what a crashed daemon left at `path`; refuses to remove anything but a socket.
+absl::Status RemoveStaleSocket(const std::string& path) {
+  struct stat st{};
+  if (lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? absl::OkStatus() : PosixError(errno, "stat", path);
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " exists and is not a socket; refusing to replace it"));
+  }
+  if (unlink(path.c_str()) != 0) return PosixError(errno, "remove stale socket", path);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PeerCheckedListener>> PeerCheckedListener::Bind(
+    const std::string& socket_path) {
+  sockaddr_un addr{};
+  if (socket_path.empty() || socket_path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("socket path must be 1 to ",
+                                                   sizeof(addr.sun_path) - 1,
+                                                   " bytes long: ", socket_path));
+  }
+  // A directory we create is 0700; one the user chose (say, /tmp) is not ours to chmod. The
+  // socket itself is 0600 and every peer's uid is checked either way.
+  const std::string directory = DirectoryOf(socket_path);
+  if (absl::Status s = EnsurePrivateDirectory(directory, ExistingDirectory::kKeep); !s.ok()) {
+    return s;
+  }
+
+  const std::string lock_path = socket_path + ".lock";
+  absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
+  if (!lock.ok()) {
+    if (absl::IsUnavailable(lock.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "another operator-authd is already serving ", socket_path, " (it holds ", lock_path,
+          "); stop it first or choose another --socket"));
+    }
+    return lock.status();
+  }
+  if (absl::Status s = RemoveStaleSocket(socket_path); !s.ok()) return s;
+
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return PosixError(errno, "socket for", socket_path);
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    int err = errno;
+    close(fd);
+    return PosixError(err, "bind", socket_path);
+  }
+  if (chmod(socket_path.c_str(), 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
+    int err = errno;
+    close(fd);
+    unlink(socket_path.c_str());
+    return PosixError(err, "listen on", socket_path);
+  }
+  int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) {
+    int err = errno;
+    close(fd);
+    unlink(socket_path.c_str());
+    return PosixError(err, "eventfd for", socket_path);
+  }
+  return std::unique_ptr<PeerCheckedListener>(
+      new PeerCheckedListener(socket_path, *std::move(lock), fd, wake));
+}
+
+PeerCheckedListener::PeerCheckedListener(std::string socket_path, FileLock instance_lock,
+                                         int listen_fd, int wake_fd)
+    : socket_path_(std::move(socket_path)),
+      instance_lock_(std::move(instance_lock)),
+      listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      own_uid_(geteuid()) {}
+
+PeerCheckedListener::~PeerCheckedListener() { Stop(); }
+
+void PeerCheckedListener::Start(ConnectionHandler handler) {
+  handler_ = std::move(handler);
+  thread_ = std::thread([this] { AcceptLoop(); });
+}
+
+void PeerCheckedListener::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  uint64_t one = 1;
+  if (write(wake_fd_, &one, sizeof(one)) < 0) {
+    spdlog::warn("could not wake the accept loop: {}", std::strerror(errno));
+  }
+  if (thread_.joinable()) thread_.join();
+  close(listen_fd_);
+  close(wake_fd_);
+  unlink(socket_path_.c_str());
+  instance_lock_.reset();
+}
+
+bool PeerCheckedListener::PeerAllowed(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred)) {
+    spdlog::warn("refused a connection: cannot read its peer credentials: {}",
+                 std::strerror(errno));
+    return false;
+  }
+  if (cred.uid == own_uid_ || cred.uid == 0) return true;
+  spdlog::warn("refused a connection from uid {} (pid {}): only uid {} may use this daemon",
+               cred.uid, cred.pid, own_uid_);
+  return false;
+}
+
+void PeerCheckedListener::AcceptLoop() {
+  pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  while (true) {
+    int ready = poll(fds, 2, -1);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      spdlog::error("accept loop stopped: poll: {}", std::strerror(errno));
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    // Drain the backlog: one wake-up may stand for several connections.
+    while (true) {
+      // gRPC expects a non-blocking fd.
+      int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (conn < 0) {
+        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) break;
+        spdlog::error("accept on {}: {}", socket_path_, std::strerror(errno));
+        if (errno == EMFILE || errno == ENFILE) usleep(10000);  // let descriptors free up
+        break;
+      }
+      if (!PeerAllowed(conn)) {
+        ++refused_;
+        close(conn);
+        continue;
+      }
+      handler_(conn);
+    }
+  }
+}
+
+}  // namespace operator_auth
