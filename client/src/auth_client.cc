@@ -41,8 +41,8 @@ AuthClient::AuthClient(AuthClientOptions options)
   // A local daemon restarts quickly: do not wait the default back-off of up to two minutes.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  channel_ = grpc::CreateCustomChannel("unix:" + socket_path_,
-                                       grpc::InsecureChannelCredentials(), args);
+  channel_ =
+      grpc::CreateCustomChannel("unix:" + socket_path_, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::AuthService::NewStub(channel_);
 }
 
@@ -53,27 +53,23 @@ absl::StatusOr<Response> AuthClient::Call(Method method, const Request& request)
   Response response;
   grpc::Status status = ((*stub_).*method)(&context, request, &response);
   if (status.ok()) return response;
-  const bool transport_failure =
-      (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) &&
-      channel_->GetState(false) != GRPC_CHANNEL_READY;
+  const bool transport_failure = (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                                  status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) &&
+                                 channel_->GetState(false) != GRPC_CHANNEL_READY;
   if (transport_failure) {
-    absl::Status unreachable = absl::UnavailableError(
-        absl::StrCat("operator-authd is not reachable at ", socket_path_, ": ",
-                     status.error_message()));
+    absl::Status unreachable = absl::UnavailableError(absl::StrCat(
+        "operator-authd is not reachable at ", socket_path_, ": ", status.error_message()));
     unreachable.SetPayload(kUnreachablePayload, absl::Cord("1"));
     return unreachable;
   }
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
 absl::StatusOr<ApiKey> AuthClient::GetApiKey(absl::string_view provider) {
   v1::GetApiKeyRequest request;
   request.set_provider(std::string(provider));
   absl::StatusOr<v1::GetApiKeyResponse> response =
-      Call<v1::GetApiKeyRequest, v1::GetApiKeyResponse>(&v1::AuthService::Stub::GetApiKey,
-                                                        request);
+      Call<v1::GetApiKeyRequest, v1::GetApiKeyResponse>(&v1::AuthService::Stub::GetApiKey, request);
   if (response.ok()) {
     return ApiKey{std::move(*response->mutable_key()), FromProto(response->source()),
                   response->label(), response->expires_unix_ms()};
@@ -135,8 +131,8 @@ absl::StatusOr<v1::LogoutResponse> AuthClient::Logout(absl::string_view provider
 }
 
 absl::StatusOr<v1::DrainErrorsResponse> AuthClient::DrainErrors() {
-  return Call<v1::DrainErrorsRequest, v1::DrainErrorsResponse>(
-      &v1::AuthService::Stub::DrainErrors, v1::DrainErrorsRequest());
+  return Call<v1::DrainErrorsRequest, v1::DrainErrorsResponse>(&v1::AuthService::Stub::DrainErrors,
+                                                               v1::DrainErrorsRequest());
 }
 
 bool IsDaemonUnreachable(const absl::Status& status) {

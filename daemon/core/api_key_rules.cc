@@ -17,8 +17,8 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
   if (len == 2 && c < 0xC2) return 0;                          // overlong
   if (len == 3 && c == 0xE0 && byte(i + 1) < 0xA0) return 0;   // overlong
   if (len == 3 && c == 0xED && byte(i + 1) >= 0xA0) return 0;  // surrogate
-  if (len == 4 && (c > 0xF4 || (c == 0xF0 && byte(i + 1) < 0x90) ||
-                   (c == 0xF4 && byte(i + 1) >= 0x90))) {
+  if (len == 4 &&
+      (c > 0xF4 || (c == 0xF0 && byte(i + 1) < 0x90) || (c == 0xF4 && byte(i + 1) >= 0x90))) {
     return 0;
   }
   return len;

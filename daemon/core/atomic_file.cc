@@ -45,7 +45,7 @@ absl::Status FsyncDirectory(const std::string& dir) {
 absl::StatusOr<AtomicFile> AtomicFile::Create(const std::string& target_path) {
   // A symlink or directory at the target would be replaced by rename; refuse it instead, so the
   // user learns their layout is not what they think.
-  struct stat st{};
+  struct stat st {};
   if (lstat(target_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(
         absl::StrCat(target_path, " is not a regular file; refusing to replace it"));

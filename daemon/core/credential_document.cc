@@ -77,8 +77,8 @@ CredentialDocument::CredentialDocument() : root_(Json::object()) {}
 
 absl::StatusOr<CredentialDocument> CredentialDocument::Parse(absl::string_view text) {
   if (text.size() > kMaxCredentialsFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("file is larger than ",
-                                                   kMaxCredentialsFileBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("file is larger than ", kMaxCredentialsFileBytes, " bytes"));
   }
   if (text.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
     return absl::InvalidArgumentError("file is empty (expected a JSON object)");

@@ -30,7 +30,7 @@ absl::StatusOr<std::optional<std::string>> CredentialsFile::Read() const {
     }
     return PosixError(errno, "open", path_);
   }
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) != 0) {
     int err = errno;
     close(fd);

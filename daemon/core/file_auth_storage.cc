@@ -20,8 +20,8 @@ FileAuthStorage::FileAuthStorage(const std::string& auth_dir, Options options)
   using_inotify_ = watch_.using_inotify();
 }
 
-absl::StatusOr<std::unique_ptr<FileAuthStorage>> FileAuthStorage::Open(
-    const std::string& auth_dir, Options options) {
+absl::StatusOr<std::unique_ptr<FileAuthStorage>> FileAuthStorage::Open(const std::string& auth_dir,
+                                                                       Options options) {
   if (absl::Status s = EnsurePrivateDirectory(auth_dir); !s.ok()) return s;
   std::unique_ptr<FileAuthStorage> storage(new FileAuthStorage(auth_dir, options));
   {
@@ -54,8 +54,8 @@ absl::StatusOr<CredentialDocument> FileAuthStorage::ReadDocument() const {
 }
 
 void FileAuthStorage::PublishLocked(const CredentialDocument& document) {
-  snapshot_ = std::make_shared<const CredentialSnapshot>(
-      CredentialSnapshot{document.Credentials(), ""});
+  snapshot_ =
+      std::make_shared<const CredentialSnapshot>(CredentialSnapshot{document.Credentials(), ""});
 }
 
 void FileAuthStorage::ReloadLocked() {
@@ -74,9 +74,10 @@ void FileAuthStorage::ReloadLocked() {
   }
   std::string message(document.status().message());
   if (snapshot_ == nullptr || snapshot_->load_error != message) {
-    spdlog::error("cannot load credentials: {}; serving runtime and environment keys, and not "
-                  "writing the file until it loads",
-                  message);
+    spdlog::error(
+        "cannot load credentials: {}; serving runtime and environment keys, and not "
+        "writing the file until it loads",
+        message);
     errors_.Record(file_.path(), message);
   }
   auto broken = std::make_shared<CredentialSnapshot>();

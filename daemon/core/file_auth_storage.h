@@ -32,7 +32,7 @@ class FileAuthStorage : public AuthStorage {
   // providers.json. A file that does not load is not an error here: it is reported and the
   // storage serves nothing from it until it loads.
   static absl::StatusOr<std::unique_ptr<FileAuthStorage>> Open(const std::string& auth_dir,
-                                                                Options options);
+                                                               Options options);
   static absl::StatusOr<std::unique_ptr<FileAuthStorage>> Open(const std::string& auth_dir) {
     return Open(auth_dir, Options());
   }

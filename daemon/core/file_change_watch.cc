@@ -39,7 +39,7 @@ void FileChangeWatch::AddWatch() {
 
 FileChangeWatch::Signature FileChangeWatch::Stat() const {
   Signature s;
-  struct stat st{};
+  struct stat st {};
   if (stat(path_.c_str(), &st) != 0) return s;
   s.exists = true;
   s.dev = st.st_dev;

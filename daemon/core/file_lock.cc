@@ -28,8 +28,8 @@ absl::StatusOr<LockAttempt> TryLockFd(int fd, const std::string& path) {
     if (errno == EWOULDBLOCK || errno == EINTR) return LockAttempt::kBusy;
     return PosixError(errno, "flock", path);
   }
-  struct stat by_fd{};
-  struct stat by_path{};
+  struct stat by_fd {};
+  struct stat by_path {};
   if (fstat(fd, &by_fd) != 0) return PosixError(errno, "fstat lock file", path);
   if (stat(path.c_str(), &by_path) != 0 || by_fd.st_ino != by_path.st_ino ||
       by_fd.st_dev != by_path.st_dev) {

@@ -8,8 +8,8 @@ InMemoryAuthStorage::InMemoryAuthStorage(CredentialDocument initial)
 std::shared_ptr<const CredentialSnapshot> InMemoryAuthStorage::Snapshot() {
   absl::MutexLock lock(&mu_);
   if (snapshot_ == nullptr) {
-    snapshot_ = std::make_shared<const CredentialSnapshot>(
-        CredentialSnapshot{document_.Credentials(), ""});
+    snapshot_ =
+        std::make_shared<const CredentialSnapshot>(CredentialSnapshot{document_.Credentials(), ""});
   }
   return snapshot_;
 }

@@ -13,14 +13,14 @@ namespace operator_auth {
 absl::Status EnsurePrivateDirectory(const std::string& path, ExistingDirectory existing) {
   if (path.empty()) return absl::InvalidArgumentError("directory path is empty");
   // Create missing components from the top down.
-  for (size_t pos = path.find('/', 1); ; pos = path.find('/', pos + 1)) {
+  for (size_t pos = path.find('/', 1);; pos = path.find('/', pos + 1)) {
     std::string prefix = pos == std::string::npos ? path : path.substr(0, pos);
     if (!prefix.empty() && mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
       return PosixError(errno, "create directory", prefix);
     }
     if (pos == std::string::npos) break;
   }
-  struct stat st{};
+  struct stat st {};
   if (lstat(path.c_str(), &st) != 0) return PosixError(errno, "stat", path);
   if (S_ISLNK(st.st_mode)) {
     return absl::FailedPreconditionError(

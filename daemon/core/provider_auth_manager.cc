@@ -61,26 +61,26 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
               absl::OkStatus()};
     }
     if (!c.access.empty() && !Expired(c.expires_unix_ms)) {
-      return {ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)",
-                          c.expires_unix_ms},
-              absl::OkStatus()};
+      return {
+          ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)", c.expires_unix_ms},
+          absl::OkStatus()};
     }
-    failure = absl::FailedPreconditionError(absl::StrCat(
-        "the stored OAuth token for ", provider, " has expired; log in again"));
+    failure = absl::FailedPreconditionError(
+        absl::StrCat("the stored OAuth token for ", provider, " has expired; log in again"));
   }
   const std::string env_var = ApiKeyEnvVarName(provider);
   if (std::optional<std::string> value = env_(env_var)) {
     return {ResolvedKey{*std::move(value), KeySource::kEnv, env_var, 0}, absl::OkStatus()};
   }
   if (failure.ok()) {
-    std::string why = absl::StrCat("no credential for provider ", provider, ": set one with `operatorctl auth set ", provider,
+    std::string why = absl::StrCat("no credential for provider ", provider,
+                                   ": set one with `operatorctl auth set ", provider,
                                    " --api-key -` or export ", env_var, " for the daemon");
     if (stored != snapshot.credentials.end()) {
       const Credential& c = stored->second;
-      absl::StrAppend(&why, " (the stored entry is unusable: ",
-                      c.problem.empty() ? absl::StrCat("unknown type \"", c.type_name, "\"")
-                                        : c.problem,
-                      ")");
+      absl::StrAppend(
+          &why, " (the stored entry is unusable: ",
+          c.problem.empty() ? absl::StrCat("unknown type \"", c.type_name, "\"") : c.problem, ")");
     }
     if (!snapshot.load_error.empty()) {
       absl::StrAppend(&why, " (providers.json does not load: ", snapshot.load_error, ")");
@@ -150,10 +150,10 @@ std::vector<ProviderListing> ProviderAuthManager::ListProviders() {
   }
   for (const std::string& id : custom) {
     auto stored = snapshot->credentials.find(id);
-    ProviderKind kind = stored != snapshot->credentials.end() &&
-                                stored->second.type == CredentialType::kOAuth
-                            ? ProviderKind::kOAuth
-                            : ProviderKind::kApiKey;
+    ProviderKind kind =
+        stored != snapshot->credentials.end() && stored->second.type == CredentialType::kOAuth
+            ? ProviderKind::kOAuth
+            : ProviderKind::kApiKey;
     out.push_back({id, id, kind, false, StatusFrom(id, *snapshot)});
   }
   return out;

@@ -57,8 +57,8 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const abs
 grpc::ServerUnaryReactor* AuthServiceImpl::FinishOnWriter(grpc::CallbackServerContext* context,
                                                           std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  bool queued = writes_.Submit(
-      [reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); });
+  bool queued =
+      writes_.Submit([reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); });
   if (!queued) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "too many writes are queued; try again"));

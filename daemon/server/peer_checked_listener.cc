@@ -27,7 +27,7 @@ std::string DirectoryOf(const std::string& path) {
 
 // Removes what a crashed daemon left at `path`; refuses to remove anything but a socket.
 absl::Status RemoveStaleSocket(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (lstat(path.c_str(), &st) != 0) {
     return errno == ENOENT ? absl::OkStatus() : PosixError(errno, "stat", path);
   }
@@ -45,9 +45,8 @@ absl::StatusOr<std::unique_ptr<PeerCheckedListener>> PeerCheckedListener::Bind(
     const std::string& socket_path) {
   sockaddr_un addr{};
   if (socket_path.empty() || socket_path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("socket path must be 1 to ",
-                                                   sizeof(addr.sun_path) - 1,
-                                                   " bytes long: ", socket_path));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "socket path must be 1 to ", sizeof(addr.sun_path) - 1, " bytes long: ", socket_path));
   }
   // A directory we create is 0700; one the user chose (say, /tmp) is not ours to chmod. The
   // socket itself is 0600 and every peer's uid is checked either way.
@@ -60,9 +59,9 @@ absl::StatusOr<std::unique_ptr<PeerCheckedListener>> PeerCheckedListener::Bind(
   absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
   if (!lock.ok()) {
     if (absl::IsUnavailable(lock.status())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "another operator-authd is already serving ", socket_path, " (it holds ", lock_path,
-          "); stop it first or choose another --socket"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("another operator-authd is already serving ", socket_path, " (it holds ",
+                       lock_path, "); stop it first or choose another --socket"));
     }
     return lock.status();
   }

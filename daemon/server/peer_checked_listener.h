@@ -7,11 +7,11 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <atomic>
 #include <thread>
 
 #include "absl/status/status.h"

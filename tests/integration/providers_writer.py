@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""A stand-in for the older Python tools that edit providers.json directly.
+
+It follows their protocol: take py-filelock's FileLock on providers.lock, read the file, change it,
+write it back in place (as those tools do: open "w" and json.dump), release. Keys never travel on
+argv: they are derived from the provider id or read from stdin.
+
+usage:
+  providers_writer.py AUTH_DIR set ID           key read from stdin
+  providers_writer.py AUTH_DIR add-many PREFIX COUNT   adds PREFIX-0..COUNT-1, one lock each
+  providers_writer.py AUTH_DIR hold SECONDS ID  locks, prints "locked", writes ID (key from
+                                                stdin) while holding, sleeps, releases
+"""
+import json
+import os
+import sys
+import time
+
+from filelock import FileLock
+
+
+def derived_key(provider_id):
+    return "pykey-" + provider_id
+
+
+def read_providers(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def write_providers(path, data):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+    os.chmod(path, 0o600)
+
+
+def set_key(auth_dir, provider_id, key):
+    path = os.path.join(auth_dir, "providers.json")
+    with FileLock(os.path.join(auth_dir, "providers.lock"), timeout=30):
+        data = read_providers(path)
+        data[provider_id] = {"type": "api_key", "key": key}
+        write_providers(path, data)
+
+
+def main(argv):
+    auth_dir, command = argv[1], argv[2]
+    if command == "set":
+        set_key(auth_dir, argv[3], sys.stdin.read().strip())
+    elif command == "add-many":
+        prefix, count = argv[3], int(argv[4])
+        for i in range(count):
+            provider_id = f"{prefix}-{i}"
+            set_key(auth_dir, provider_id, derived_key(provider_id))
+    elif command == "hold":
+        seconds, provider_id = float(argv[3]), argv[4]
+        key = sys.stdin.read().strip()
+        path = os.path.join(auth_dir, "providers.json")
+        with FileLock(os.path.join(auth_dir, "providers.lock"), timeout=30):
+            print("locked", flush=True)
+            data = read_providers(path)
+            data[provider_id] = {"type": "api_key", "key": key}
+            write_providers(path, data)
+            time.sleep(seconds)
+    else:
+        print(f"unknown command {command}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,182 @@
+// AuthService end to end through the C++ client against the real daemon binary.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <future>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/daemon_fixture.h"
+
+namespace operator_auth::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+using ServiceTest = DaemonTest;
+
+TEST_F(ServiceTest, SetGetStatusListThroughTheClient) {
+  auto missing = client_->GetApiKey("openai");
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+
+  auto set = client_->SetApiKey("openai", "sk-client-1");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_FALSE(set->replaced());
+
+  auto key = client_->GetApiKey("openai");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, "sk-client-1");
+  EXPECT_EQ(key->source, ApiKeySource::kDaemonStored);
+
+  auto status = client_->GetAuthStatus("openai");
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(status->configured());
+  EXPECT_EQ(status->source(), v1::CREDENTIAL_SOURCE_STORED);
+  EXPECT_EQ(status->stored_type(), v1::STORED_CREDENTIAL_TYPE_API_KEY);
+  EXPECT_THAT(status->DebugString(), Not(HasSubstr("sk-client-1")));
+
+  ASSERT_TRUE(client_->SetApiKey("my-llm", "sk-custom").ok());
+  auto list = client_->ListProviders();
+  ASSERT_TRUE(list.ok());
+  std::map<std::string, v1::ProviderInfo> by_id;
+  for (const auto& p : list->providers()) by_id[p.id()] = p;
+  EXPECT_EQ(by_id.size(), 16u);  // 15 built-in + my-llm
+  EXPECT_EQ(by_id["openai-codex"].kind(), v1::PROVIDER_KIND_OAUTH);
+  EXPECT_EQ(by_id["openai"].kind(), v1::PROVIDER_KIND_API_KEY);
+  EXPECT_TRUE(by_id["openai"].status().configured());
+  EXPECT_TRUE(by_id["my-llm"].status().configured());
+  EXPECT_FALSE(by_id["my-llm"].builtin());
+  EXPECT_FALSE(by_id["groq"].status().configured());
+  EXPECT_THAT(list->DebugString(), Not(HasSubstr("sk-")));
+
+  ASSERT_TRUE(client_->Logout("openai")->removed());
+  EXPECT_FALSE(client_->Logout("openai")->removed());
+  EXPECT_TRUE(absl::IsNotFound(client_->GetApiKey("openai").status()));
+}
+
+TEST_F(ServiceTest, RuntimeKeyWinsAndIsNeverWritten) {
+  ASSERT_TRUE(client_->SetApiKey("openai", "sk-stored").ok());
+  ASSERT_TRUE(client_->SetRuntimeApiKey("openai", "sk-runtime-only").ok());
+  auto key = client_->GetApiKey("openai");
+  EXPECT_EQ(key->key, "sk-runtime-only");
+  EXPECT_EQ(key->source, ApiKeySource::kDaemonRuntime);
+  EXPECT_THAT(ReadFileOrDie(daemon_.providers_path()), Not(HasSubstr("sk-runtime-only")));
+  EXPECT_TRUE(client_->SetRuntimeApiKey("openai", "")->cleared());
+  EXPECT_EQ(client_->GetApiKey("openai")->key, "sk-stored");
+}
+
+TEST_F(ServiceTest, BadInputIsRefusedWithTheRuleAndWithoutTheKey) {
+  auto bad_id = client_->GetApiKey("Not/Valid");
+  EXPECT_TRUE(absl::IsInvalidArgument(bad_id.status()));
+  EXPECT_THAT(std::string(bad_id.status().message()), HasSubstr("provider id"));
+
+  auto control = client_->SetApiKey("openai", "sk-hidden-value\n");
+  EXPECT_TRUE(absl::IsInvalidArgument(control.status()));
+  EXPECT_THAT(std::string(control.status().message()), HasSubstr("control character"));
+  EXPECT_THAT(std::string(control.status().message()), Not(HasSubstr("hidden")));
+
+  auto too_long = client_->SetApiKey("openai", std::string(9000, 'k'));
+  EXPECT_TRUE(absl::IsInvalidArgument(too_long.status()));
+  EXPECT_THAT(std::string(too_long.status().message()), HasSubstr("longer than 8192"));
+
+  auto empty = client_->SetApiKey("openai", "");
+  EXPECT_TRUE(absl::IsInvalidArgument(empty.status()));
+
+  // Over the 64 KiB message limit: refused by gRPC before the service sees it.
+  auto huge = client_->SetApiKey("openai", std::string(100 * 1024, 'k'));
+  EXPECT_TRUE(absl::IsResourceExhausted(huge.status())) << huge.status();
+  EXPECT_FALSE(PathExists(daemon_.providers_path()));
+
+  // The daemon is still fine afterwards.
+  EXPECT_TRUE(client_->SetApiKey("openai", "sk-ok").ok());
+}
+
+TEST_F(ServiceTest, DaemonEnvironmentIsTheLastResortAndNamedInStatus) {
+  daemon_.Stop();
+  daemon_.SetEnv("NVIDIA_API_KEY", "nvapi-from-env");
+  ASSERT_TRUE(daemon_.Start().ok());
+  auto key = client_->GetApiKey("nvidia");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, "nvapi-from-env");
+  EXPECT_EQ(key->source, ApiKeySource::kDaemonEnv);
+  auto status = client_->GetAuthStatus("nvidia");
+  EXPECT_EQ(status->label(), "NVIDIA_API_KEY");
+  EXPECT_FALSE(PathExists(daemon_.providers_path()));
+}
+
+TEST_F(ServiceTest, ClientFallsBackToCallerEnvironmentAndSaysSo) {
+  AuthClientOptions options;
+  options.socket_path = daemon_.socket_path();
+  AuthClient with_fallback(options);
+  setenv("PERPLEXITY_API_KEY", "pplx-caller", 1);
+  auto key = with_fallback.GetApiKey("perplexity");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->source, ApiKeySource::kCallerEnv);
+  EXPECT_THAT(key->label, HasSubstr("no credential"));
+
+  daemon_.Stop();
+  key = with_fallback.GetApiKey("perplexity");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->source, ApiKeySource::kCallerEnv);
+  EXPECT_THAT(key->label, HasSubstr("unreachable"));
+  unsetenv("PERPLEXITY_API_KEY");
+
+  auto none = with_fallback.GetApiKey("perplexity");
+  EXPECT_TRUE(IsDaemonUnreachable(none.status())) << none.status();
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr(daemon_.socket_path()));
+}
+
+TEST_F(ServiceTest, MalformedProvidersJsonIsReportedAndLeftByteForByte) {
+  daemon_.Stop();
+  const std::string broken = "{\"openai\": {\"type\": \"api_key\", \"key\": \"sk-do-not-leak\",";
+  WriteFileOrDie(daemon_.providers_path(), broken);
+  ASSERT_TRUE(daemon_.Start().ok()) << daemon_.Log();
+
+  auto status = client_->GetAuthStatus("openai");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_FALSE(status->configured());
+  EXPECT_THAT(status->storage_error(), HasSubstr("not valid JSON"));
+
+  auto set = client_->SetApiKey("groq", "gsk-new");
+  EXPECT_TRUE(absl::IsFailedPrecondition(set.status())) << set.status();
+  EXPECT_THAT(std::string(set.status().message()), HasSubstr("cannot be loaded"));
+  EXPECT_EQ(ReadFileOrDie(daemon_.providers_path()), broken);
+
+  auto errors = client_->DrainErrors();
+  ASSERT_TRUE(errors.ok());
+  ASSERT_GE(errors->errors_size(), 1);
+  EXPECT_THAT(errors->errors(0).message(), HasSubstr("not valid JSON"));
+  EXPECT_EQ(client_->DrainErrors()->errors_size(), 0);
+
+  EXPECT_THAT(daemon_.Log(), Not(HasSubstr("sk-do-not-leak")));
+  EXPECT_THAT(errors->DebugString(), Not(HasSubstr("sk-do-not-leak")));
+}
+
+TEST_F(ServiceTest, HealthServiceAnswersServing) {
+  auto channel =
+      grpc::CreateChannel("unix:" + daemon_.socket_path(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::ByteBuffer request;  // an empty HealthCheckRequest: all services
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(s); });
+  grpc::Status s = done.get_future().get();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices)
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  // HealthCheckResponse{status: SERVING(1)} encodes as field 1 varint 1.
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
+}
+
+}  // namespace
+}  // namespace operator_auth::testing

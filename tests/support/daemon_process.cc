@@ -1,0 +1,75 @@
+#include "tests/support/daemon_process.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace operator_auth::testing {
+
+#ifndef AUTHD_DAEMON_PATH
+#error "AUTHD_DAEMON_PATH must name the operator-authd binary"
+#endif
+
+bool SocketAccepts(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+DaemonProcess::DaemonProcess(const std::string& root) : root_(root) {}
+
+absl::Status DaemonProcess::Start() {
+  ProcessOptions options;
+  options.env = env_;
+  // The daemon's environment must not leak the developer's real keys or paths into tests.
+  options.unset_env = {"OPERATOR_HOME", "OPERATOR_AUTHD_SOCKET", "XDG_RUNTIME_DIR"};
+  options.timeout = absl::Hours(1);
+  child_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{AUTHD_DAEMON_PATH, "--home", home(), "--socket", socket_path(),
+                               "--log-level", "debug"},
+      options);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    int status = 0;
+    if (waitpid(child_->pid(), &status, WNOHANG) == child_->pid()) {
+      std::string log = child_->PeekStderr();
+      child_.reset();
+      return absl::InternalError(absl::StrCat("operator-authd exited at start: ", log));
+    }
+    if (SocketAccepts(socket_path())) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return absl::DeadlineExceededError("operator-authd did not open its socket within 10 s");
+}
+
+ProcessResult DaemonProcess::Stop() {
+  if (child_ == nullptr) return {};
+  kill(child_->pid(), SIGTERM);
+  ProcessResult result = child_->Wait(absl::Seconds(10));
+  child_.reset();
+  return result;
+}
+
+void DaemonProcess::Signal(int sig) {
+  if (child_ != nullptr) kill(child_->pid(), sig);
+}
+
+pid_t DaemonProcess::pid() const { return child_ == nullptr ? -1 : child_->pid(); }
+
+std::string DaemonProcess::Log() const {
+  return child_ == nullptr ? std::string() : child_->PeekStderr();
+}
+
+}  // namespace operator_auth::testing

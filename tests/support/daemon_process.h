@@ -1,0 +1,47 @@
+// The real operator-authd binary running on a temp OPERATOR_HOME and socket, for integration
+// tests and benchmarks. Start() waits (bounded) until the socket accepts connections.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace operator_auth::testing {
+
+class DaemonProcess {
+ public:
+  // `root` holds home/ and run/authd.sock; it must outlive the daemon.
+  explicit DaemonProcess(const std::string& root);
+
+  std::string home() const { return root_ + "/home"; }
+  std::string auth_dir() const { return root_ + "/home/auth"; }
+  std::string providers_path() const { return auth_dir() + "/providers.json"; }
+  std::string socket_path() const { return root_ + "/run/authd.sock"; }
+
+  // Extra environment for the daemon (e.g. OPENAI_API_KEY).
+  void SetEnv(const std::string& name, const std::string& value) { env_[name] = value; }
+
+  // Starts the daemon and waits up to 10 s for its socket. Fails if it exits first.
+  absl::Status Start();
+  // SIGTERM, then waits up to 10 s. Returns the exit result.
+  ProcessResult Stop();
+  void Signal(int sig);
+  bool running() const { return child_ != nullptr; }
+  pid_t pid() const;
+  // What the daemon has logged so far.
+  std::string Log() const;
+
+ private:
+  std::string root_;
+  std::map<std::string, std::string> env_;
+  std::unique_ptr<ChildProcess> child_;
+};
+
+// True when something accepts connections on the Unix socket at `path`.
+bool SocketAccepts(const std::string& path);
+
+}  // namespace operator_auth::testing

@@ -1,0 +1,185 @@
+#include "daemon/core/provider_auth_manager.h"
+
+#include <map>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "daemon/core/in_memory_auth_storage.h"
+
+namespace operator_auth {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ProviderAuthManagerTest : public ::testing::Test {
+ protected:
+  ProviderAuthManagerTest()
+      : manager_(
+            storage_, ProviderRegistry::BuiltIn(),
+            [this](const std::string& name) -> std::optional<std::string> {
+              auto it = env_.find(name);
+              if (it == env_.end()) return std::nullopt;
+              return it->second;
+            },
+            [this] { return now_; }) {}
+
+  void StoreOAuth(const std::string& id, const std::string& access, absl::Time expires) {
+    ASSERT_TRUE(storage_
+                    .Update([&](CredentialDocument& d) -> absl::StatusOr<bool> {
+                      Credential c;
+                      c.type = CredentialType::kOAuth;
+                      c.type_name = "oauth";
+                      c.access = access;
+                      c.refresh = "refresh-" + access;
+                      c.expires_unix_ms = absl::ToUnixMillis(expires);
+                      c.account_id = "acct-1";
+                      d.Put(id, c);
+                      return true;
+                    })
+                    .ok());
+  }
+
+  std::map<std::string, std::string> env_;
+  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+  InMemoryAuthStorage storage_;
+  ProviderAuthManager manager_;
+};
+
+TEST_F(ProviderAuthManagerTest, ResolutionOrderIsRuntimeStoredEnv) {
+  env_["OPENAI_API_KEY"] = "sk-env";
+  auto key = manager_.GetApiKey("openai");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->key, "sk-env");
+  EXPECT_EQ(key->source, KeySource::kEnv);
+  EXPECT_EQ(key->label, "OPENAI_API_KEY");
+
+  ASSERT_TRUE(manager_.SetApiKey("openai", "sk-stored").ok());
+  key = manager_.GetApiKey("openai");
+  EXPECT_EQ(key->key, "sk-stored");
+  EXPECT_EQ(key->source, KeySource::kStored);
+
+  ASSERT_TRUE(manager_.SetRuntimeApiKey("openai", "sk-runtime").ok());
+  key = manager_.GetApiKey("openai");
+  EXPECT_EQ(key->key, "sk-runtime");
+  EXPECT_EQ(key->source, KeySource::kRuntime);
+
+  auto cleared = manager_.SetRuntimeApiKey("openai", "");
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_TRUE(*cleared);
+  EXPECT_EQ(manager_.GetApiKey("openai")->key, "sk-stored");
+
+  ASSERT_TRUE(*manager_.Logout("openai"));
+  EXPECT_EQ(manager_.GetApiKey("openai")->key, "sk-env");
+  EXPECT_FALSE(*manager_.Logout("openai"));
+}
+
+TEST_F(ProviderAuthManagerTest, StoredApiKeyBeatsStoredOAuthWhichBeatsEnv) {
+  env_["OPENAI_CODEX_API_KEY"] = "sk-env";
+  StoreOAuth("openai-codex", "access-1", now_ + absl::Hours(1));
+  auto key = manager_.GetApiKey("openai-codex");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->key, "access-1");
+  EXPECT_EQ(key->label, "providers.json (oauth)");
+  EXPECT_EQ(key->expires_unix_ms, absl::ToUnixMillis(now_ + absl::Hours(1)));
+}
+
+TEST_F(ProviderAuthManagerTest, ExpiredOAuthFallsToEnvOrSaysLoginAgain) {
+  StoreOAuth("openai-codex", "access-old", now_ + absl::Seconds(29));  // inside the margin
+  auto key = manager_.GetApiKey("openai-codex");
+  EXPECT_TRUE(absl::IsFailedPrecondition(key.status())) << key.status();
+  EXPECT_THAT(std::string(key.status().message()), HasSubstr("expired"));
+  auto status = manager_.GetStatus("openai-codex");
+  EXPECT_TRUE(status->expired);
+  EXPECT_FALSE(status->configured);
+  EXPECT_EQ(status->account_id, "acct-1");
+
+  env_["OPENAI_CODEX_API_KEY"] = "sk-env";
+  key = manager_.GetApiKey("openai-codex");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->source, KeySource::kEnv);
+
+  now_ -= absl::Seconds(10);  // 39 s before expiry: valid again
+  EXPECT_EQ(manager_.GetApiKey("openai-codex")->key, "access-old");
+}
+
+TEST_F(ProviderAuthManagerTest, NothingAnywhereIsNotFoundWithAHint) {
+  auto key = manager_.GetApiKey("mistral");
+  EXPECT_TRUE(absl::IsNotFound(key.status()));
+  EXPECT_THAT(std::string(key.status().message()), HasSubstr("MISTRAL_API_KEY"));
+  EXPECT_THAT(std::string(key.status().message()), HasSubstr("operatorctl auth set mistral"));
+}
+
+TEST_F(ProviderAuthManagerTest, EnvValuesAreNeverPersisted) {
+  env_["GROQ_API_KEY"] = "gsk-env";
+  ASSERT_TRUE(manager_.GetApiKey("groq").ok());
+  ASSERT_TRUE(manager_.GetStatus("groq").ok());
+  manager_.ListProviders();
+  ASSERT_TRUE(manager_.SetApiKey("openai", "sk-1").ok());
+  EXPECT_THAT(storage_.Serialized(), ::testing::Not(HasSubstr("gsk-env")));
+  EXPECT_THAT(storage_.Serialized(), ::testing::Not(HasSubstr("groq")));
+}
+
+TEST_F(ProviderAuthManagerTest, BadInputIsInvalidArgumentAndChangesNothing) {
+  EXPECT_TRUE(absl::IsInvalidArgument(manager_.GetApiKey("Bad Id").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(manager_.SetApiKey("../etc", "sk").status()));
+  auto s = manager_.SetApiKey("openai", "sk-secret\nline");
+  EXPECT_TRUE(absl::IsInvalidArgument(s.status()));
+  EXPECT_THAT(std::string(s.status().message()), ::testing::Not(HasSubstr("secret")));
+  EXPECT_TRUE(absl::IsInvalidArgument(manager_.SetApiKey("openai", "").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(manager_.SetRuntimeApiKey("openai", "a\tb").status()));
+  EXPECT_EQ(storage_.Serialized(), "{}\n");
+}
+
+TEST_F(ProviderAuthManagerTest, StatusNamesSourceAndVariableButNoSecret) {
+  env_["OPENROUTER_API_KEY"] = "sk-or-secret";
+  auto status = manager_.GetStatus("openrouter");
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(status->configured);
+  EXPECT_EQ(status->source, KeySource::kEnv);
+  EXPECT_EQ(status->label, "OPENROUTER_API_KEY");
+  EXPECT_EQ(status->env_var, "OPENROUTER_API_KEY");
+  for (const std::string* field : {&status->label, &status->account_id, &status->storage_error}) {
+    EXPECT_THAT(*field, ::testing::Not(HasSubstr("secret")));
+  }
+  status = manager_.GetStatus("deepseek");
+  EXPECT_FALSE(status->configured);
+  EXPECT_FALSE(status->source.has_value());
+}
+
+TEST_F(ProviderAuthManagerTest, ListHasEveryBuiltInThenCustomIds) {
+  ASSERT_TRUE(manager_.SetApiKey("my-local-llm", "sk-local").ok());
+  ASSERT_TRUE(manager_.SetRuntimeApiKey("zz-runtime", "sk-rt").ok());
+  std::vector<ProviderListing> list = manager_.ListProviders();
+  const auto& builtin = ProviderRegistry::BuiltIn().providers();
+  ASSERT_EQ(list.size(), builtin.size() + 2);
+  for (size_t i = 0; i < builtin.size(); ++i) {
+    EXPECT_EQ(list[i].id, builtin[i].id);
+    EXPECT_TRUE(list[i].builtin);
+  }
+  EXPECT_EQ(list[builtin.size()].id, "my-local-llm");
+  EXPECT_FALSE(list[builtin.size()].builtin);
+  EXPECT_TRUE(list[builtin.size()].status.configured);
+  EXPECT_EQ(list[builtin.size() + 1].id, "zz-runtime");
+  for (const char* id : {"openai", "anthropic", "google", "mistral", "groq", "openrouter", "xai",
+                         "deepseek", "perplexity", "nvidia"}) {
+    const ProviderDescriptor* d = ProviderRegistry::BuiltIn().Find(id);
+    ASSERT_NE(d, nullptr) << id;
+    EXPECT_EQ(d->kind, ProviderKind::kApiKey);
+  }
+  for (const char* id : {"anthropic-claude-code", "openai-codex", "github-copilot",
+                         "google-antigravity", "google-gemini-cli"}) {
+    const ProviderDescriptor* d = ProviderRegistry::BuiltIn().Find(id);
+    ASSERT_NE(d, nullptr) << id;
+    EXPECT_EQ(d->kind, ProviderKind::kOAuth);
+  }
+}
+
+TEST_F(ProviderAuthManagerTest, SetApiKeyReportsReplacement) {
+  EXPECT_FALSE(*manager_.SetApiKey("openai", "sk-1"));
+  EXPECT_TRUE(*manager_.SetApiKey("openai", "sk-2"));
+  EXPECT_EQ(manager_.GetApiKey("openai")->key, "sk-2");
+}
+
+}  // namespace
+}  // namespace operator_auth
