@@ -87,9 +87,11 @@ absl::StatusOr<ApiKey> AuthClient::GetApiKey(absl::string_view provider) {
                   0};
   }
   if (unreachable) {
-    return absl::Status(response.status().code(),
+    absl::Status status(response.status().code(),
                         absl::StrCat(response.status().message(), "; and ", env_var,
                                      " is not set in this process"));
+    status.SetPayload(kUnreachablePayload, absl::Cord("1"));
+    return status;
   }
   return response.status();
 }

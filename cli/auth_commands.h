@@ -1,0 +1,47 @@
+// The `operatorctl auth ...` subcommands. Each asks the daemon through AuthClient, prints the
+// answer (text, or JSON with --json) on stdout, and returns the process exit code
+// (cli/exit_status.h). The caller-environment fallback is off: the CLI reports what the daemon
+// has, never this shell's variables. Thread-compatible.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "operator_auth/auth_client.h"
+
+namespace operator_auth::cli {
+
+struct GlobalOptions {
+  std::string socket_path;
+  bool json = false;
+};
+
+struct SetArguments {
+  std::string provider;
+  std::optional<std::string> api_key;  // "-" reads it from stdin
+  bool oauth = false;
+};
+
+class AuthCommands {
+ public:
+  explicit AuthCommands(GlobalOptions options);
+
+  // Every provider, grouped by kind. Exit 0.
+  int List();
+  // One provider in detail. Exit 0 when configured, 1 when not.
+  int Status(const std::string& provider);
+  // Stores an API key. Prints a confirmation, never the key.
+  int Set(const SetArguments& arguments);
+  // Removes the stored credential. Exit 0 whether or not there was one.
+  int Unset(const std::string& provider);
+  // The key alone on stdout, for `$(operatorctl auth token ID)`. Exit 1 when there is none.
+  int Token(const std::string& provider);
+
+ private:
+  int Failed(const absl::Status& status) const;
+
+  GlobalOptions options_;
+  AuthClient client_;
+};
+
+}  // namespace operator_auth::cli

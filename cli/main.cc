@@ -1,0 +1,118 @@
+// operatorctl: the command line for operator-authd. Parses with CLI11 and hands each subcommand
+// to AuthCommands. CLI11's own exit codes are replaced by operatorctl's (cli/exit_status.h): a
+// parse error is a usage error, 2.
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/auth_commands.h"
+#include "cli/exit_status.h"
+#include "common/default_paths.h"
+#include "common/provider_id.h"
+
+namespace operator_auth::cli {
+namespace {
+
+// The one provider-id rule, checked before anything reaches the daemon or a key is prompted for.
+// The message never repeats the argument: a mistyped command line can put a key in its place.
+CLI::Validator ProviderIdValidator() {
+  return CLI::Validator(
+      [](std::string& id) -> std::string {
+        absl::Status valid = ValidateProviderId(id);
+        return valid.ok() ? std::string() : std::string(valid.message());
+      },
+      "", "provider id");
+}
+
+// CLI11's message for unexpected arguments lists them; under `auth set` one may be a key typed
+// without --api-key, so that list is withheld there. (ExtrasError's get_name() is the app's
+// name, not "ExtrasError", hence the cast.)
+int ReportParseError(const CLI::ParseError& e, bool may_hold_secret) {
+  if (may_hold_secret && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+    return ReportUsageError(
+        "auth set takes one provider id and --api-key; the unexpected arguments are not shown "
+        "in case one is a key\nRun with --help for more information.");
+  }
+  return ReportUsageError(std::string(e.what()) + "\nRun with --help for more information.");
+}
+
+// Adds the required "id" positional that every provider subcommand takes.
+void AddProviderId(CLI::App& command, std::string& id) {
+  command.add_option("id", id, "provider id")->required()->check(ProviderIdValidator());
+}
+
+int Main(int argc, char** argv) {
+  GlobalOptions global;
+  global.socket_path = DefaultSocketPath();
+  std::string provider;
+  SetArguments set_arguments;
+  std::string api_key;
+
+  CLI::App app{"operatorctl: manage the LLM provider credentials that operator-authd serves"};
+  app.set_version_flag("--version", std::string("operatorctl ") + AUTHD_VERSION);
+  app.add_option("--socket", global.socket_path, "operator-authd's socket")->capture_default_str();
+  app.add_flag("--json", global.json, "machine-readable output on stdout (list, status, token)");
+  app.require_subcommand(1);
+  // Subcommands inherit this: global options are accepted after them too (`auth list --json`).
+  app.fallthrough();
+
+  CLI::App* auth = app.add_subcommand("auth", "provider credentials (default: list)");
+  auth->require_subcommand(0, 1);
+
+  CLI::App* list = auth->add_subcommand("list", "every provider and its status, or one in detail");
+  list->add_option("id", provider, "show this provider in detail")->check(ProviderIdValidator());
+
+  CLI::App* status =
+      auth->add_subcommand("status", "one provider in detail; exit 1 when not configured");
+  AddProviderId(*status, provider);
+
+  CLI::App* set = auth->add_subcommand("set", "store a provider's API key");
+  AddProviderId(*set, set_arguments.provider);
+  CLI::Option* api_key_option = set->add_option(
+      "--api-key", api_key, "the key, or - to read it from stdin (keeps it out of ps and history)");
+  CLI::Option* oauth_option =
+      set->add_flag("--oauth", set_arguments.oauth, "log in with OAuth (not available yet)");
+  api_key_option->excludes(oauth_option);
+
+  CLI::App* unset = auth->add_subcommand("unset", "remove a provider's stored credential");
+  AddProviderId(*unset, provider);
+
+  CLI::App* token =
+      auth->add_subcommand("token", "print a provider's key on stdout; exit 1 when there is none");
+  AddProviderId(*token, provider);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      app.exit(e);  // --help or --version, printed on stdout
+      return kExitOk;
+    }
+    return ReportParseError(e, set->parsed());
+  }
+  if (api_key_option->count() > 0) set_arguments.api_key = api_key;
+
+  AuthCommands commands(global);
+  auto run = [&]() {
+    if (list->parsed()) return provider.empty() ? commands.List() : commands.Status(provider);
+    if (status->parsed()) return commands.Status(provider);
+    if (set->parsed()) return commands.Set(set_arguments);
+    if (unset->parsed()) return commands.Unset(provider);
+    if (token->parsed()) return commands.Token(provider);
+    return commands.List();  // bare `auth`
+  };
+  const int code = run();
+  // A script reading `auth token` through a full disk or a closed pipe must not see success.
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "operatorctl: cannot write to stdout\n";
+    return kExitFailure;
+  }
+  return code;
+}
+
+}  // namespace
+}  // namespace operator_auth::cli
+
+int main(int argc, char** argv) { return operator_auth::cli::Main(argc, argv); }

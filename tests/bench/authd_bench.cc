@@ -1,0 +1,304 @@
+// authd_bench: measures GetApiKey against the cheapest RPC the same daemon serves, the gRPC
+// health Check (an empty call on the same server and socket), so the report shows what the
+// credential lookup adds on top of gRPC itself. Both run at 1 and 16 outstanding calls through
+// the same client path; rounds alternate between the two so machine noise hits both alike.
+// Run by hand; not part of the test pass/fail. Exits non-zero only when a call fails or the
+// daemon misbehaves: the ratio goals are reported, not asserted.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <CLI/CLI.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "operator_auth/v1/auth.grpc.pb.h"
+#include "tests/bench/bench_daemon.h"
+#include "tests/bench/closed_loop.h"
+#include "tests/bench/latency_stats.h"
+
+#ifndef AUTHD_DAEMON_PATH
+#error "AUTHD_DAEMON_PATH must name the operator-authd binary"
+#endif
+
+namespace operator_auth::bench {
+namespace {
+
+constexpr int kConcurrencies[] = {1, 16};
+constexpr char kProvider[] = "openai";
+constexpr std::chrono::milliseconds kCallDeadline{10000};
+constexpr std::chrono::seconds kConnectTimeout{10};
+// The goals from the issue: GetApiKey may cost at most 15% more latency than an empty call
+// and lose at most 10% of its throughput.
+constexpr double kP50RatioGoal = 1.15;
+constexpr double kThroughputRatioGoal = 0.90;
+
+struct Flags {
+  std::string daemon = AUTHD_DAEMON_PATH;
+  double seconds_per_round = 2.5;
+  int64_t calls = 0;  // per round; overrides seconds_per_round when non-zero
+  int rounds = 5;
+  int64_t warmup_calls = 2000;
+  bool json = false;
+  bool verbose = false;
+};
+
+// One row of the report: an RPC at one concurrency, over all its rounds.
+struct Measurement {
+  std::string rpc;
+  int outstanding = 0;
+  std::vector<RoundStats> rounds;
+  RoundStats median;
+  int64_t errors = 0;  // warm-up included
+  std::string first_error;
+};
+
+std::string RandomApiKey() {
+  std::random_device random;
+  std::string key = "sk-bench-";
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 32; ++i) key.push_back(kHex[random() % 16]);
+  return key;
+}
+
+// Stores `key` for kProvider so GetApiKey resolves from providers.json: the path that re-checks
+// the file's freshness on every request, which is the one worth measuring.
+absl::Status StoreApiKey(const std::shared_ptr<grpc::Channel>& channel, const std::string& key) {
+  std::unique_ptr<v1::AuthService::Stub> stub = v1::AuthService::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+  v1::SetApiKeyRequest request;
+  request.set_provider(kProvider);
+  request.set_key(key);
+  v1::SetApiKeyResponse response;
+  grpc::Status status = stub->SetApiKey(&context, request, &response);
+  if (!status.ok()) {
+    return absl::InternalError("SetApiKey failed: " + status.error_message());
+  }
+  return absl::OkStatus();
+}
+
+// grpc.health.v1.Health/Check with an empty HealthCheckRequest (zero bytes: the overall server
+// health). The answer, HealthCheckResponse{status: SERVING}, is field 1 as varint 1.
+UnaryMethod HealthCheckMethod() {
+  return UnaryMethod{
+      .name = "health.Check",
+      .path = "/grpc.health.v1.Health/Check",
+      .request = "",
+      .check = [](const std::string& response) -> std::string {
+        return response == std::string("\x08\x01", 2) ? "" : "health status is not SERVING";
+      }};
+}
+
+UnaryMethod GetApiKeyMethod(const std::string& expected_key) {
+  v1::GetApiKeyRequest request;
+  request.set_provider(kProvider);
+  auto check = [expected_key](const std::string& bytes) -> std::string {
+    v1::GetApiKeyResponse response;
+    if (!response.ParseFromString(bytes)) return "GetApiKeyResponse does not parse";
+    if (response.source() != v1::CREDENTIAL_SOURCE_STORED) return "source is not STORED";
+    // Never print the key, even a wrong one.
+    if (response.key() != expected_key) return "the key is not the one stored";
+    return "";
+  };
+  return UnaryMethod{.name = "GetApiKey",
+                     .path = "/operator_auth.v1.AuthService/GetApiKey",
+                     .request = request.SerializeAsString(),
+                     .check = std::move(check)};
+}
+
+void Count(Measurement& m, const RoundResult& result) {
+  if (result.errors > 0 && m.first_error.empty()) m.first_error = result.first_error;
+  m.errors += result.errors;
+}
+
+RoundLimit LimitFrom(const Flags& flags) {
+  RoundLimit limit;
+  if (flags.calls > 0) {
+    limit.calls = flags.calls;
+  } else {
+    limit.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double>(flags.seconds_per_round));
+  }
+  return limit;
+}
+
+// Measures both methods at `outstanding`: a warm-up of each, then rounds that alternate the
+// order (A B, B A, A B, ...) so neither always runs right after the other's warm caches and a
+// slow drift in the machine's load lands on both equally.
+std::vector<Measurement> MeasurePair(ClosedLoop& loop, const std::vector<UnaryMethod>& methods,
+                                     int outstanding, const Flags& flags) {
+  std::vector<Measurement> out(methods.size());
+  for (size_t i = 0; i < methods.size(); ++i) {
+    out[i].rpc = methods[i].name;
+    out[i].outstanding = outstanding;
+    if (flags.warmup_calls > 0) {
+      Count(out[i], loop.Run(methods[i], outstanding, RoundLimit{.calls = flags.warmup_calls}));
+    }
+  }
+  const RoundLimit limit = LimitFrom(flags);
+  for (int round = 0; round < flags.rounds; ++round) {
+    for (size_t k = 0; k < methods.size(); ++k) {
+      const size_t i = round % 2 == 0 ? k : methods.size() - 1 - k;
+      RoundResult result = loop.Run(methods[i], outstanding, limit);
+      Count(out[i], result);
+      out[i].rounds.push_back(Summarize(result.latencies_ns, result.elapsed));
+      if (flags.verbose) {
+        const RoundStats& r = out[i].rounds.back();
+        std::fprintf(stderr, "  round %d %-13s N=%-2d p50 %7.1f us  p99 %7.1f us  %9.0f calls/s\n",
+                     round + 1, methods[i].name.c_str(), outstanding, r.p50_us, r.p99_us,
+                     r.calls_per_second);
+      }
+    }
+  }
+  for (Measurement& m : out) m.median = MedianOverRounds(m.rounds);
+  return out;
+}
+
+double Ratio(double numerator, double denominator) {
+  return denominator > 0 ? numerator / denominator : 0;
+}
+
+void PrintTable(const std::vector<Measurement>& rows, const Flags& flags) {
+  if (flags.calls > 0) {
+    std::printf("%d rounds of %lld calls per row; figures are medians over rounds\n\n",
+                flags.rounds, static_cast<long long>(flags.calls));
+  } else {
+    std::printf("%d rounds of %.1f s per row; figures are medians over rounds\n\n", flags.rounds,
+                flags.seconds_per_round);
+  }
+  std::printf("%-14s %11s %9s %9s %10s %8s\n", "rpc", "outstanding", "p50_us", "p99_us", "calls/s",
+              "errors");
+  for (const Measurement& m : rows) {
+    std::printf("%-14s %11d %9.1f %9.1f %10.0f %8lld\n", m.rpc.c_str(), m.outstanding,
+                m.median.p50_us, m.median.p99_us, m.median.calls_per_second,
+                static_cast<long long>(m.errors));
+  }
+  std::printf("\n");
+  // Rows come in (Check, GetApiKey) pairs, one pair per concurrency.
+  for (size_t i = 0; i + 1 < rows.size(); i += 2) {
+    if (rows[i].median.calls == 0 || rows[i + 1].median.calls == 0) {
+      std::printf("outstanding %2d: no ratios: a row has no successful calls\n",
+                  rows[i].outstanding);
+      continue;
+    }
+    const double p50 = Ratio(rows[i + 1].median.p50_us, rows[i].median.p50_us);
+    const double rate = Ratio(rows[i + 1].median.calls_per_second, rows[i].median.calls_per_second);
+    std::printf("outstanding %2d: GetApiKey/Check p50 ratio = %.2f (goal <= %.2f) %s\n",
+                rows[i].outstanding, p50, kP50RatioGoal, p50 <= kP50RatioGoal ? "met" : "MISSED");
+    std::printf("                throughput ratio = %.2f (goal >= %.2f) %s\n", rate,
+                kThroughputRatioGoal, rate >= kThroughputRatioGoal ? "met" : "MISSED");
+  }
+  for (const Measurement& m : rows) {
+    if (m.errors > 0) {
+      std::printf("ERROR: %s at %d outstanding: %lld failed calls; first: %s\n", m.rpc.c_str(),
+                  m.outstanding, static_cast<long long>(m.errors), m.first_error.c_str());
+    }
+  }
+}
+
+void PrintJson(const std::vector<Measurement>& rows, const Flags& flags) {
+  std::printf("{\"rounds\": %d, \"seconds_per_round\": %.3f, \"calls_per_round\": %lld,\n",
+              flags.rounds, flags.calls > 0 ? 0.0 : flags.seconds_per_round,
+              static_cast<long long>(flags.calls));
+  std::printf(" \"results\": [\n");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Measurement& m = rows[i];
+    std::printf(
+        "  {\"rpc\": \"%s\", \"outstanding\": %d, \"p50_us\": %.2f, \"p99_us\": %.2f, "
+        "\"calls_per_second\": %.1f, \"errors\": %lld}%s\n",
+        m.rpc.c_str(), m.outstanding, m.median.p50_us, m.median.p99_us, m.median.calls_per_second,
+        static_cast<long long>(m.errors), i + 1 < rows.size() ? "," : "");
+  }
+  std::printf(" ],\n \"ratios\": [\n");
+  for (size_t i = 0; i + 1 < rows.size(); i += 2) {
+    std::printf(
+        "  {\"outstanding\": %d, \"p50_ratio\": %.3f, \"p50_ratio_goal\": %.2f, "
+        "\"throughput_ratio\": %.3f, \"throughput_ratio_goal\": %.2f}%s\n",
+        rows[i].outstanding, Ratio(rows[i + 1].median.p50_us, rows[i].median.p50_us), kP50RatioGoal,
+        Ratio(rows[i + 1].median.calls_per_second, rows[i].median.calls_per_second),
+        kThroughputRatioGoal, i + 3 < rows.size() ? "," : "");
+  }
+  std::printf(" ]}\n");
+}
+
+int Run(const Flags& flags) {
+  absl::StatusOr<std::unique_ptr<BenchDaemon>> daemon = BenchDaemon::Start(flags.daemon);
+  if (!daemon.ok()) {
+    std::fprintf(stderr, "authd_bench: %s\n", daemon.status().ToString().c_str());
+    return 1;
+  }
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel("unix:" + (*daemon)->socket_path(), grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
+    std::fprintf(stderr, "authd_bench: the channel to %s did not connect\n",
+                 (*daemon)->socket_path().c_str());
+    return 1;
+  }
+  const std::string key = RandomApiKey();
+  if (absl::Status s = StoreApiKey(channel, key); !s.ok()) {
+    std::fprintf(stderr, "authd_bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+
+  const std::vector<UnaryMethod> methods = {HealthCheckMethod(), GetApiKeyMethod(key)};
+  ClosedLoop loop(channel, kCallDeadline);
+  std::vector<Measurement> rows;
+  for (int outstanding : kConcurrencies) {
+    std::fprintf(stderr, "measuring at %d outstanding...\n", outstanding);
+    for (Measurement& m : MeasurePair(loop, methods, outstanding, flags)) {
+      rows.push_back(std::move(m));
+    }
+  }
+
+  int64_t errors = 0;
+  for (const Measurement& m : rows) errors += m.errors;
+  if (flags.json) {
+    PrintJson(rows, flags);
+  } else {
+    PrintTable(rows, flags);
+  }
+
+  int exit_code = errors == 0 ? 0 : 1;
+  if (absl::Status s = (*daemon)->Stop(); !s.ok()) {
+    std::fprintf(stderr, "authd_bench: %s\n", s.ToString().c_str());
+    exit_code = 1;
+  }
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace operator_auth::bench
+
+int main(int argc, char** argv) {
+  operator_auth::bench::Flags flags;
+  CLI::App app{
+      "authd_bench: GetApiKey latency and throughput against an empty RPC (health Check) on "
+      "the same operator-authd, at 1 and 16 outstanding calls"};
+  app.add_option("--daemon", flags.daemon, "the operator-authd binary to start")
+      ->capture_default_str();
+  app.add_option("--seconds-per-round", flags.seconds_per_round,
+                 "length of one measured round of one RPC at one concurrency")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 600.0));
+  app.add_option("--calls", flags.calls,
+                 "calls per round instead of a duration (overrides --seconds-per-round)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
+  app.add_option("--rounds", flags.rounds, "measured rounds per RPC and concurrency")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--warmup-calls", flags.warmup_calls,
+                 "unmeasured calls per RPC and concurrency before the rounds")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
+  app.add_flag("--json", flags.json, "print the results as JSON instead of a table");
+  app.add_flag("--verbose", flags.verbose, "print every round's figures to stderr");
+  CLI11_PARSE(app, argc, argv);
+  return operator_auth::bench::Run(flags);
+}
