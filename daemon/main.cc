@@ -24,6 +24,7 @@
 #include "daemon/process_hygiene.h"
 #include "daemon/server/auth_service.h"
 #include "daemon/server/blocking_executor.h"
+#include "daemon/server/call_tracker.h"
 #include "daemon/server/peer_checked_listener.h"
 
 namespace operator_auth {
@@ -75,7 +76,8 @@ int Run(const Flags& flags) {
   }
 
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
-  AuthServiceImpl auth_service(manager, writes);
+  CallTracker calls;
+  AuthServiceImpl auth_service(manager, writes, calls);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -102,8 +104,13 @@ int Run(const Flags& flags) {
   }
   (*listener)->Stop();  // no new connections; the socket is removed
   server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() +
-                   absl::ToChronoMicroseconds(kShutdownGrace));  // finishes in-flight calls
+  // Let calls in flight finish, then close: gRPC's own grace period would also wait for idle
+  // clients to hang up, which they need not do.
+  if (!calls.WaitUntilIdle(kShutdownGrace)) {
+    spdlog::warn("calls still in flight after {}; cancelling them",
+                 absl::FormatDuration(kShutdownGrace));
+  }
+  server->Shutdown(std::chrono::system_clock::now());
   server->Wait();
   spdlog::info("stopped");
   return 0;

@@ -57,8 +57,10 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const abs
 grpc::ServerUnaryReactor* AuthServiceImpl::FinishOnWriter(grpc::CallbackServerContext* context,
                                                           std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  bool queued =
-      writes_.Submit([reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); });
+  // std::function must be copyable, so the move-only call guard rides in a shared_ptr.
+  auto call = std::make_shared<CallTracker::Call>(calls_.Track());
+  bool queued = writes_.Submit(
+      [reactor, work = std::move(work), call] { reactor->Finish(ToGrpcStatus(work())); });
   if (!queued) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "too many writes are queued; try again"));
@@ -69,6 +71,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::FinishOnWriter(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::GetApiKeyRequest* request,
                                                      v1::GetApiKeyResponse* response) {
+  CallTracker::Call call = calls_.Track();
   absl::StatusOr<ResolvedKey> key = manager_.GetApiKey(request->provider());
   if (key.ok()) {
     response->set_key(std::move(key->key));
@@ -82,6 +85,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerContext* context,
                                                          const v1::GetAuthStatusRequest* request,
                                                          v1::AuthStatus* response) {
+  CallTracker::Call call = calls_.Track();
   absl::StatusOr<ProviderStatus> status = manager_.GetStatus(request->provider());
   if (status.ok()) ToProto(*status, *response);
   return Finish(context, status.status());
@@ -90,6 +94,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerContext* context,
                                                          const v1::ListProvidersRequest*,
                                                          v1::ListProvidersResponse* response) {
+  CallTracker::Call call = calls_.Track();
   for (const ProviderListing& p : manager_.ListProviders()) {
     v1::ProviderInfo* info = response->add_providers();
     info->set_id(p.id);
@@ -115,6 +120,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
     grpc::CallbackServerContext* context, const v1::SetRuntimeApiKeyRequest* request,
     v1::SetRuntimeApiKeyResponse* response) {
+  CallTracker::Call call = calls_.Track();
   absl::StatusOr<bool> cleared = manager_.SetRuntimeApiKey(request->provider(), request->key());
   if (cleared.ok()) response->set_cleared(*cleared);
   return Finish(context, cleared.status());
@@ -133,6 +139,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerContext* context,
                                                        const v1::DrainErrorsRequest*,
                                                        v1::DrainErrorsResponse* response) {
+  CallTracker::Call call = calls_.Track();
   for (StorageError& e : manager_.DrainErrors()) {
     v1::StorageError* out = response->add_errors();
     out->set_file(std::move(e.file));

@@ -5,15 +5,17 @@
 
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/server/blocking_executor.h"
+#include "daemon/server/call_tracker.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
 
 namespace operator_auth {
 
 class AuthServiceImpl final : public v1::AuthService::CallbackService {
  public:
-  // `manager` and `writes` must outlive the service.
-  AuthServiceImpl(ProviderAuthManager& manager, BlockingExecutor& writes)
-      : manager_(manager), writes_(writes) {}
+  // `manager`, `writes` and `calls` must outlive the service. Every call is counted in `calls`
+  // until it has finished.
+  AuthServiceImpl(ProviderAuthManager& manager, BlockingExecutor& writes, CallTracker& calls)
+      : manager_(manager), writes_(writes), calls_(calls) {}
 
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
                                       const v1::GetApiKeyRequest* request,
@@ -44,6 +46,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
 
   ProviderAuthManager& manager_;
   BlockingExecutor& writes_;
+  CallTracker& calls_;
 };
 
 }  // namespace operator_auth

@@ -19,9 +19,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
-#include "tests/bench/bench_daemon.h"
 #include "tests/bench/closed_loop.h"
 #include "tests/bench/latency_stats.h"
+#include "tests/support/daemon_process.h"
+#include "tests/support/temp_dir.h"
 
 #ifndef AUTHD_DAEMON_PATH
 #error "AUTHD_DAEMON_PATH must name the operator-authd binary"
@@ -229,16 +230,18 @@ void PrintJson(const std::vector<Measurement>& rows, const Flags& flags) {
 }
 
 int Run(const Flags& flags) {
-  absl::StatusOr<std::unique_ptr<BenchDaemon>> daemon = BenchDaemon::Start(flags.daemon);
-  if (!daemon.ok()) {
-    std::fprintf(stderr, "authd_bench: %s\n", daemon.status().ToString().c_str());
+  testing::TempDir dir;
+  testing::DaemonProcess daemon(dir.path(), flags.daemon);
+  daemon.SetLogLevel("warn");
+  if (absl::Status s = daemon.Start(); !s.ok()) {
+    std::fprintf(stderr, "authd_bench: %s\n", s.ToString().c_str());
     return 1;
   }
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel("unix:" + (*daemon)->socket_path(), grpc::InsecureChannelCredentials());
+      grpc::CreateChannel("unix:" + daemon.socket_path(), grpc::InsecureChannelCredentials());
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
     std::fprintf(stderr, "authd_bench: the channel to %s did not connect\n",
-                 (*daemon)->socket_path().c_str());
+                 daemon.socket_path().c_str());
     return 1;
   }
   const std::string key = RandomApiKey();
@@ -266,8 +269,10 @@ int Run(const Flags& flags) {
   }
 
   int exit_code = errors == 0 ? 0 : 1;
-  if (absl::Status s = (*daemon)->Stop(); !s.ok()) {
-    std::fprintf(stderr, "authd_bench: %s\n", s.ToString().c_str());
+  testing::ProcessResult stopped = daemon.Stop();
+  if (stopped.exit_code != 0) {
+    std::fprintf(stderr, "authd_bench: the daemon did not stop cleanly (exit %d, signal %d)\n",
+                 stopped.exit_code, stopped.signal);
     exit_code = 1;
   }
   return exit_code;

@@ -28,7 +28,8 @@ bool SocketAccepts(const std::string& path) {
   return ok;
 }
 
-DaemonProcess::DaemonProcess(const std::string& root) : root_(root) {}
+DaemonProcess::DaemonProcess(const std::string& root, const std::string& binary)
+    : root_(root), binary_(binary.empty() ? AUTHD_DAEMON_PATH : binary) {}
 
 absl::Status DaemonProcess::Start() {
   ProcessOptions options;
@@ -37,8 +38,8 @@ absl::Status DaemonProcess::Start() {
   options.unset_env = {"OPERATOR_HOME", "OPERATOR_AUTHD_SOCKET", "XDG_RUNTIME_DIR"};
   options.timeout = absl::Hours(1);
   child_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{AUTHD_DAEMON_PATH, "--home", home(), "--socket", socket_path(),
-                               "--log-level", "debug"},
+      std::vector<std::string>{binary_, "--home", home(), "--socket", socket_path(), "--log-level",
+                               log_level_},
       options);
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {

@@ -14,8 +14,9 @@ namespace operator_auth::testing {
 
 class DaemonProcess {
  public:
-  // `root` holds home/ and run/authd.sock; it must outlive the daemon.
-  explicit DaemonProcess(const std::string& root);
+  // `root` holds home/ and run/authd.sock; it must outlive the daemon. `binary` defaults to the
+  // operator-authd this build made.
+  explicit DaemonProcess(const std::string& root, const std::string& binary = "");
 
   std::string home() const { return root_ + "/home"; }
   std::string auth_dir() const { return root_ + "/home/auth"; }
@@ -24,6 +25,8 @@ class DaemonProcess {
 
   // Extra environment for the daemon (e.g. OPENAI_API_KEY).
   void SetEnv(const std::string& name, const std::string& value) { env_[name] = value; }
+  // --log-level for the next Start(); "debug" unless set.
+  void SetLogLevel(const std::string& level) { log_level_ = level; }
 
   // Starts the daemon and waits up to 10 s for its socket. Fails if it exits first.
   absl::Status Start();
@@ -37,6 +40,8 @@ class DaemonProcess {
 
  private:
   std::string root_;
+  std::string binary_;
+  std::string log_level_ = "debug";
   std::map<std::string, std::string> env_;
   std::unique_ptr<ChildProcess> child_;
 };
