@@ -106,7 +106,12 @@ int AuthCommands::Unset(const std::string& provider) {
 
 int AuthCommands::Token(const std::string& provider) {
   absl::StatusOr<ApiKey> key = client_.GetApiKey(provider);
-  if (!key.ok()) return Failed(key.status());
+  if (!key.ok()) {
+    int code = Failed(key.status());
+    // From GetApiKey, FAILED_PRECONDITION means a stored OAuth token that has expired: like
+    // NOT_FOUND, there is no usable credential.
+    return absl::IsFailedPrecondition(key.status()) ? kExitNotConfigured : code;
+  }
   if (options_.json) {
     PrintJson(ApiKeyToJson(provider, *key), std::cout);
   } else {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/time/clock.h"
 #include "tests/integration/daemon_fixture.h"
 
 namespace operator_auth::testing {
@@ -116,6 +117,36 @@ TEST_F(CliTest, ExitCodesForUsageUnreachableAndBadInput) {
   EXPECT_EQ(unreachable.exit_code, 3);
   EXPECT_THAT(unreachable.err, HasSubstr(nowhere));
   EXPECT_THAT(unreachable.err, HasSubstr("operator-authd"));
+}
+
+TEST_F(CliTest, OAuthTokensAreServedWhileValidAndReportedWhenExpired) {
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  Json file = {
+      {"openai-codex",
+       {{"type", "oauth"},
+        {"access", "at-valid"},
+        {"refresh", "rt-1"},
+        {"expires", now_ms + 3'600'000},
+        {"extra", {{"account_id", "acct-42"}}}}},
+      {"anthropic-claude-code",
+       {{"type", "oauth"}, {"access", "at-old"}, {"refresh", "rt-2"}, {"expires", now_ms - 1000}}}};
+  WriteFileOrDie(daemon_.providers_path(), file.dump());
+
+  ProcessResult valid = Ctl({"auth", "token", "openai-codex"});
+  EXPECT_EQ(valid.exit_code, 0) << valid.err;
+  EXPECT_EQ(valid.out, "at-valid\n");
+  ProcessResult status = Ctl({"--json", "auth", "status", "openai-codex"});
+  Json s = Json::parse(status.out);
+  EXPECT_EQ(s["account_id"], "acct-42");
+  EXPECT_EQ(s["expired"], false);
+
+  ProcessResult expired = Ctl({"auth", "token", "anthropic-claude-code"});
+  EXPECT_EQ(expired.exit_code, 1);
+  EXPECT_THAT(expired.err, HasSubstr("expired"));
+  EXPECT_THAT(expired.err, Not(HasSubstr("at-old")));
+  ProcessResult expired_status = Ctl({"--json", "auth", "status", "anthropic-claude-code"});
+  EXPECT_EQ(expired_status.exit_code, 1);
+  EXPECT_EQ(Json::parse(expired_status.out)["expired"], true);
 }
 
 }  // namespace

@@ -178,5 +178,56 @@ TEST_F(ServiceTest, HealthServiceAnswersServing) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 
+// Reads one completion from `cq` and checks it is `tag` and succeeded.
+bool Next(grpc::CompletionQueue& cq, void* tag) {
+  void* got = nullptr;
+  bool ok = false;
+  return cq.Next(&got, &ok) && ok && got == tag;
+}
+
+TEST_F(ServiceTest, ServerReflectionListsTheAuthService) {
+  auto channel =
+      grpc::CreateChannel("unix:" + daemon_.socket_path(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto stream = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* const start = reinterpret_cast<void*>(1);
+  void* const write = reinterpret_cast<void*>(2);
+  void* const read = reinterpret_cast<void*>(3);
+  void* const finish = reinterpret_cast<void*>(4);
+  stream->StartCall(start);
+  ASSERT_TRUE(Next(cq, start));
+  // ServerReflectionRequest{list_services: ""}: field 7, length-delimited, empty.
+  grpc::Slice request_bytes(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&request_bytes, 1);
+  stream->Write(request, write);
+  ASSERT_TRUE(Next(cq, write));
+  grpc::ByteBuffer response;
+  stream->Read(&response, read);
+  ASSERT_TRUE(Next(cq, read));
+  stream->WritesDone(write);
+  ASSERT_TRUE(Next(cq, write));
+  grpc::Status status;
+  stream->Finish(&status, finish);
+  ASSERT_TRUE(Next(cq, finish));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  EXPECT_THAT(bytes, HasSubstr("operator_auth.v1.AuthService"));
+  EXPECT_THAT(bytes, HasSubstr("grpc.health.v1.Health"));
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
 }  // namespace
 }  // namespace operator_auth::testing
