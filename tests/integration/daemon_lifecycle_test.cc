@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -73,9 +75,13 @@ TEST_F(DaemonLifecycleTest, PeerWithAnotherUidIsRefusedAtAccept) {
   ASSERT_EQ(chmod(dir_.path().c_str(), 0711), 0);
   ASSERT_EQ(chmod(dir_.Sub("run").c_str(), 0711), 0);
   ASSERT_EQ(chmod(daemon_.socket_path().c_str(), 0666), 0);
+  // The build tree may sit where uid 65534 cannot reach it: run a copy from the test directory.
+  const std::string ctl_copy = dir_.Sub("operatorctl");
+  std::filesystem::copy_file(AUTHD_CTL_PATH, ctl_copy);
+  ASSERT_EQ(chmod(ctl_copy.c_str(), 0755), 0);
   ProcessResult as_nobody =
-      RunProcess({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                  AUTHD_CTL_PATH, "--socket", daemon_.socket_path(), "auth", "token", "openai"});
+      RunProcess({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ctl_copy,
+                  "--socket", daemon_.socket_path(), "auth", "token", "openai"});
   EXPECT_EQ(as_nobody.exit_code, 3) << as_nobody.out << as_nobody.err;
   EXPECT_THAT(as_nobody.out, ::testing::Not(HasSubstr("sk-not-for-nobody")));
   EXPECT_THAT(daemon_.Log(), HasSubstr("refused a connection from uid 65534"));
