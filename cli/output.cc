@@ -90,6 +90,7 @@ std::string StatusSummary(const v1::AuthStatus& status) {
     }
   }
   // A stored entry that resolution passed over is worth a word: it is why a login "did not stick".
+  if (status.needs_login()) return "needs login (refresh token rejected)";
   if (status.stored_type() == v1::STORED_CREDENTIAL_TYPE_OAUTH && status.expired()) {
     return "not configured (stored OAuth token expired)";
   }
@@ -141,6 +142,15 @@ void PrintStatusDetail(const v1::AuthStatus& status, std::ostream& out) {
       {"expired", YesNo(status.expired())},
       {"account id", OrNone(status.account_id())},
       {"storage error", OrNone(status.storage_error())},
+      {"needs login", YesNo(status.needs_login())},
+      {"refresh state", OrNone(status.refresh_state())},
+      {"refresh error", OrNone(status.refresh_error())},
+      {"next retry", status.next_retry_unix_ms() == 0
+                         ? std::string(kNone)
+                         : FormatUnixMillisUtc(status.next_retry_unix_ms())},
+      {"last refresh", status.last_refresh_unix_ms() == 0
+                           ? std::string(kNone)
+                           : FormatUnixMillisUtc(status.last_refresh_unix_ms())},
   };
   size_t width = 0;
   for (const auto& [name, value] : rows) width = std::max(width, name.size() + 1);
@@ -162,6 +172,11 @@ nlohmann::ordered_json StatusToJson(const v1::AuthStatus& status) {
       {"expired", status.expired()},
       {"account_id", status.account_id()},
       {"storage_error", status.storage_error()},
+      {"needs_login", status.needs_login()},
+      {"refresh_state", status.refresh_state()},
+      {"refresh_error", status.refresh_error()},
+      {"next_retry_unix_ms", status.next_retry_unix_ms()},
+      {"last_refresh_unix_ms", status.last_refresh_unix_ms()},
   };
 }
 

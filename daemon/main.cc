@@ -18,12 +18,16 @@
 #include <CLI/CLI.hpp>
 
 #include "common/default_paths.h"
+#include "daemon/core/blocking_executor.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/core/provider_registry.h"
+#include "daemon/core/refresh_coordinator.h"
+#include "daemon/oauth/http_client.h"
+#include "daemon/oauth/oauth_config_file.h"
+#include "daemon/oauth/oauth_token_refresher.h"
 #include "daemon/process_hygiene.h"
 #include "daemon/server/auth_service.h"
-#include "daemon/server/blocking_executor.h"
 #include "daemon/server/call_tracker.h"
 #include "daemon/server/peer_checked_listener.h"
 
@@ -39,8 +43,22 @@ constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
 struct Flags {
   std::string home;
   std::string socket;
+  std::string config;
   std::string log_level = "info";
 };
+
+// The built-in API-key providers plus every configured OAuth provider, under the names the
+// configuration gives them.
+ProviderRegistry RegistryWith(const std::vector<OAuthProviderConfig>& oauth) {
+  std::vector<ProviderDescriptor> providers;
+  for (const OAuthProviderConfig& c : oauth) {
+    providers.push_back({c.id, c.name, ProviderKind::kOAuth});
+  }
+  for (const ProviderDescriptor& p : ProviderRegistry::BuiltIn().providers()) {
+    if (p.kind == ProviderKind::kApiKey) providers.push_back(p);
+  }
+  return ProviderRegistry(std::move(providers));
+}
 
 int Run(const Flags& flags) {
   if (absl::Status s = HardenProcess(); !s.ok()) {
@@ -57,6 +75,16 @@ int Run(const Flags& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  const bool config_named = !flags.config.empty();
+  const std::string config_path = config_named ? flags.config : flags.home + "/authd.json";
+  absl::StatusOr<std::vector<OAuthProviderConfig>> oauth_providers =
+      LoadOAuthConfig(config_path, config_named);
+  if (!oauth_providers.ok()) {
+    spdlog::critical("bad configuration: {}", std::string(oauth_providers.status().message()));
+    return 1;
+  }
+  const ProviderRegistry registry = RegistryWith(*oauth_providers);
+
   absl::StatusOr<std::unique_ptr<FileAuthStorage>> storage =
       FileAuthStorage::Open(flags.home + "/auth");
   if (!storage.ok()) {
@@ -66,7 +94,10 @@ int Run(const Flags& flags) {
   }
   spdlog::info("credentials: {} (change detection: {})", (*storage)->path(),
                (*storage)->watching_with_inotify() ? "inotify" : "stat");
-  ProviderAuthManager manager(**storage, ProviderRegistry::BuiltIn());
+  CurlHttpClient http;
+  OAuthTokenRefresher token_refresher(*oauth_providers, http);
+  RefreshCoordinator refresh_coordinator(**storage, token_refresher, nullptr);
+  ProviderAuthManager manager(**storage, registry, nullptr, nullptr, &refresh_coordinator);
 
   absl::StatusOr<std::unique_ptr<PeerCheckedListener>> listener =
       PeerCheckedListener::Bind(flags.socket);
@@ -129,6 +160,8 @@ int main(int argc, char** argv) {
   app.add_option("--socket", flags.socket,
                  "socket path (default $OPERATOR_AUTHD_SOCKET, else "
                  "$XDG_RUNTIME_DIR/operator/authd.sock, else $OPERATOR_HOME/run/authd.sock)");
+  app.add_option("--config", flags.config,
+                 "daemon config with \"oauth_providers\" (default <home>/authd.json; optional)");
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.set_version_flag("--version", std::string("operator-authd ") + AUTHD_VERSION);

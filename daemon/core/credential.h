@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace operator_auth {
@@ -25,6 +26,9 @@ struct Credential {
   std::string refresh;
   int64_t expires_unix_ms = 0;
   std::string account_id;
+  // Other top-level string fields of an OAuth entry that a provider's dialect keeps, such as
+  // GitHub Copilot's "enterprise_url" or Google's "project_id". Written back by Put.
+  std::map<std::string, std::string> attributes;
 
   // Why an entry of a known type is unusable (e.g. "key" is not a string); empty when usable.
   std::string problem;

@@ -66,6 +66,12 @@ Credential CredentialFromEntry(const Json& entry) {
         c.account_id = StringField(*extra, "account_id", ignored);
       }
     }
+    for (const auto& [name, value] : entry.items()) {
+      if (value.is_string() && name != "type" && name != "access" && name != "refresh" &&
+          name != "account_id") {
+        c.attributes.emplace(name, value.get<std::string>());
+      }
+    }
     if (c.problem.empty() && c.access.empty() && c.refresh.empty()) {
       c.problem = "OAuth entry has neither \"access\" nor \"refresh\"";
     }
@@ -125,6 +131,7 @@ bool CredentialDocument::Put(const std::string& id, const Credential& credential
       entry["refresh"] = credential.refresh;
       entry["expires"] = credential.expires_unix_ms;
       if (!credential.account_id.empty()) entry["account_id"] = credential.account_id;
+      for (const auto& [name, value] : credential.attributes) entry[name] = value;
       break;
     case CredentialType::kUnknown:
       break;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <future>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -32,11 +33,19 @@ StoredType StoredTypeOf(const Credential& c) {
 }  // namespace
 
 ProviderAuthManager::ProviderAuthManager(AuthStorage& storage, const ProviderRegistry& registry,
-                                         EnvLookup env, Clock clock)
+                                         EnvLookup env, Clock clock, RefreshCoordinator* refresher)
     : storage_(storage),
       registry_(registry),
       env_(env ? std::move(env) : EnvLookup(ProcessEnv)),
-      clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })) {}
+      clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
+      refresher_(refresher) {}
+
+std::optional<ResolvedKey> ProviderAuthManager::EnvKey(const std::string& provider) {
+  const std::string env_var = ApiKeyEnvVarName(provider);
+  std::optional<std::string> value = env_(env_var);
+  if (!value.has_value()) return std::nullopt;
+  return ResolvedKey{*std::move(value), KeySource::kEnv, env_var, 0};
+}
 
 bool ProviderAuthManager::Expired(int64_t expires_unix_ms) const {
   if (expires_unix_ms <= 0) return false;  // no expiry recorded
@@ -49,7 +58,7 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
     absl::MutexLock lock(&runtime_mu_);
     auto it = runtime_keys_.find(provider);
     if (it != runtime_keys_.end()) {
-      return {ResolvedKey{it->second, KeySource::kRuntime, "runtime", 0}, absl::OkStatus()};
+      return {ResolvedKey{it->second, KeySource::kRuntime, "runtime", 0}, false, absl::OkStatus()};
     }
   }
   absl::Status failure;
@@ -57,20 +66,23 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
   if (stored != snapshot.credentials.end() && stored->second.usable()) {
     const Credential& c = stored->second;
     if (c.type == CredentialType::kApiKey) {
-      return {ResolvedKey{c.key, KeySource::kStored, "providers.json (api_key)", 0},
+      return {ResolvedKey{c.key, KeySource::kStored, "providers.json (api_key)", 0}, false,
               absl::OkStatus()};
     }
     if (!c.access.empty() && !Expired(c.expires_unix_ms)) {
       return {
           ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)", c.expires_unix_ms},
-          absl::OkStatus()};
+          false, absl::OkStatus()};
+    }
+    if (!c.refresh.empty() && refresher_ != nullptr && refresher_->CanRefresh(provider)) {
+      return {std::nullopt, true, absl::OkStatus()};
     }
     failure = absl::FailedPreconditionError(
         absl::StrCat("the stored OAuth token for ", provider, " has expired; log in again"));
   }
   const std::string env_var = ApiKeyEnvVarName(provider);
-  if (std::optional<std::string> value = env_(env_var)) {
-    return {ResolvedKey{*std::move(value), KeySource::kEnv, env_var, 0}, absl::OkStatus()};
+  if (std::optional<ResolvedKey> env_key = EnvKey(provider)) {
+    return {std::move(env_key), false, absl::OkStatus()};
   }
   if (failure.ok()) {
     std::string why = absl::StrCat("no credential for provider ", provider,
@@ -87,15 +99,47 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
     }
     failure = absl::NotFoundError(why);
   }
-  return {std::nullopt, failure};
+  return {std::nullopt, false, failure};
+}
+
+void ProviderAuthManager::GetApiKeyAsync(absl::string_view provider, KeyCallback done) {
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
+    done(s);
+    return;
+  }
+  std::string id(provider);
+  Resolution r = Resolve(id, *storage_.Snapshot());
+  if (!r.refresh) {
+    if (r.key.has_value()) {
+      done(*std::move(r.key));
+    } else {
+      done(r.failure);
+    }
+    return;
+  }
+  refresher_->Refresh(id, clock_() + kOAuthExpiryMargin,
+                      [this, id, done = std::move(done)](absl::StatusOr<Credential> fresh) {
+                        if (fresh.ok()) {
+                          done(ResolvedKey{std::move(fresh->access), KeySource::kStored,
+                                           "providers.json (oauth)", fresh->expires_unix_ms});
+                          return;
+                        }
+                        // The refresh failed; the environment may still stand in (the credential
+                        // stays stored).
+                        if (std::optional<ResolvedKey> env_key = EnvKey(id)) {
+                          done(*std::move(env_key));
+                          return;
+                        }
+                        done(fresh.status());
+                      });
 }
 
 absl::StatusOr<ResolvedKey> ProviderAuthManager::GetApiKey(absl::string_view provider) {
-  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
-  std::string id(provider);
-  Resolution r = Resolve(id, *storage_.Snapshot());
-  if (!r.key.has_value()) return r.failure;
-  return *std::move(r.key);
+  std::promise<absl::StatusOr<ResolvedKey>> promise;
+  std::future<absl::StatusOr<ResolvedKey>> result = promise.get_future();
+  GetApiKeyAsync(
+      provider, [&promise](absl::StatusOr<ResolvedKey> key) { promise.set_value(std::move(key)); });
+  return result.get();
 }
 
 ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
@@ -112,6 +156,10 @@ ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
       status.expires_unix_ms = c.expires_unix_ms;
       status.expired = Expired(c.expires_unix_ms);
       status.account_id = c.account_id;
+      if (refresher_ != nullptr) {
+        status.refresh = refresher_->StateOf(provider);
+        status.needs_login = status.refresh.phase == RefreshPhase::kNeedsLogin;
+      }
     }
   }
   {
@@ -123,6 +171,17 @@ ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
     status.configured = true;
     status.source = r.key->source;
     status.label = r.key->label;
+  } else if (r.refresh && !status.needs_login) {
+    // Expired, but the next GetApiKey refreshes it.
+    status.configured = true;
+    status.source = KeySource::kStored;
+    status.label = "providers.json (oauth, refresh due)";
+  } else if (status.needs_login) {
+    if (std::optional<ResolvedKey> env_key = EnvKey(provider)) {
+      status.configured = true;
+      status.source = KeySource::kEnv;
+      status.label = env_key->label;
+    }
   }
   return status;
 }

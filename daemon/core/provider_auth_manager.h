@@ -1,6 +1,6 @@
 // Resolves, reports and changes provider credentials. Resolution order for GetApiKey:
-//   runtime key (memory only) > stored API key > stored OAuth access token (while valid) >
-//   the daemon's {ID}_API_KEY environment variable.
+//   runtime key (memory only) > stored API key > stored OAuth access token (refreshed through
+//   the RefreshCoordinator when it has expired) > the daemon's {ID}_API_KEY environment variable.
 // Environment values are never persisted. Every entry point validates its input. No network and
 // no disk write on the read path; the storage's snapshot notices external edits.
 // Thread-safe: any number of callers may use one manager at once.
@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "daemon/core/auth_storage.h"
 #include "daemon/core/provider_registry.h"
+#include "daemon/core/refresh_coordinator.h"
 
 namespace operator_auth {
 
@@ -50,6 +51,9 @@ struct ProviderStatus {
   std::string env_var;
   bool runtime_override = false;
   std::string storage_error;
+  // OAuth refresh state, when the provider has a stored OAuth credential.
+  bool needs_login = false;
+  RefreshState refresh;
 };
 
 struct ProviderListing {
@@ -65,12 +69,21 @@ class ProviderAuthManager {
   using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
   using Clock = std::function<absl::Time()>;
 
-  // `storage` and `registry` must outlive the manager. `env` defaults to the process
+  using KeyCallback = std::function<void(absl::StatusOr<ResolvedKey>)>;
+
+  // `storage`, `registry` and `refresher` (when given) must outlive the manager. Without a
+  // refresher an expired OAuth token is reported as expired. `env` defaults to the process
   // environment, `clock` to absl::Now.
   ProviderAuthManager(AuthStorage& storage, const ProviderRegistry& registry,
-                      EnvLookup env = nullptr, Clock clock = nullptr);
+                      EnvLookup env = nullptr, Clock clock = nullptr,
+                      RefreshCoordinator* refresher = nullptr);
 
-  // NOT_FOUND when no level has a credential; INVALID_ARGUMENT for a bad id.
+  // Calls `done` exactly once: inline when no refresh is needed (the hot path: no lock beyond the
+  // snapshot's, no disk write, no network), else from the refresh thread. NOT_FOUND when no level
+  // has a credential; INVALID_ARGUMENT for a bad id; a refresh's error when it failed and no
+  // environment key stands in.
+  void GetApiKeyAsync(absl::string_view provider, KeyCallback done);
+  // Blocking form.
   absl::StatusOr<ResolvedKey> GetApiKey(absl::string_view provider);
   absl::StatusOr<ProviderStatus> GetStatus(absl::string_view provider);
   // Every registered provider, then every other id with a stored or runtime credential (sorted).
@@ -88,11 +101,14 @@ class ProviderAuthManager {
  private:
   struct Resolution {
     std::optional<ResolvedKey> key;
+    // The stored OAuth token has expired and can be refreshed: do that before falling back.
+    bool refresh = false;
     // Why nothing resolved, when it did not: used for the NOT_FOUND / FAILED_PRECONDITION text.
     absl::Status failure;
   };
 
   Resolution Resolve(const std::string& provider, const CredentialSnapshot& snapshot);
+  std::optional<ResolvedKey> EnvKey(const std::string& provider);
   ProviderStatus StatusFrom(const std::string& provider, const CredentialSnapshot& snapshot);
   bool Expired(int64_t expires_unix_ms) const;
 
@@ -100,6 +116,7 @@ class ProviderAuthManager {
   const ProviderRegistry& registry_;
   EnvLookup env_;
   Clock clock_;
+  RefreshCoordinator* refresher_;
 
   absl::Mutex runtime_mu_;
   absl::flat_hash_map<std::string, std::string> runtime_keys_ ABSL_GUARDED_BY(runtime_mu_);

@@ -32,6 +32,20 @@ v1::StoredCredentialType ToProto(StoredType type) {
   return v1::STORED_CREDENTIAL_TYPE_UNKNOWN;
 }
 
+const char* RefreshPhaseName(RefreshPhase phase) {
+  switch (phase) {
+    case RefreshPhase::kIdle:
+      return "idle";
+    case RefreshPhase::kRefreshing:
+      return "refreshing";
+    case RefreshPhase::kBackoff:
+      return "backoff";
+    case RefreshPhase::kNeedsLogin:
+      return "needs_login";
+  }
+  return "idle";
+}
+
 void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
   out.set_provider(in.provider);
   out.set_configured(in.configured);
@@ -44,6 +58,15 @@ void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
   out.set_env_var(in.env_var);
   out.set_runtime_override(in.runtime_override);
   out.set_storage_error(in.storage_error);
+  out.set_needs_login(in.needs_login);
+  out.set_refresh_state(RefreshPhaseName(in.refresh.phase));
+  out.set_refresh_error(in.refresh.last_error);
+  if (in.refresh.retry_after != absl::InfinitePast()) {
+    out.set_next_retry_unix_ms(absl::ToUnixMillis(in.refresh.retry_after));
+  }
+  if (in.refresh.last_success != absl::InfinitePast()) {
+    out.set_last_refresh_unix_ms(absl::ToUnixMillis(in.refresh.last_success));
+  }
 }
 
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& s) {
@@ -71,15 +94,21 @@ grpc::ServerUnaryReactor* AuthServiceImpl::FinishOnWriter(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::GetApiKeyRequest* request,
                                                      v1::GetApiKeyResponse* response) {
-  CallTracker::Call call = calls_.Track();
-  absl::StatusOr<ResolvedKey> key = manager_.GetApiKey(request->provider());
-  if (key.ok()) {
-    response->set_key(std::move(key->key));
-    response->set_source(ToProto(key->source));
-    response->set_label(std::move(key->label));
-    response->set_expires_unix_ms(key->expires_unix_ms);
-  }
-  return Finish(context, key.status());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Answered inline on the hot path; from the refresh thread when a token had to be refreshed.
+  manager_.GetApiKeyAsync(
+      request->provider(),
+      [reactor, response, call = std::make_shared<CallTracker::Call>(calls_.Track())](
+          absl::StatusOr<ResolvedKey> key) {
+        if (key.ok()) {
+          response->set_key(std::move(key->key));
+          response->set_source(ToProto(key->source));
+          response->set_label(std::move(key->label));
+          response->set_expires_unix_ms(key->expires_unix_ms);
+        }
+        reactor->Finish(ToGrpcStatus(key.status()));
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerContext* context,

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "daemon/core/provider_auth_manager.h"
-#include "daemon/server/blocking_executor.h"
+#include "daemon/core/blocking_executor.h"
 #include "daemon/server/call_tracker.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
 

@@ -119,7 +119,7 @@ TEST_F(CliTest, ExitCodesForUsageUnreachableAndBadInput) {
   EXPECT_THAT(unreachable.err, HasSubstr("operator-authd"));
 }
 
-TEST_F(CliTest, OAuthTokensAreServedWhileValidAndReportedWhenExpired) {
+TEST_F(CliTest, ValidOAuthTokenIsServedAndAFailedRefreshIsReported) {
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   Json file = {
       {"openai-codex",
@@ -140,13 +140,21 @@ TEST_F(CliTest, OAuthTokensAreServedWhileValidAndReportedWhenExpired) {
   EXPECT_EQ(s["account_id"], "acct-42");
   EXPECT_EQ(s["expired"], false);
 
+  // The token endpoint (a closed port on 127.0.0.1 here) cannot be reached: a transient failure.
   ProcessResult expired = Ctl({"auth", "token", "anthropic-claude-code"});
-  EXPECT_EQ(expired.exit_code, 1);
-  EXPECT_THAT(expired.err, HasSubstr("expired"));
+  EXPECT_EQ(expired.exit_code, 4);
+  EXPECT_THAT(expired.err, HasSubstr("refreshing the anthropic-claude-code token failed"));
   EXPECT_THAT(expired.err, Not(HasSubstr("at-old")));
+  EXPECT_THAT(expired.err, Not(HasSubstr("rt-2")));
   ProcessResult expired_status = Ctl({"--json", "auth", "status", "anthropic-claude-code"});
-  EXPECT_EQ(expired_status.exit_code, 1);
-  EXPECT_EQ(Json::parse(expired_status.out)["expired"], true);
+  Json e = Json::parse(expired_status.out);
+  EXPECT_EQ(e["expired"], true);
+  EXPECT_EQ(e["refresh_state"], "backoff");
+  EXPECT_EQ(e["needs_login"], false);
+  EXPECT_THAT(e["refresh_error"].get<std::string>(), HasSubstr("failed"));
+  EXPECT_GT(e["next_retry_unix_ms"].get<int64_t>(), now_ms);
+  // Nothing was lost.
+  EXPECT_EQ(Json::parse(ReadFileOrDie(daemon_.providers_path())), file);
 }
 
 }  // namespace

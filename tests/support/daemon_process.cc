@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -31,15 +33,34 @@ bool SocketAccepts(const std::string& path) {
 DaemonProcess::DaemonProcess(const std::string& root, const std::string& binary)
     : root_(root), binary_(binary.empty() ? AUTHD_DAEMON_PATH : binary) {}
 
+std::string LoopbackOnlyConfig(const std::string& base_url) {
+  nlohmann::json providers = nlohmann::json::object();
+  for (const char* id :
+       {"anthropic-claude-code", "openai-codex", "google-antigravity", "google-gemini-cli"}) {
+    providers[id] = {{"authorize_url", base_url + "/authorize"},
+                     {"token_url", base_url + "/token"},
+                     {"revocation_url", base_url + "/revoke"}};
+  }
+  providers["github-copilot"] = {
+      {"device_authorization_url", base_url + "/device/code"},
+      {"token_url", base_url + "/token"},
+      // The fake records the query, so tests can see which enterprise host a refresh used.
+      {"copilot_token_url", base_url + "/copilot_internal/v2/token?domain={domain}"}};
+  return nlohmann::json{{"oauth_providers", providers}}.dump(2);
+}
+
 absl::Status DaemonProcess::Start() {
+  // Port 9 (discard) on loopback: nothing listens, so every request fails fast and stays local.
+  WriteFileOrDie(config_path(),
+                 config_.empty() ? LoopbackOnlyConfig("http://127.0.0.1:9") : config_);
   ProcessOptions options;
   options.env = env_;
   // The daemon's environment must not leak the developer's real keys or paths into tests.
   options.unset_env = {"OPERATOR_HOME", "OPERATOR_AUTHD_SOCKET", "XDG_RUNTIME_DIR"};
   options.timeout = absl::Hours(1);
   child_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{binary_, "--home", home(), "--socket", socket_path(), "--log-level",
-                               log_level_},
+      std::vector<std::string>{binary_, "--home", home(), "--socket", socket_path(), "--config",
+                               config_path(), "--log-level", log_level_},
       options);
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {

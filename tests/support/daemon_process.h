@@ -25,6 +25,10 @@ class DaemonProcess {
 
   // Extra environment for the daemon (e.g. OPENAI_API_KEY).
   void SetEnv(const std::string& name, const std::string& value) { env_[name] = value; }
+  // The authd.json the next Start() uses. Unless set, every built-in OAuth provider's endpoints
+  // point at a closed port on 127.0.0.1, so no test can ever reach a real provider.
+  void SetConfig(const std::string& json) { config_ = json; }
+  std::string config_path() const { return root_ + "/authd.json"; }
   // --log-level for the next Start(); "debug" unless set.
   void SetLogLevel(const std::string& level) { log_level_ = level; }
 
@@ -42,9 +46,14 @@ class DaemonProcess {
   std::string root_;
   std::string binary_;
   std::string log_level_ = "debug";
+  std::string config_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<ChildProcess> child_;
 };
+
+// authd.json pointing every built-in OAuth provider's endpoints at `base_url` (e.g. a fake
+// OAuth server on 127.0.0.1).
+std::string LoopbackOnlyConfig(const std::string& base_url);
 
 // True when something accepts connections on the Unix socket at `path`.
 bool SocketAccepts(const std::string& path);

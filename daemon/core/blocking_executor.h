@@ -1,6 +1,6 @@
-// A small fixed pool of threads for RPC work that may block (waiting for providers.lock while
-// another process holds it, fsync), so gRPC's callback threads never do. The queue is bounded:
-// Submit() refuses work beyond it and the caller answers RESOURCE_EXHAUSTED.
+// A small fixed pool of threads for work that may block (waiting for providers.lock while another
+// process holds it, fsync, a token endpoint), so gRPC's callback threads never do. The queue is
+// bounded: Submit() refuses work beyond it and the caller reports RESOURCE_EXHAUSTED.
 // Thread-safe. The destructor runs what is queued, then joins.
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "daemon/server/blocking_executor.h"
+#include "daemon/core/blocking_executor.h"
 
 namespace operator_auth {
 

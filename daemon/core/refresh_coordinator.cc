@@ -1,0 +1,185 @@
+#include "daemon/core/refresh_coordinator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <future>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+
+namespace operator_auth {
+namespace {
+
+// Refreshes are rare: a queue this long only fills if something is badly wrong.
+constexpr size_t kMaxQueuedRefreshes = 256;
+
+bool ValidUntil(const Credential& c, absl::Time valid_until) {
+  if (c.access.empty()) return false;
+  if (c.expires_unix_ms <= 0) return true;  // no expiry recorded
+  return absl::FromUnixMillis(c.expires_unix_ms) > valid_until;
+}
+
+}  // namespace
+
+RefreshCoordinator::RefreshCoordinator(AuthStorage& storage, TokenRefresher& refresher, Clock clock,
+                                       Options options)
+    : storage_(storage),
+      refresher_(refresher),
+      clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
+      options_(options),
+      executor_(options.threads, kMaxQueuedRefreshes) {}
+
+RefreshCoordinator::~RefreshCoordinator() = default;
+
+absl::Duration RefreshCoordinator::BackoffFor(int failures) const {
+  // initial * 2^(failures-1), capped, with +-20 % jitter so that daemons and tools that failed
+  // together do not retry together.
+  double factor = std::pow(2.0, std::min(failures - 1, 30));
+  absl::Duration base = std::min(options_.initial_backoff * factor, options_.max_backoff);
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  return base * jitter(rng);
+}
+
+void RefreshCoordinator::Refresh(const std::string& provider, absl::Time valid_until, Done done) {
+  // A provider whose refresh token was rejected needs a login, as long as the file still holds
+  // that token: answer without touching the network or the lock.
+  std::string stored_refresh;
+  {
+    std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
+    auto it = snapshot->credentials.find(provider);
+    if (it != snapshot->credentials.end()) stored_refresh = it->second.refresh;
+  }
+  absl::Status refused;
+  {
+    absl::MutexLock lock(&mu_);
+    Flight& flight = flights_[provider];
+    if (flight.in_flight) {
+      flight.waiters.push_back(std::move(done));
+      return;
+    }
+    const absl::Time now = clock_();
+    if (!flight.dead_refresh_token.empty() && flight.dead_refresh_token == stored_refresh) {
+      refused = absl::UnauthenticatedError(
+          absl::StrCat(provider, " needs a new login: ", flight.state.last_error));
+    } else if (now < flight.state.retry_after) {
+      refused = absl::UnavailableError(absl::StrCat(
+          "refreshing the ", provider, " token failed ", flight.state.consecutive_failures,
+          " time(s) in a row (", flight.state.last_error, "); next attempt in ",
+          absl::FormatDuration(absl::Ceil(flight.state.retry_after - now, absl::Seconds(1)))));
+    } else {
+      flight.in_flight = true;
+      flight.valid_until = valid_until;
+      flight.waiters.push_back(std::move(done));
+      flight.state.phase = RefreshPhase::kRefreshing;
+    }
+  }
+  if (!refused.ok()) {
+    done(refused);
+    return;
+  }
+  if (!executor_.Submit([this, provider, valid_until] { Run(provider, valid_until); })) {
+    std::vector<Done> waiters;
+    {
+      absl::MutexLock lock(&mu_);
+      Flight& flight = flights_[provider];
+      flight.in_flight = false;
+      flight.state.phase = RefreshPhase::kIdle;
+      waiters.swap(flight.waiters);
+    }
+    for (Done& w : waiters) w(absl::ResourceExhaustedError("too many token refreshes queued"));
+  }
+}
+
+void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until) {
+  absl::StatusOr<Credential> result = absl::NotFoundError("no stored credential");
+  bool refreshed = false;
+  bool refresher_failed = false;
+  std::string used_refresh_token;
+
+  absl::Status written = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+    std::map<std::string, Credential> credentials = document.Credentials();
+    auto it = credentials.find(provider);
+    if (it == credentials.end()) {
+      return absl::NotFoundError(absl::StrCat("no stored credential for ", provider));
+    }
+    const Credential& current = it->second;
+    if (current.type != CredentialType::kOAuth) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the stored credential for ", provider, " is not an OAuth token"));
+    }
+    // Re-read under the lock: another process (or an earlier flight) may have refreshed it.
+    if (ValidUntil(current, valid_until)) {
+      result = current;
+      return false;
+    }
+    if (current.refresh.empty()) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("no refresh token is stored for ", provider, "; log in again"));
+    }
+    used_refresh_token = current.refresh;
+    absl::StatusOr<Credential> fresh = refresher_.Refresh(provider, current);
+    if (!fresh.ok()) {
+      refresher_failed = true;
+      return fresh.status();
+    }
+    document.Put(provider, *fresh);
+    result = *std::move(fresh);
+    refreshed = true;
+    return true;
+  });
+  if (!written.ok()) result = written;
+
+  std::vector<Done> waiters;
+  {
+    absl::MutexLock lock(&mu_);
+    Flight& flight = flights_[provider];
+    RefreshState& state = flight.state;
+    flight.in_flight = false;
+    waiters.swap(flight.waiters);
+    const absl::Time now = clock_();
+    if (result.ok()) {
+      state = RefreshState{RefreshPhase::kIdle,
+                           "",
+                           0,
+                           absl::InfinitePast(),
+                           refreshed ? now : state.last_success,
+                           state.refreshes + refreshed};
+      flight.dead_refresh_token.clear();
+    } else if (absl::IsUnauthenticated(result.status())) {
+      state.phase = RefreshPhase::kNeedsLogin;
+      state.last_error = std::string(result.status().message());
+      state.consecutive_failures = 0;
+      state.retry_after = absl::InfinitePast();
+      flight.dead_refresh_token = used_refresh_token;
+    } else if (refresher_failed) {
+      state.phase = RefreshPhase::kBackoff;
+      state.last_error = std::string(result.status().message());
+      ++state.consecutive_failures;
+      state.retry_after = now + BackoffFor(state.consecutive_failures);
+    } else {
+      // Nothing stored, or the file cannot be written: no network call was made, so there is
+      // nothing to back off from.
+      state.phase = RefreshPhase::kIdle;
+      state.last_error = std::string(result.status().message());
+    }
+  }
+  for (Done& w : waiters) w(result);
+}
+
+absl::StatusOr<Credential> RefreshCoordinator::RefreshAndWait(const std::string& provider,
+                                                              absl::Time valid_until) {
+  std::promise<absl::StatusOr<Credential>> promise;
+  std::future<absl::StatusOr<Credential>> future = promise.get_future();
+  Refresh(provider, valid_until,
+          [&promise](absl::StatusOr<Credential> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+RefreshState RefreshCoordinator::StateOf(const std::string& provider) const {
+  absl::MutexLock lock(&mu_);
+  auto it = flights_.find(provider);
+  return it == flights_.end() ? RefreshState() : it->second.state;
+}
+
+}  // namespace operator_auth

@@ -1,0 +1,97 @@
+// Refreshes each provider's OAuth token exactly once, however many callers ask at once:
+//  - in this process, concurrent callers for one provider join the refresh in flight (single
+//    flight); different providers have separate flights;
+//  - across processes, the refresh runs under providers.lock: re-read the file, refresh only if
+//    the token is still expired there (another process may have done it), write atomically.
+// Failures are classified by the TokenRefresher: a dead refresh token marks the provider as
+// needing a new login (the credential stays in the file); transient failures back off
+// exponentially (capped) and callers get UNAVAILABLE without a network call meanwhile.
+// The network call happens under the file lock, as the shared protocol requires, so refreshes
+// of different providers still take turns on the file; each is bounded by the lock timeout plus
+// the refresher's own HTTP timeout.
+// Thread-safe. `done` callbacks run on a refresh thread or inline, never under a lock.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/core/auth_storage.h"
+#include "daemon/core/blocking_executor.h"
+#include "daemon/core/token_refresher.h"
+
+namespace operator_auth {
+
+enum class RefreshPhase { kIdle, kRefreshing, kBackoff, kNeedsLogin };
+
+// What status shows about a provider's refreshes. Holds no secret.
+struct RefreshState {
+  RefreshPhase phase = RefreshPhase::kIdle;
+  std::string last_error;
+  int consecutive_failures = 0;
+  absl::Time retry_after = absl::InfinitePast();
+  absl::Time last_success = absl::InfinitePast();
+  int64_t refreshes = 0;  // successful token-endpoint refreshes by this daemon
+};
+
+class RefreshCoordinator {
+ public:
+  struct Options {
+    absl::Duration initial_backoff = absl::Seconds(1);
+    absl::Duration max_backoff = absl::Minutes(5);
+    int threads = 4;
+  };
+  using Clock = std::function<absl::Time()>;
+  using Done = std::function<void(absl::StatusOr<Credential>)>;
+
+  // `storage` and `refresher` must outlive the coordinator.
+  RefreshCoordinator(AuthStorage& storage, TokenRefresher& refresher, Clock clock, Options options);
+  RefreshCoordinator(AuthStorage& storage, TokenRefresher& refresher, Clock clock)
+      : RefreshCoordinator(storage, refresher, std::move(clock), Options()) {}
+  ~RefreshCoordinator();  // finishes refreshes in flight
+
+  // Makes sure `provider`'s stored access token is valid until at least `valid_until`, refreshing
+  // it if not. Calls `done` exactly once with the (possibly refreshed) credential or the error:
+  // UNAUTHENTICATED (needs a new login), UNAVAILABLE / DEADLINE_EXCEEDED (transient, backing
+  // off), NOT_FOUND / FAILED_PRECONDITION (nothing refreshable stored).
+  void Refresh(const std::string& provider, absl::Time valid_until, Done done);
+
+  // Blocking form of Refresh, for tests and tools.
+  absl::StatusOr<Credential> RefreshAndWait(const std::string& provider, absl::Time valid_until);
+
+  RefreshState StateOf(const std::string& provider) const;
+  bool CanRefresh(const std::string& provider) const { return refresher_.CanRefresh(provider); }
+
+ private:
+  struct Flight {
+    bool in_flight = false;
+    absl::Time valid_until;
+    std::vector<Done> waiters;
+    RefreshState state;
+    // The refresh token the provider rejected; the provider needs a login while the file still
+    // holds this one. Memory only, like every other secret the daemon holds.
+    std::string dead_refresh_token;
+  };
+
+  void Run(const std::string& provider, absl::Time valid_until);
+  absl::Duration BackoffFor(int failures) const;
+
+  AuthStorage& storage_;
+  TokenRefresher& refresher_;
+  const Clock clock_;
+  const Options options_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Flight> flights_ ABSL_GUARDED_BY(mu_);
+
+  // Last member: destroyed first, so refreshes in flight finish while the rest still exists.
+  BlockingExecutor executor_;
+};
+
+}  // namespace operator_auth

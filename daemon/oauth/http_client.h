@@ -1,0 +1,57 @@
+// HTTPS requests to token, device-authorization and revocation endpoints, over libcurl.
+// Errors never carry a request or response body (they hold secrets) nor a URL's query string.
+// CurlHttpClient is thread-safe: every Send() uses its own easy handle.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace operator_auth {
+
+using HttpFields = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "POST";  // "GET" or "POST"
+  std::string url;
+  HttpFields headers;  // e.g. {"Content-Type", "application/json"}
+  std::string body;
+  absl::Duration timeout = absl::Seconds(30);  // whole request, connect included
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string content_type;  // without parameters, lower-case ("application/json")
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // A response of any HTTP status is OK here; only a failure to get one is an error:
+  // DEADLINE_EXCEEDED on timeout, UNAVAILABLE for connection and TLS failures, and
+  // RESOURCE_EXHAUSTED for a body over kMaxResponseBytes.
+  virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+inline constexpr size_t kMaxResponseBytes = 1024 * 1024;
+
+class CurlHttpClient : public HttpClient {
+ public:
+  CurlHttpClient();  // calls curl_global_init once per process
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
+};
+
+// application/x-www-form-urlencoded encoding of `fields`, in order.
+std::string FormEncode(const HttpFields& fields);
+// Parses a query string or form body ("a=1&b=x%20y"); '+' is a space. Malformed escapes are kept
+// literally.
+HttpFields FormDecode(absl::string_view text);
+// Percent-encodes everything but unreserved characters (RFC 3986).
+std::string UrlEncode(absl::string_view text);
+
+}  // namespace operator_auth

@@ -1,0 +1,186 @@
+#include "daemon/oauth/oauth_config_file.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/provider_id.h"
+
+namespace operator_auth {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr size_t kMaxConfigBytes = 1024 * 1024;
+
+class FieldReader {
+ public:
+  FieldReader(const Json& object, std::string where) : object_(object), where_(std::move(where)) {}
+
+  absl::Status String(const char* key, std::string& out) const {
+    auto it = object_.find(key);
+    if (it == object_.end()) return absl::OkStatus();
+    if (!it->is_string()) return Error(key, "must be a string");
+    out = it->get<std::string>();
+    return absl::OkStatus();
+  }
+
+  absl::Status Url(const char* key, std::string& out) const {
+    if (!object_.contains(key)) return absl::OkStatus();
+    std::string value;
+    if (absl::Status s = String(key, value); !s.ok()) return s;
+    if (!value.empty() && value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0) {
+      return Error(key, "must be an http:// or https:// URL");
+    }
+    out = std::move(value);
+    return absl::OkStatus();
+  }
+
+  absl::Status Error(const std::string& key, const std::string& what) const {
+    return absl::InvalidArgumentError(absl::StrCat(where_, ".", key, ": ", what));
+  }
+
+  const Json& object() const { return object_; }
+
+ private:
+  const Json& object_;
+  std::string where_;
+};
+
+absl::Status ApplyOverrides(const Json& fields, const std::string& where, OAuthProviderConfig& c) {
+  if (!fields.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
+  static const char* const kKnown[] = {"name",
+                                       "flow",
+                                       "authorize_url",
+                                       "token_url",
+                                       "device_authorization_url",
+                                       "revocation_url",
+                                       "client_id",
+                                       "client_secret",
+                                       "scopes",
+                                       "redirect_uri",
+                                       "token_request_format",
+                                       "copilot_token_url",
+                                       "default_domain"};
+  for (const auto& [key, value] : fields.items()) {
+    bool known = false;
+    for (const char* k : kKnown) known = known || key == k;
+    if (!known) return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": unknown key"));
+  }
+  FieldReader r(fields, where);
+  for (absl::Status s :
+       {r.String("name", c.name), r.Url("authorize_url", c.authorize_url),
+        r.Url("token_url", c.token_url),
+        r.Url("device_authorization_url", c.device_authorization_url),
+        r.Url("revocation_url", c.revocation_url), r.String("client_id", c.client_id),
+        r.String("client_secret", c.client_secret), r.Url("redirect_uri", c.redirect_uri),
+        r.Url("copilot_token_url", c.copilot_token_url),
+        r.String("default_domain", c.default_domain)}) {
+    if (!s.ok()) return s;
+  }
+  if (auto it = fields.find("flow"); it != fields.end()) {
+    if (*it == "authorization_code") {
+      c.flow = OAuthFlow::kAuthorizationCode;
+    } else if (*it == "device_code") {
+      c.flow = OAuthFlow::kDeviceCode;
+    } else {
+      return r.Error("flow", "must be \"authorization_code\" or \"device_code\"");
+    }
+  }
+  if (auto it = fields.find("token_request_format"); it != fields.end()) {
+    if (*it == "form") {
+      c.token_request_format = TokenRequestFormat::kForm;
+    } else if (*it == "json") {
+      c.token_request_format = TokenRequestFormat::kJson;
+    } else {
+      return r.Error("token_request_format", "must be \"form\" or \"json\"");
+    }
+  }
+  if (auto it = fields.find("scopes"); it != fields.end()) {
+    if (!it->is_array()) return r.Error("scopes", "must be an array of strings");
+    c.scopes.clear();
+    for (const Json& scope : *it) {
+      if (!scope.is_string()) return r.Error("scopes", "must be an array of strings");
+      c.scopes.push_back(scope.get<std::string>());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckComplete(const OAuthProviderConfig& c, const std::string& where) {
+  auto missing = [&](const char* key) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": required"));
+  };
+  if (c.token_url.empty()) return missing("token_url");
+  if (c.client_id.empty()) return missing("client_id");
+  if (c.flow == OAuthFlow::kAuthorizationCode) {
+    if (c.authorize_url.empty()) return missing("authorize_url");
+    if (c.redirect_uri.empty()) return missing("redirect_uri");
+  } else if (c.device_authorization_url.empty()) {
+    return missing("device_authorization_url");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<OAuthProviderConfig>> ParseOAuthConfig(const std::string& text,
+                                                                  const std::string& source) {
+  std::vector<OAuthProviderConfig> providers = BuiltInOAuthProviders();
+  Json root;
+  try {
+    root = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": not valid JSON (error at byte ", e.byte, ")"));
+  }
+  if (!root.is_object()) return absl::InvalidArgumentError(source + ": must be a JSON object");
+  for (const auto& [key, value] : root.items()) {
+    if (key != "oauth_providers") {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", key, ": unknown key"));
+    }
+  }
+  auto section = root.find("oauth_providers");
+  if (section == root.end()) return providers;
+  const std::string where = source + ": oauth_providers";
+  if (!section->is_object()) return absl::InvalidArgumentError(where + ": must be an object");
+  for (const auto& [id, fields] : section->items()) {
+    const std::string provider_where = absl::StrCat(where, ".", id);
+    if (absl::Status s = ValidateProviderId(id); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(provider_where, ": ", s.message()));
+    }
+    OAuthProviderConfig* target = nullptr;
+    for (OAuthProviderConfig& p : providers) {
+      if (p.id == id) target = &p;
+    }
+    if (target == nullptr) {
+      OAuthProviderConfig custom;
+      custom.id = id;
+      custom.name = id;
+      providers.push_back(std::move(custom));
+      target = &providers.back();
+    }
+    if (absl::Status s = ApplyOverrides(fields, provider_where, *target); !s.ok()) return s;
+    if (absl::Status s = CheckComplete(*target, provider_where); !s.ok()) return s;
+  }
+  return providers;
+}
+
+absl::StatusOr<std::vector<OAuthProviderConfig>> LoadOAuthConfig(const std::string& path,
+                                                                 bool required) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!required) return BuiltInOAuthProviders();
+    return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than 1 MiB"));
+  }
+  return ParseOAuthConfig(text.str(), path);
+}
+
+}  // namespace operator_auth

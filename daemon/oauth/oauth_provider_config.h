@@ -1,0 +1,60 @@
+// How to talk OAuth to one provider: endpoints, client, scopes, request format, and which
+// dialect quirks apply. Built-in providers come with their real endpoints; authd.json may
+// override any field or define new (plain RFC 6749 / 7636 / 8628 / 7009) providers.
+// URLs of a provider that supports enterprise hosts may contain "{domain}" (GitHub Copilot:
+// github.com, or the GitHub Enterprise host kept in the credential). Plain value type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "daemon/oauth/http_client.h"
+
+namespace operator_auth {
+
+enum class OAuthFlow { kAuthorizationCode, kDeviceCode };
+enum class TokenRequestFormat { kForm, kJson };
+
+// Provider quirks beyond plain RFC 6749. kStandard is what custom providers speak.
+enum class OAuthDialect {
+  kStandard,
+  kAnthropic,      // JSON token requests; `state` (= PKCE verifier) sent with the code
+  kOpenAICodex,    // account id from the access token's https://api.openai.com/auth claim
+  kGithubCopilot,  // device flow for a GitHub token (kept as "refresh"), exchanged for a
+                   // short-lived Copilot token (kept as "access"); enterprise domain kept
+};
+// Google's providers speak kStandard: client_secret goes with every token request when
+// configured, and a refresh reply without a new refresh token keeps the old one (RFC 6749 6).
+
+struct OAuthProviderConfig {
+  std::string id;
+  std::string name;
+  OAuthDialect dialect = OAuthDialect::kStandard;
+  OAuthFlow flow = OAuthFlow::kAuthorizationCode;
+  std::string authorize_url;
+  std::string token_url;
+  std::string device_authorization_url;
+  std::string revocation_url;  // empty: the provider has none
+  std::string client_id;
+  std::string client_secret;  // public "installed app" secrets only
+  std::vector<std::string> scopes;
+  std::string redirect_uri;  // loopback, e.g. http://localhost:1455/auth/callback
+  TokenRequestFormat token_request_format = TokenRequestFormat::kForm;
+  // Extra query parameters on the authorize URL, in order.
+  HttpFields extra_authorize_params;
+  // Subtracted from expires_in when computing "expires", as the provider's own tools do.
+  int64_t expiry_margin_ms = 0;
+  // GitHub Copilot: where a GitHub token is exchanged for a Copilot token.
+  std::string copilot_token_url;
+  // Default for "{domain}" when the credential names none.
+  std::string default_domain;
+};
+
+// The built-in OAuth providers with their real endpoints.
+std::vector<OAuthProviderConfig> BuiltInOAuthProviders();
+
+// "{domain}" in `url` replaced by `domain`.
+std::string WithDomain(const std::string& url, const std::string& domain);
+
+}  // namespace operator_auth

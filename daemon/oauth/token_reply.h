@@ -1,0 +1,37 @@
+// Reading a token endpoint's reply (RFC 6749 5.1 / 5.2) and classifying its failures the way
+// the RefreshCoordinator needs them:
+//   UNAUTHENTICATED      the grant is dead (invalid_grant, or HTTP 400/401/403): log in again;
+//   FAILED_PRECONDITION  a device-flow poll that should continue: authorization_pending /
+//                        slow_down (the message is the error code itself);
+//   UNAVAILABLE          5xx, 429, or a reply that cannot be read: transient.
+// Messages quote the provider's error code and description, never a token or a body.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "daemon/oauth/http_client.h"
+
+namespace operator_auth {
+
+struct TokenReply {
+  std::string access_token;
+  std::string refresh_token;  // empty when the provider did not send a new one
+  std::string id_token;
+  std::optional<int64_t> expires_in_s;
+  nlohmann::json body;  // the whole JSON reply, for dialect-specific fields
+};
+
+// `what` names the request in messages, e.g. "refreshing the openai-codex token".
+absl::StatusOr<TokenReply> ParseTokenReply(const HttpResponse& response, absl::string_view what);
+
+// Parses a JSON object reply of any 2xx request (device authorization, Copilot token); other
+// statuses are classified as above.
+absl::StatusOr<nlohmann::json> ParseJsonReply(const HttpResponse& response, absl::string_view what);
+
+}  // namespace operator_auth
