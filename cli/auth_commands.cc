@@ -99,6 +99,11 @@ int AuthCommands::Set(const SetArguments& arguments) {
 int AuthCommands::Unset(const std::string& provider) {
   absl::StatusOr<v1::LogoutResponse> response = client_.Logout(provider);
   if (!response.ok()) return Failed(response.status());
+  if (response->revoked()) std::cout << "Revoked the token at the provider.\n";
+  if (!response->revocation_error().empty()) {
+    std::cerr << "operatorctl: warning: " << response->revocation_error()
+              << " (the credential is removed here all the same)\n";
+  }
   std::cout << (response->removed() ? "Removed the stored credential for " : "Nothing stored for ")
             << provider << ".\n";
   return kExitOk;

@@ -25,7 +25,7 @@
 #include "daemon/core/refresh_coordinator.h"
 #include "daemon/oauth/http_client.h"
 #include "daemon/oauth/oauth_config_file.h"
-#include "daemon/oauth/oauth_token_refresher.h"
+#include "daemon/oauth/provider_oauth_service.h"
 #include "daemon/process_hygiene.h"
 #include "daemon/server/auth_service.h"
 #include "daemon/server/call_tracker.h"
@@ -95,8 +95,8 @@ int Run(const Flags& flags) {
   spdlog::info("credentials: {} (change detection: {})", (*storage)->path(),
                (*storage)->watching_with_inotify() ? "inotify" : "stat");
   CurlHttpClient http;
-  OAuthTokenRefresher token_refresher(*oauth_providers, http);
-  RefreshCoordinator refresh_coordinator(**storage, token_refresher, nullptr);
+  ProviderOAuthService oauth_service(*oauth_providers, http);
+  RefreshCoordinator refresh_coordinator(**storage, oauth_service, nullptr);
   ProviderAuthManager manager(**storage, registry, nullptr, nullptr, &refresh_coordinator);
 
   absl::StatusOr<std::unique_ptr<PeerCheckedListener>> listener =

@@ -242,16 +242,26 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
   return false;
 }
 
-absl::StatusOr<bool> ProviderAuthManager::Logout(absl::string_view provider) {
+absl::StatusOr<LogoutResult> ProviderAuthManager::Logout(absl::string_view provider) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
   const std::string id(provider);
+  LogoutResult result;
+  std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
+  auto stored = snapshot->credentials.find(id);
+  if (stored != snapshot->credentials.end() && stored->second.type == CredentialType::kOAuth &&
+      refresher_ != nullptr) {
+    absl::Status revoked = refresher_->Revoke(id, stored->second);
+    result.revoked = revoked.ok();
+    result.revocation_error = std::string(revoked.message());
+  }
   bool removed = false;
   absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
     removed = document.Remove(id);
     return removed;
   });
   if (!s.ok()) return s;
-  return removed;
+  result.removed = removed;
+  return result;
 }
 
 }  // namespace operator_auth

@@ -56,6 +56,13 @@ struct ProviderStatus {
   RefreshState refresh;
 };
 
+struct LogoutResult {
+  bool removed = false;  // a stored credential was removed
+  bool revoked = false;  // the provider confirmed the revocation
+  // Why revocation failed; the credential was removed locally all the same.
+  std::string revocation_error;
+};
+
 struct ProviderListing {
   std::string id;
   std::string display_name;
@@ -93,8 +100,9 @@ class ProviderAuthManager {
   absl::StatusOr<bool> SetApiKey(absl::string_view provider, absl::string_view key);
   // Memory only, highest priority; an empty key clears it. Returns true when a key was cleared.
   absl::StatusOr<bool> SetRuntimeApiKey(absl::string_view provider, absl::string_view key);
-  // Removes the stored credential. Returns false when there was none.
-  absl::StatusOr<bool> Logout(absl::string_view provider);
+  // Revokes a stored OAuth credential at the provider when it has a revocation endpoint, then
+  // removes the stored credential whatever the revocation's outcome. May block on the network.
+  absl::StatusOr<LogoutResult> Logout(absl::string_view provider);
 
   std::vector<StorageError> DrainErrors() { return storage_.DrainErrors(); }
 

@@ -21,8 +21,8 @@ bool ValidUntil(const Credential& c, absl::Time valid_until) {
 
 }  // namespace
 
-RefreshCoordinator::RefreshCoordinator(AuthStorage& storage, TokenRefresher& refresher, Clock clock,
-                                       Options options)
+RefreshCoordinator::RefreshCoordinator(AuthStorage& storage, OAuthTokenService& refresher,
+                                       Clock clock, Options options)
     : storage_(storage),
       refresher_(refresher),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
@@ -174,6 +174,14 @@ absl::StatusOr<Credential> RefreshCoordinator::RefreshAndWait(const std::string&
   Refresh(provider, valid_until,
           [&promise](absl::StatusOr<Credential> r) { promise.set_value(std::move(r)); });
   return future.get();
+}
+
+absl::Status RefreshCoordinator::Revoke(const std::string& provider, const Credential& credential) {
+  absl::Status revoked = refresher_.Revoke(provider, credential);
+  absl::MutexLock lock(&mu_);
+  auto it = flights_.find(provider);
+  if (it != flights_.end() && !it->second.in_flight) flights_.erase(it);
+  return revoked;
 }
 
 RefreshState RefreshCoordinator::StateOf(const std::string& provider) const {

@@ -3,7 +3,7 @@
 //    flight); different providers have separate flights;
 //  - across processes, the refresh runs under providers.lock: re-read the file, refresh only if
 //    the token is still expired there (another process may have done it), write atomically.
-// Failures are classified by the TokenRefresher: a dead refresh token marks the provider as
+// Failures are classified by the OAuthTokenService: a dead refresh token marks the provider as
 // needing a new login (the credential stays in the file); transient failures back off
 // exponentially (capped) and callers get UNAVAILABLE without a network call meanwhile.
 // The network call happens under the file lock, as the shared protocol requires, so refreshes
@@ -24,7 +24,7 @@
 #include "absl/time/time.h"
 #include "daemon/core/auth_storage.h"
 #include "daemon/core/blocking_executor.h"
-#include "daemon/core/token_refresher.h"
+#include "daemon/core/oauth_token_service.h"
 
 namespace operator_auth {
 
@@ -51,8 +51,9 @@ class RefreshCoordinator {
   using Done = std::function<void(absl::StatusOr<Credential>)>;
 
   // `storage` and `refresher` must outlive the coordinator.
-  RefreshCoordinator(AuthStorage& storage, TokenRefresher& refresher, Clock clock, Options options);
-  RefreshCoordinator(AuthStorage& storage, TokenRefresher& refresher, Clock clock)
+  RefreshCoordinator(AuthStorage& storage, OAuthTokenService& refresher, Clock clock,
+                     Options options);
+  RefreshCoordinator(AuthStorage& storage, OAuthTokenService& refresher, Clock clock)
       : RefreshCoordinator(storage, refresher, std::move(clock), Options()) {}
   ~RefreshCoordinator();  // finishes refreshes in flight
 
@@ -64,6 +65,9 @@ class RefreshCoordinator {
 
   // Blocking form of Refresh, for tests and tools.
   absl::StatusOr<Credential> RefreshAndWait(const std::string& provider, absl::Time valid_until);
+
+  // Revokes `credential` at the provider (logout) and forgets the provider's refresh state.
+  absl::Status Revoke(const std::string& provider, const Credential& credential);
 
   RefreshState StateOf(const std::string& provider) const;
   bool CanRefresh(const std::string& provider) const { return refresher_.CanRefresh(provider); }
@@ -83,7 +87,7 @@ class RefreshCoordinator {
   absl::Duration BackoffFor(int failures) const;
 
   AuthStorage& storage_;
-  TokenRefresher& refresher_;
+  OAuthTokenService& refresher_;
   const Clock clock_;
   const Options options_;
 

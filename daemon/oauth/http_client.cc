@@ -192,7 +192,8 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   set(curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L));
   set(curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str()));
   set(curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https"));
-  // Loopback is never proxied, whatever *_proxy says: the login callback and test servers live there.
+  // Loopback is never proxied, whatever *_proxy says: the login callback and test servers live
+  // there.
   set(curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1"));
   set(curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L));
   set(curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, Milliseconds(request.timeout)));

@@ -24,7 +24,7 @@ int64_t OAuthClient::ExpiresAt(std::optional<int64_t> expires_in_s) const {
 }
 
 absl::StatusOr<HttpResponse> OAuthClient::Send(HttpRequest request, absl::string_view what) {
-  request.timeout = kTokenRequestTimeout;
+  request.timeout = absl::Milliseconds(config_.request_timeout_ms);
   absl::StatusOr<HttpResponse> response = http_.Send(request);
   if (!response.ok()) {
     return absl::Status(response.status().code(),

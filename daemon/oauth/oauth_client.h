@@ -42,7 +42,7 @@ class OAuthClient {
 
   const OAuthProviderConfig& config() const { return config_; }
 
-  // See TokenRefresher::Refresh for the error classes.
+  // See OAuthTokenService::Refresh for the error classes.
   virtual absl::StatusOr<Credential> Refresh(const Credential& current);
 
   // RFC 7009 revocation of the refresh token (else the access token). OK when the provider
@@ -84,8 +84,5 @@ class OAuthClient {
 // The client for `config.dialect`.
 std::unique_ptr<OAuthClient> MakeOAuthClient(OAuthProviderConfig config, HttpClient& http,
                                              OAuthClient::Clock clock = nullptr);
-
-// How long one token-endpoint request may take before the refresh counts as failed.
-inline constexpr absl::Duration kTokenRequestTimeout = absl::Seconds(15);
 
 }  // namespace operator_auth

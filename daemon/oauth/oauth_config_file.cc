@@ -63,7 +63,8 @@ absl::Status ApplyOverrides(const Json& fields, const std::string& where, OAuthP
                                        "redirect_uri",
                                        "token_request_format",
                                        "copilot_token_url",
-                                       "default_domain"};
+                                       "default_domain",
+                                       "request_timeout_ms"};
   for (const auto& [key, value] : fields.items()) {
     bool known = false;
     for (const char* k : kKnown) known = known || key == k;
@@ -97,6 +98,12 @@ absl::Status ApplyOverrides(const Json& fields, const std::string& where, OAuthP
     } else {
       return r.Error("token_request_format", "must be \"form\" or \"json\"");
     }
+  }
+  if (auto it = fields.find("request_timeout_ms"); it != fields.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 600'000) {
+      return r.Error("request_timeout_ms", "must be a whole number from 1 to 600000");
+    }
+    c.request_timeout_ms = it->get<int64_t>();
   }
   if (auto it = fields.find("scopes"); it != fields.end()) {
     if (!it->is_array()) return r.Error("scopes", "must be an array of strings");

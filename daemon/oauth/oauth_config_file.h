@@ -4,8 +4,8 @@
 //                        "my-idp": {"flow": "authorization_code", "authorize_url": ..., ...}}}
 // Keys: name, flow ("authorization_code" | "device_code"), authorize_url, token_url,
 // device_authorization_url, revocation_url, client_id, client_secret, scopes (array of strings),
-// redirect_uri, token_request_format ("form" | "json"), and for GitHub Copilot-style providers
-// copilot_token_url and default_domain. Errors name the file and the key. Thread-safe (pure).
+// redirect_uri, token_request_format ("form" | "json"), request_timeout_ms, and for GitHub
+// Copilot-style providers copilot_token_url and default_domain. Errors name the file and the key. Thread-safe (pure).
 #pragma once
 
 #include <string>

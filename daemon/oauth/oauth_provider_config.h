@@ -49,6 +49,8 @@ struct OAuthProviderConfig {
   std::string copilot_token_url;
   // Default for "{domain}" when the credential names none.
   std::string default_domain;
+  // How long one request to the provider may take before it counts as a transient failure.
+  int64_t request_timeout_ms = 15'000;
 };
 
 // The built-in OAuth providers with their real endpoints.

@@ -159,9 +159,13 @@ grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* c
                                                   const v1::LogoutRequest* request,
                                                   v1::LogoutResponse* response) {
   return FinishOnWriter(context, [this, request, response] {
-    absl::StatusOr<bool> removed = manager_.Logout(request->provider());
-    if (removed.ok()) response->set_removed(*removed);
-    return removed.status();
+    absl::StatusOr<LogoutResult> result = manager_.Logout(request->provider());
+    if (result.ok()) {
+      response->set_removed(result->removed);
+      response->set_revoked(result->revoked);
+      response->set_revocation_error(result->revocation_error);
+    }
+    return result.status();
   });
 }
 

@@ -69,9 +69,9 @@ TEST_F(ProviderAuthManagerTest, ResolutionOrderIsRuntimeStoredEnv) {
   EXPECT_TRUE(*cleared);
   EXPECT_EQ(manager_.GetApiKey("openai")->key, "sk-stored");
 
-  ASSERT_TRUE(*manager_.Logout("openai"));
+  ASSERT_TRUE(manager_.Logout("openai")->removed);
   EXPECT_EQ(manager_.GetApiKey("openai")->key, "sk-env");
-  EXPECT_FALSE(*manager_.Logout("openai"));
+  EXPECT_FALSE(manager_.Logout("openai")->removed);
 }
 
 TEST_F(ProviderAuthManagerTest, StoredApiKeyBeatsStoredOAuthWhichBeatsEnv) {

@@ -1,6 +1,7 @@
 // What the core needs from OAuth: turn a stored credential whose access token is (nearly)
-// expired into a fresh one. Implementations live in daemon/oauth (one per provider dialect);
-// the core only sees this interface, so it stays free of HTTP. Implementations are thread-safe.
+// expired into a fresh one, and revoke a credential at logout. Implementations live in daemon/oauth
+// (one per provider dialect); the core only sees this interface, so it stays free of HTTP.
+// Implementations are thread-safe.
 #pragma once
 
 #include <string>
@@ -10,9 +11,9 @@
 
 namespace operator_auth {
 
-class TokenRefresher {
+class OAuthTokenService {
  public:
-  virtual ~TokenRefresher() = default;
+  virtual ~OAuthTokenService() = default;
 
   // True when `provider` has an OAuth dialect that can refresh its tokens.
   virtual bool CanRefresh(const std::string& provider) const = 0;
@@ -26,6 +27,10 @@ class TokenRefresher {
   // Messages never contain a token.
   virtual absl::StatusOr<Credential> Refresh(const std::string& provider,
                                              const Credential& current) = 0;
+
+  // RFC 7009 revocation at the provider's revocation endpoint. OK when the provider has none.
+  // Errors are for reporting only: local removal proceeds regardless.
+  virtual absl::Status Revoke(const std::string& provider, const Credential& current) = 0;
 };
 
 }  // namespace operator_auth

@@ -1,4 +1,4 @@
-// The core's TokenRefresher, backed by one OAuthClient per configured OAuth provider.
+// The core's OAuthTokenService, backed by one OAuthClient per configured OAuth provider.
 // Thread-safe (immutable after construction).
 #pragma once
 
@@ -7,20 +7,21 @@
 #include <string>
 #include <vector>
 
-#include "daemon/core/token_refresher.h"
+#include "daemon/core/oauth_token_service.h"
 #include "daemon/oauth/oauth_client.h"
 
 namespace operator_auth {
 
-class OAuthTokenRefresher : public TokenRefresher {
+class ProviderOAuthService : public OAuthTokenService {
  public:
   // `http` must outlive the refresher.
-  OAuthTokenRefresher(const std::vector<OAuthProviderConfig>& providers, HttpClient& http,
-                      OAuthClient::Clock clock = nullptr);
+  ProviderOAuthService(const std::vector<OAuthProviderConfig>& providers, HttpClient& http,
+                       OAuthClient::Clock clock = nullptr);
 
   bool CanRefresh(const std::string& provider) const override;
   absl::StatusOr<Credential> Refresh(const std::string& provider,
                                      const Credential& current) override;
+  absl::Status Revoke(const std::string& provider, const Credential& current) override;
 
   // nullptr when `provider` is not an OAuth provider.
   OAuthClient* ClientFor(const std::string& provider) const;

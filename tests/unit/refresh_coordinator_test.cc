@@ -1,0 +1,214 @@
+#include "daemon/core/refresh_coordinator.h"
+
+#include <sys/stat.h>
+#include <atomic>
+
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "daemon/core/file_auth_storage.h"
+#include "daemon/core/provider_auth_manager.h"
+#include "tests/support/temp_dir.h"
+
+namespace operator_auth {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ReadFileOrDie;
+using testing::TempDir;
+using testing::WriteFileOrDie;
+using Json = nlohmann::ordered_json;
+
+// A token endpoint in memory: counts calls, can be slow, and can fail either way.
+class FakeRefresher : public OAuthTokenService {
+ public:
+  bool CanRefresh(const std::string& provider) const override { return provider != "nope"; }
+
+  absl::StatusOr<Credential> Refresh(const std::string&, const Credential& current) override {
+    int n = ++calls;
+    absl::SleepFor(delay);
+    if (!fail_with.ok()) return fail_with;
+    Credential fresh = current;
+    fresh.access = "at-" + std::to_string(n);
+    fresh.refresh = "rt-" + std::to_string(n);  // rotated
+    fresh.expires_unix_ms = absl::ToUnixMillis(absl::Now() + absl::Hours(1));
+    return fresh;
+  }
+
+  absl::Status Revoke(const std::string&, const Credential&) override {
+    ++revocations;
+    return revoke_with;
+  }
+
+  std::atomic<int> calls{0};
+  std::atomic<int> revocations{0};
+  absl::Status revoke_with;
+  absl::Duration delay = absl::ZeroDuration();
+  absl::Status fail_with;
+};
+
+class RefreshCoordinatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string auth = dir_.Sub("auth");
+    ASSERT_EQ(mkdir(auth.c_str(), 0700), 0);
+    WriteFileOrDie(auth + "/providers.json", Stored("at-old", "rt-old", -60).dump());
+    auto storage = FileAuthStorage::Open(auth);
+    ASSERT_TRUE(storage.ok());
+    storage_ = *std::move(storage);
+    coordinator_ = std::make_unique<RefreshCoordinator>(*storage_, refresher_, nullptr);
+  }
+
+  // providers.json with openai-codex expiring `seconds` from now (negative: expired).
+  static Json Stored(const std::string& access, const std::string& refresh, int seconds) {
+    return Json{{"openai-codex",
+                 {{"type", "oauth"},
+                  {"access", access},
+                  {"refresh", refresh},
+                  {"expires", absl::ToUnixMillis(absl::Now() + absl::Seconds(seconds))},
+                  {"extra", {{"keep", "me"}}}}}};
+  }
+
+  Json File() { return Json::parse(ReadFileOrDie(dir_.Sub("auth/providers.json"))); }
+  absl::Time Soon() { return absl::Now() + kOAuthExpiryMargin; }
+
+  TempDir dir_;
+  FakeRefresher refresher_;
+  std::unique_ptr<FileAuthStorage> storage_;
+  std::unique_ptr<RefreshCoordinator> coordinator_;
+};
+
+TEST_F(RefreshCoordinatorTest, ConcurrentCallersShareOneRefresh) {
+  refresher_.delay = absl::Milliseconds(100);
+  constexpr int kCallers = 64;
+  std::atomic<int> done{0};
+  std::atomic<int> wrong{0};
+  for (int i = 0; i < kCallers; ++i) {
+    coordinator_->Refresh("openai-codex", Soon(), [&](absl::StatusOr<Credential> c) {
+      if (!c.ok() || c->access != "at-1") ++wrong;
+      ++done;
+    });
+  }
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (done.load() < kCallers && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(done.load(), kCallers);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(refresher_.calls.load(), 1);
+  Json file = File();
+  EXPECT_EQ(file["openai-codex"]["access"], "at-1");
+  EXPECT_EQ(file["openai-codex"]["refresh"], "rt-1");  // the rotated token is kept
+  EXPECT_EQ(file["openai-codex"]["extra"]["keep"], "me");
+  EXPECT_EQ(coordinator_->StateOf("openai-codex").refreshes, 1);
+}
+
+TEST_F(RefreshCoordinatorTest, TokenRefreshedByAnotherProcessIsNotRefreshedAgain) {
+  // Another process refreshed between our look and our lock: the re-read under the lock sees it.
+  WriteFileOrDie(dir_.Sub("auth/providers.json"), Stored("at-theirs", "rt-theirs", 3600).dump());
+  auto c = coordinator_->RefreshAndWait("openai-codex", Soon());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->access, "at-theirs");
+  EXPECT_EQ(refresher_.calls.load(), 0);
+}
+
+TEST_F(RefreshCoordinatorTest, DeadRefreshTokenNeedsLoginAndKeepsTheCredential) {
+  refresher_.fail_with = absl::UnauthenticatedError("refused (HTTP 400 invalid_grant)");
+  const Json before = File();
+  auto c = coordinator_->RefreshAndWait("openai-codex", Soon());
+  EXPECT_TRUE(absl::IsUnauthenticated(c.status())) << c.status();
+  EXPECT_EQ(File(), before);
+  EXPECT_EQ(coordinator_->StateOf("openai-codex").phase, RefreshPhase::kNeedsLogin);
+  // Asking again does not call the endpoint with the dead token again...
+  c = coordinator_->RefreshAndWait("openai-codex", Soon());
+  EXPECT_TRUE(absl::IsUnauthenticated(c.status()));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("needs a new login"));
+  EXPECT_EQ(refresher_.calls.load(), 1);
+  // ...until a new login (here: another tool) stores a different refresh token.
+  refresher_.fail_with = absl::OkStatus();
+  WriteFileOrDie(dir_.Sub("auth/providers.json"), Stored("at-new", "rt-new", -60).dump());
+  c = coordinator_->RefreshAndWait("openai-codex", Soon());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(coordinator_->StateOf("openai-codex").phase, RefreshPhase::kIdle);
+}
+
+TEST_F(RefreshCoordinatorTest, TransientFailuresBackOffWithoutCallingTheEndpoint) {
+  refresher_.fail_with = absl::UnavailableError("token endpoint answered HTTP 503");
+  const Json before = File();
+  auto c = coordinator_->RefreshAndWait("openai-codex", Soon());
+  EXPECT_TRUE(absl::IsUnavailable(c.status()));
+  RefreshState state = coordinator_->StateOf("openai-codex");
+  EXPECT_EQ(state.phase, RefreshPhase::kBackoff);
+  EXPECT_EQ(state.consecutive_failures, 1);
+  EXPECT_GT(state.retry_after, absl::Now());
+  for (int i = 0; i < 5; ++i) {
+    c = coordinator_->RefreshAndWait("openai-codex", Soon());
+    EXPECT_TRUE(absl::IsUnavailable(c.status()));
+    EXPECT_THAT(std::string(c.status().message()), HasSubstr("next attempt in"));
+  }
+  EXPECT_EQ(refresher_.calls.load(), 1);
+  EXPECT_EQ(File(), before);
+}
+
+TEST(RefreshBackoff, GrowsAndIsCapped) {
+  TempDir dir;
+  auto storage = FileAuthStorage::Open(dir.Sub("auth"));
+  ASSERT_TRUE(storage.ok());
+  WriteFileOrDie(dir.Sub("auth/providers.json"),
+                 R"({"p": {"type": "oauth", "access": "a", "refresh": "r", "expires": 1}})");
+  FakeRefresher refresher;
+  refresher.fail_with = absl::UnavailableError("down");
+  absl::Time now = absl::Now();
+  RefreshCoordinator::Options options;
+  options.initial_backoff = absl::Seconds(1);
+  options.max_backoff = absl::Seconds(60);
+  RefreshCoordinator coordinator(
+      **storage, refresher, [&now] { return now; }, options);
+  std::vector<absl::Duration> waits;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(coordinator.RefreshAndWait("p", now).ok());
+    RefreshState s = coordinator.StateOf("p");
+    waits.push_back(s.retry_after - now);
+    now = s.retry_after;  // jump to the next attempt
+  }
+  EXPECT_EQ(refresher.calls.load(), 10);
+  EXPECT_GE(waits[0], absl::Milliseconds(800));
+  EXPECT_LE(waits[0], absl::Milliseconds(1200));
+  EXPECT_GE(waits[3], absl::Milliseconds(6400));                   // 8 s -20 %
+  for (absl::Duration w : waits) EXPECT_LE(w, absl::Seconds(72));  // 60 s +20 %
+  EXPECT_GE(waits[9], absl::Seconds(48));
+}
+
+TEST_F(RefreshCoordinatorTest, ManagerRefreshesAnExpiredTokenOnGetApiKey) {
+  ProviderAuthManager manager(*storage_, ProviderRegistry::BuiltIn(), nullptr, nullptr,
+                              coordinator_.get());
+  auto status = manager.GetStatus("openai-codex");
+  EXPECT_TRUE(status->configured);  // expired, but refreshable
+  auto key = manager.GetApiKey("openai-codex");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, "at-1");
+  EXPECT_EQ(key->source, KeySource::kStored);
+  EXPECT_EQ(manager.GetApiKey("openai-codex")->key, "at-1");  // no second refresh
+  EXPECT_EQ(refresher_.calls.load(), 1);
+}
+
+TEST_F(RefreshCoordinatorTest, FailedRefreshFallsBackToTheEnvironment) {
+  refresher_.fail_with = absl::UnauthenticatedError("invalid_grant");
+  ProviderAuthManager manager(
+      *storage_, ProviderRegistry::BuiltIn(),
+      [](const std::string& name) -> std::optional<std::string> {
+        if (name == "OPENAI_CODEX_API_KEY") return "sk-env";
+        return std::nullopt;
+      },
+      nullptr, coordinator_.get());
+  auto key = manager.GetApiKey("openai-codex");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->source, KeySource::kEnv);
+  auto status = manager.GetStatus("openai-codex");
+  EXPECT_TRUE(status->needs_login);
+  EXPECT_EQ(status->source, KeySource::kEnv);
+}
+
+}  // namespace
+}  // namespace operator_auth
