@@ -148,6 +148,9 @@ void PrintStatusDetail(const v1::AuthStatus& status, std::ostream& out) {
       {"next retry", status.next_retry_unix_ms() == 0
                          ? std::string(kNone)
                          : FormatUnixMillisUtc(status.next_retry_unix_ms())},
+      {"next refresh", status.next_refresh_unix_ms() == 0
+                           ? std::string(kNone)
+                           : FormatUnixMillisUtc(status.next_refresh_unix_ms())},
       {"last refresh", status.last_refresh_unix_ms() == 0
                            ? std::string(kNone)
                            : FormatUnixMillisUtc(status.last_refresh_unix_ms())},
@@ -177,6 +180,7 @@ nlohmann::ordered_json StatusToJson(const v1::AuthStatus& status) {
       {"refresh_error", status.refresh_error()},
       {"next_retry_unix_ms", status.next_retry_unix_ms()},
       {"last_refresh_unix_ms", status.last_refresh_unix_ms()},
+      {"next_refresh_unix_ms", status.next_refresh_unix_ms()},
   };
 }
 

@@ -16,10 +16,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <grpc/grpc.h>
 
 #include "common/default_paths.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/file_auth_storage.h"
+#include "daemon/core/proactive_refresher.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
@@ -44,6 +46,7 @@ struct Flags {
   std::string home;
   std::string socket;
   std::string config;
+  int refresh_check_seconds = 30;
   std::string log_level = "info";
 };
 
@@ -98,6 +101,10 @@ int Run(const Flags& flags) {
   ProviderOAuthService oauth_service(*oauth_providers, http);
   RefreshCoordinator refresh_coordinator(**storage, oauth_service, nullptr);
   ProviderAuthManager manager(**storage, registry, nullptr, nullptr, &refresh_coordinator);
+  ProactiveRefresher::Options proactive_options;
+  proactive_options.max_sleep = absl::Seconds(flags.refresh_check_seconds);
+  ProactiveRefresher proactive(**storage, refresh_coordinator, nullptr, proactive_options);
+  proactive.Start();
 
   absl::StatusOr<std::unique_ptr<PeerCheckedListener>> listener =
       PeerCheckedListener::Bind(flags.socket);
@@ -162,6 +169,9 @@ int main(int argc, char** argv) {
                  "$XDG_RUNTIME_DIR/operator/authd.sock, else $OPERATOR_HOME/run/authd.sock)");
   app.add_option("--config", flags.config,
                  "daemon config with \"oauth_providers\" (default <home>/authd.json; optional)");
+  app.add_option("--refresh-check-seconds", flags.refresh_check_seconds,
+                 "how often the background refresher looks for OAuth tokens to renew")
+      ->check(CLI::Range(1, 3600));
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.set_version_flag("--version", std::string("operator-authd ") + AUTHD_VERSION);
@@ -174,5 +184,10 @@ int main(int argc, char** argv) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_default_logger(logger);
+  // Keep gRPC's library initialised until the process exits. Otherwise ~Server runs the global
+  // grpc_shutdown, which joins gRPC's executor thread; after a burst of calls that thread can sit
+  // in a 10 s poll, and SIGTERM would take that long. Our own teardown (server drained and
+  // waited for, refreshes finished, files closed) happens before exit either way.
+  grpc_init();
   return operator_auth::Run(flags);
 }

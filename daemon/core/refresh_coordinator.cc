@@ -139,12 +139,14 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
     waiters.swap(flight.waiters);
     const absl::Time now = clock_();
     if (result.ok()) {
-      state = RefreshState{RefreshPhase::kIdle,
-                           "",
-                           0,
-                           absl::InfinitePast(),
-                           refreshed ? now : state.last_success,
-                           state.refreshes + refreshed};
+      state.phase = RefreshPhase::kIdle;
+      state.last_error.clear();
+      state.consecutive_failures = 0;
+      state.retry_after = absl::InfinitePast();
+      if (refreshed) {
+        state.last_success = now;
+        ++state.refreshes;
+      }
       flight.dead_refresh_token.clear();
     } else if (absl::IsUnauthenticated(result.status())) {
       state.phase = RefreshPhase::kNeedsLogin;
@@ -182,6 +184,11 @@ absl::Status RefreshCoordinator::Revoke(const std::string& provider, const Crede
   auto it = flights_.find(provider);
   if (it != flights_.end() && !it->second.in_flight) flights_.erase(it);
   return revoked;
+}
+
+void RefreshCoordinator::SetScheduled(const std::string& provider, absl::Time when) {
+  absl::MutexLock lock(&mu_);
+  flights_[provider].state.scheduled = when;
 }
 
 RefreshState RefreshCoordinator::StateOf(const std::string& provider) const {

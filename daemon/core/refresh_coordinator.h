@@ -38,6 +38,8 @@ struct RefreshState {
   absl::Time retry_after = absl::InfinitePast();
   absl::Time last_success = absl::InfinitePast();
   int64_t refreshes = 0;  // successful token-endpoint refreshes by this daemon
+  // When the background refresher plans to renew the token (InfiniteFuture: not planned).
+  absl::Time scheduled = absl::InfiniteFuture();
 };
 
 class RefreshCoordinator {
@@ -70,6 +72,8 @@ class RefreshCoordinator {
   absl::Status Revoke(const std::string& provider, const Credential& credential);
 
   RefreshState StateOf(const std::string& provider) const;
+  // Records when the background refresher plans to renew `provider`'s token, for status.
+  void SetScheduled(const std::string& provider, absl::Time when);
   bool CanRefresh(const std::string& provider) const { return refresher_.CanRefresh(provider); }
 
  private:

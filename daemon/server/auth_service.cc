@@ -64,6 +64,9 @@ void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
   if (in.refresh.retry_after != absl::InfinitePast()) {
     out.set_next_retry_unix_ms(absl::ToUnixMillis(in.refresh.retry_after));
   }
+  if (in.refresh.scheduled != absl::InfiniteFuture()) {
+    out.set_next_refresh_unix_ms(absl::ToUnixMillis(in.refresh.scheduled));
+  }
   if (in.refresh.last_success != absl::InfinitePast()) {
     out.set_last_refresh_unix_ms(absl::ToUnixMillis(in.refresh.last_success));
   }

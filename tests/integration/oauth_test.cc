@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <atomic>
+#include <cstdio>
 #include <future>
 
 #include <gmock/gmock.h>
@@ -63,13 +64,14 @@ class OAuthTest : public DaemonTest {
 };
 
 TEST_F(OAuthTest, ThousandConcurrentCallersOnAnExpiredTokenRefreshOnce) {
-  StoreOAuth("openai-codex", "rt-storm", -60);
-  // A slow endpoint keeps the refresh in flight while every call arrives.
+  // A slow endpoint keeps the refresh in flight while every call arrives. (Faults are set
+  // before the credential is stored: the background refresher may look at any moment.)
   fake_.SetFault("/token", {Fault::kDelay, 300, 1});
+  StoreOAuth("openai-codex", "rt-storm", -60);
 
   constexpr int kCallers = 1000;
-  auto channel = grpc::CreateChannel("unix:" + daemon_.socket_path(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("unix:" + daemon_.socket_path(), grpc::InsecureChannelCredentials());
   auto stub = v1::AuthService::NewStub(channel);
   struct Call {
     grpc::ClientContext context;
@@ -109,8 +111,8 @@ TEST_F(OAuthTest, ThousandConcurrentCallersOnAnExpiredTokenRefreshOnce) {
 }
 
 TEST_F(OAuthTest, DaemonAndFourPythonProcessesRefreshExactlyOnce) {
-  StoreOAuth("openai-codex", "rt-shared", -60);
   fake_.SetFault("/token", {Fault::kDelay, 200, 1});
+  StoreOAuth("openai-codex", "rt-shared", -60);
   const std::string go = dir_.Sub("go");
   std::vector<std::unique_ptr<ChildProcess>> pythons;
   for (int i = 0; i < 4; ++i) {
@@ -243,8 +245,8 @@ TEST_F(OAuthTest, BadConfigIsAClearStartUpError) {
 }
 
 TEST_F(OAuthTest, DeadRefreshTokenNeedsLoginAndKeepsTheCredential) {
-  Json before = StoreOAuth("openai-codex", "rt-dead", -60);
   fake_.SetFault("/token", {Fault::kInvalidGrant, 0, -1});
+  Json before = StoreOAuth("openai-codex", "rt-dead", -60);
   auto key = client_->GetApiKey("openai-codex");
   EXPECT_TRUE(absl::IsUnauthenticated(key.status())) << key.status();
   EXPECT_THAT(std::string(key.status().message()), HasSubstr("invalid_grant"));
@@ -268,10 +270,13 @@ TEST_F(OAuthTest, TransientFaultsKeepTheCredentialAndBackOff) {
     Json config = Json::parse(LoopbackOnlyConfig(fake_.base_url()));
     config["oauth_providers"]["openai-codex"]["request_timeout_ms"] = 300;
     daemon_.SetConfig(config.dump());
+    // A fresh file each round: the daemon's background refresher would renew last round's
+    // expired token the moment it starts.
+    std::remove(daemon_.providers_path().c_str());
     ASSERT_TRUE(daemon_.Start().ok());
-    Json before = StoreOAuth("openai-codex", "rt-transient", -60);
     fake_.Reset();
     fake_.SetFault("/token", {fault, fault == Fault::kDelay ? 2000 : 0, -1});
+    Json before = StoreOAuth("openai-codex", "rt-transient", -60);
     auto client = NewClient();
     auto key = client->GetApiKey("openai-codex");
     EXPECT_TRUE(absl::IsUnavailable(key.status()) || absl::IsDeadlineExceeded(key.status()))
@@ -298,14 +303,42 @@ TEST_F(OAuthTest, LogoutRevokesAtTheProviderAndRemoves) {
 }
 
 TEST_F(OAuthTest, FailedRevocationStillRemovesLocally) {
-  StoreOAuth("openai-codex", "rt-keep-trying", 3600);
   fake_.SetFault("/revoke", {Fault::kServerError, 0, -1});
+  StoreOAuth("openai-codex", "rt-keep-trying", 3600);
   auto result = client_->Logout("openai-codex");
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(result->removed());
   EXPECT_FALSE(result->revoked());
   EXPECT_THAT(result->revocation_error(), HasSubstr("HTTP 500"));
   EXPECT_FALSE(Json::parse(ReadFileOrDie(daemon_.providers_path())).contains("openai-codex"));
+}
+
+}  // namespace
+}  // namespace operator_auth::testing
+
+namespace operator_auth::testing {
+namespace {
+
+TEST_F(OAuthTest, BackgroundRefresherRenewsATokenBeforeItExpires) {
+  daemon_.Stop();
+  daemon_.AddArgs({"--refresh-check-seconds", "1"});
+  ASSERT_TRUE(daemon_.Start().ok());
+  // Four minutes left is inside the five-minute window: the daemon renews it unasked.
+  StoreOAuth("openai-codex", "rt-proactive", 4 * 60);
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (fake_.GrantCount("refresh_token") == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(fake_.GrantCount("refresh_token"), 1);
+  absl::SleepFor(absl::Milliseconds(300));  // let the write land and the next look schedule
+  auto client = NewClient();
+  auto key = client->GetApiKey("openai-codex");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, StoredEntry("openai-codex")["access"]);
+  EXPECT_EQ(fake_.GrantCount("refresh_token"), 1);  // GetApiKey did not go to the network
+  auto status = client->GetAuthStatus("openai-codex");
+  EXPECT_GT(status->last_refresh_unix_ms(), 0);
+  EXPECT_GT(status->next_refresh_unix_ms(), absl::ToUnixMillis(absl::Now()));
 }
 
 }  // namespace

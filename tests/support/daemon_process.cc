@@ -58,10 +58,11 @@ absl::Status DaemonProcess::Start() {
   // The daemon's environment must not leak the developer's real keys or paths into tests.
   options.unset_env = {"OPERATOR_HOME", "OPERATOR_AUTHD_SOCKET", "XDG_RUNTIME_DIR"};
   options.timeout = absl::Hours(1);
-  child_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{binary_, "--home", home(), "--socket", socket_path(), "--config",
-                               config_path(), "--log-level", log_level_},
-      options);
+  std::vector<std::string> argv = {binary_,       "--home",      home(),
+                                   "--socket",    socket_path(), "--config",
+                                   config_path(), "--log-level", log_level_};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  child_ = std::make_unique<ChildProcess>(argv, options);
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     int status = 0;

@@ -31,6 +31,8 @@ class DaemonProcess {
   std::string config_path() const { return root_ + "/authd.json"; }
   // --log-level for the next Start(); "debug" unless set.
   void SetLogLevel(const std::string& level) { log_level_ = level; }
+  // More daemon flags for the next Start().
+  void AddArgs(std::vector<std::string> args) { extra_args_ = std::move(args); }
 
   // Starts the daemon and waits up to 10 s for its socket. Fails if it exits first.
   absl::Status Start();
@@ -47,6 +49,7 @@ class DaemonProcess {
   std::string binary_;
   std::string log_level_ = "debug";
   std::string config_;
+  std::vector<std::string> extra_args_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<ChildProcess> child_;
 };

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/core/file_auth_storage.h"
+#include "daemon/core/proactive_refresher.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "tests/support/temp_dir.h"
 
@@ -208,6 +209,37 @@ TEST_F(RefreshCoordinatorTest, FailedRefreshFallsBackToTheEnvironment) {
   auto status = manager.GetStatus("openai-codex");
   EXPECT_TRUE(status->needs_login);
   EXPECT_EQ(status->source, KeySource::kEnv);
+}
+
+}  // namespace
+}  // namespace operator_auth
+
+namespace operator_auth {
+namespace {
+
+TEST_F(RefreshCoordinatorTest, ProactiveRefresherRenewsTokensInsideTheWindowOnly) {
+  const std::string path = dir_.Sub("auth/providers.json");
+  Json file = Stored("at-soon", "rt-soon", 4 * 60);  // 4 min left: inside the 5 min window
+  file["openai-codex"]["extra"] = Json::object();
+  Json later = Stored("at-later", "rt-later", 3600)["openai-codex"];
+  file["anthropic-claude-code"] = later;
+  WriteFileOrDie(path, file.dump());
+
+  ProactiveRefresher proactive(*storage_, *coordinator_, nullptr, ProactiveRefresher::Options());
+  proactive.RunOnce();
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (coordinator_->StateOf("openai-codex").refreshes == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(refresher_.calls.load(), 1);
+  EXPECT_EQ(File()["openai-codex"]["access"], "at-1");
+  EXPECT_EQ(File()["anthropic-claude-code"]["access"], "at-later");  // an hour left: not yet
+  // An hour-long token is due when max(5 min, 10 % of its life) + jitter (< 30 s) remains.
+  const absl::Time expires = absl::FromUnixMillis(later["expires"].get<int64_t>());
+  const absl::Time due = proactive.NextDue("anthropic-claude-code");
+  EXPECT_LE(due, expires - absl::Minutes(6) + absl::Seconds(1));
+  EXPECT_GE(due, expires - absl::Minutes(6) - absl::Seconds(31));
+  EXPECT_EQ(coordinator_->StateOf("anthropic-claude-code").scheduled, due);
 }
 
 }  // namespace

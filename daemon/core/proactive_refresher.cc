@@ -1,0 +1,96 @@
+#include "daemon/core/proactive_refresher.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace operator_auth {
+
+ProactiveRefresher::ProactiveRefresher(AuthStorage& storage, RefreshCoordinator& coordinator,
+                                       Clock clock, Options options)
+    : storage_(storage),
+      coordinator_(coordinator),
+      clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
+      options_(options) {}
+
+ProactiveRefresher::~ProactiveRefresher() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void ProactiveRefresher::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+absl::Duration ProactiveRefresher::Jitter(const std::string& provider) const {
+  // Stable per provider and per process, spread over [0, max_jitter).
+  size_t h = std::hash<std::string>{}(provider) ^ reinterpret_cast<uintptr_t>(this);
+  return options_.max_jitter * (static_cast<double>(h % 1000) / 1000.0);
+}
+
+absl::Time ProactiveRefresher::RunOnce() {
+  const absl::Time now = clock_();
+  absl::Time next = now + options_.max_sleep;
+  std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
+  std::map<std::string, absl::Time> due;
+  for (const auto& [id, c] : snapshot->credentials) {
+    if (c.type != CredentialType::kOAuth || c.refresh.empty() || c.expires_unix_ms <= 0 ||
+        !coordinator_.CanRefresh(id)) {
+      continue;
+    }
+    RefreshState state = coordinator_.StateOf(id);
+    if (state.phase == RefreshPhase::kNeedsLogin || state.phase == RefreshPhase::kRefreshing) {
+      continue;
+    }
+    const absl::Time expires = absl::FromUnixMillis(c.expires_unix_ms);
+    absl::Duration lifetime;
+    {
+      absl::MutexLock lock(&mu_);
+      auto seen = first_seen_.find(id);
+      if (seen == first_seen_.end() || seen->second.first != c.expires_unix_ms) {
+        seen = first_seen_.insert_or_assign(id, std::make_pair(c.expires_unix_ms, now)).first;
+      }
+      // Remaining time when first seen: a lower bound of the lifetime, exact for tokens we
+      // refreshed ourselves.
+      lifetime = expires - seen->second.second;
+    }
+    const absl::Duration window =
+        std::max(options_.min_window, lifetime * options_.lifetime_fraction) + Jitter(id);
+    absl::Time when = std::max(expires - window, state.retry_after);
+    due[id] = when;
+    coordinator_.SetScheduled(id, when);
+    if (when <= now) {
+      // Ask for validity past the window, so the coordinator refreshes now, under the lock,
+      // unless another process already has.
+      coordinator_.Refresh(id, now + window, [this](absl::StatusOr<Credential>) {
+        absl::MutexLock lock(&mu_);
+        wake_ = true;
+      });
+    } else {
+      next = std::min(next, when);
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  due_ = std::move(due);
+  return std::max(next, now + absl::Seconds(1));
+}
+
+absl::Time ProactiveRefresher::NextDue(const std::string& provider) const {
+  absl::MutexLock lock(&mu_);
+  auto it = due_.find(provider);
+  return it == due_.end() ? absl::InfiniteFuture() : it->second;
+}
+
+void ProactiveRefresher::Loop() {
+  while (true) {
+    absl::Time next = RunOnce();
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithDeadline(absl::Condition(this, &ProactiveRefresher::StoppingOrWoken), next);
+    if (stopping_) return;
+    wake_ = false;
+  }
+}
+
+}  // namespace operator_auth

@@ -1,0 +1,79 @@
+// The loopback HTTP server a browser is redirected to at the end of an authorization-code login
+// (RFC 8252 7.3). It listens on 127.0.0.1 only, answers GET <path>, and ends the login on the
+// first callback whose state matches; a stray or forged request (wrong or no state) gets a 400
+// page and the login keeps waiting. Pages never echo the code.
+// Thread-safe. The server thread never outlives the object: the destructor stops and joins it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/oauth/authorization_response.h"
+
+namespace httplib {
+struct Request;
+struct Response;
+class Server;
+}  // namespace httplib
+
+namespace operator_auth {
+
+class LoopbackCallbackServer {
+ public:
+  // Binds 127.0.0.1:<port> now (port 0: any free port). FAILED_PRECONDITION naming the port when
+  // it is taken; INVALID_ARGUMENT for a port out of range, a path not starting with '/', or an
+  // empty expected state.
+  static absl::StatusOr<std::unique_ptr<LoopbackCallbackServer>> Start(int port, std::string path,
+                                                                       std::string expected_state);
+  ~LoopbackCallbackServer();  // Stop()
+  LoopbackCallbackServer(const LoopbackCallbackServer&) = delete;
+  LoopbackCallbackServer& operator=(const LoopbackCallbackServer&) = delete;
+
+  int port() const { return port_; }
+
+  // Blocks until a callback with the right state arrived (returns it, with a non-empty code), or
+  // Cancel()/Stop() was called (CANCELLED), or `timeout` passed (DEADLINE_EXCEEDED; the server
+  // keeps listening). A callback carrying ?error= returns PERMISSION_DENIED with the provider's
+  // error code and description. Once the login has ended, every call returns the same outcome.
+  absl::StatusOr<AuthorizationResponse> Wait(absl::Duration timeout);
+
+  // Makes Wait() return CANCELLED and closes the listening socket, so the port is free when
+  // Cancel() returns. Does not wait for requests in progress. A callback that already arrived
+  // still wins.
+  void Cancel();
+  // Cancel(), then joins the server thread: at most about a second when a client holds an idle
+  // connection open, else milliseconds. Idempotent. Not to be called from a request handler.
+  void Stop();
+
+ private:
+  LoopbackCallbackServer(std::string path, std::string expected_state);
+
+  void Handle(const httplib::Request& request, httplib::Response& response);
+  // Closes the listening socket, once: httplib's stop() must not run twice.
+  void StopListening();
+  bool Ended() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  const std::string expected_state_;
+  std::unique_ptr<httplib::Server> server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
+
+  absl::Mutex mu_;
+  std::optional<absl::StatusOr<AuthorizationResponse>> outcome_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;
+
+  absl::Mutex join_mu_;  // serialises Stop()'s join
+};
+
+}  // namespace operator_auth
