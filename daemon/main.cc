@@ -63,20 +63,23 @@ ProviderRegistry RegistryWith(const std::vector<OAuthProviderConfig>& oauth) {
   return ProviderRegistry(std::move(providers));
 }
 
-int Run(const Flags& flags) {
-  if (absl::Status s = HardenProcess(); !s.ok()) {
-    spdlog::critical("start-up hygiene failed: {}", std::string(s.message()));
-    return 1;
-  }
-  // Signals are taken by sigwait() below; block them before any thread starts so none of
-  // gRPC's threads receives them.
+// The signals sigwait() takes in Run. main() blocks them before any thread exists (gRPC starts
+// threads in grpc_init), so that no thread gets them with their default, fatal action.
+sigset_t ShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+int Run(const Flags& flags) {
+  if (absl::Status s = HardenProcess(); !s.ok()) {
+    spdlog::critical("start-up hygiene failed: {}", std::string(s.message()));
+    return 1;
+  }
+  const sigset_t signals = ShutdownSignals();
 
   const bool config_named = !flags.config.empty();
   const std::string config_path = config_named ? flags.config : flags.home + "/authd.json";
@@ -115,7 +118,7 @@ int Run(const Flags& flags) {
 
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
   CallTracker calls;
-  AuthServiceImpl auth_service(manager, writes, calls);
+  AuthServiceImpl auth_service(manager, oauth_service, writes, calls);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -188,6 +191,9 @@ int main(int argc, char** argv) {
   // grpc_shutdown, which joins gRPC's executor thread; after a burst of calls that thread can sit
   // in a 10 s poll, and SIGTERM would take that long. Our own teardown (server drained and
   // waited for, refreshes finished, files closed) happens before exit either way.
+  const sigset_t signals = operator_auth::ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
   grpc_init();
   return operator_auth::Run(flags);
 }

@@ -232,6 +232,18 @@ absl::StatusOr<bool> ProviderAuthManager::SetApiKey(absl::string_view provider,
   return replaced;
 }
 
+absl::Status ProviderAuthManager::StoreOAuthLogin(absl::string_view provider,
+                                                  const Credential& credential) {
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
+  const std::string id(provider);
+  absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+    document.Put(id, credential);
+    return true;
+  });
+  if (s.ok() && refresher_ != nullptr) refresher_->Forget(id);
+  return s;
+}
+
 absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view provider,
                                                            absl::string_view key) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;

@@ -96,6 +96,9 @@ class ProviderAuthManager {
   // Every registered provider, then every other id with a stored or runtime credential (sorted).
   std::vector<ProviderListing> ListProviders();
 
+  // Persists the OAuth credential a login produced (replacing whatever was stored) and clears
+  // the provider's refresh state (a needs-login mark, a back-off).
+  absl::Status StoreOAuthLogin(absl::string_view provider, const Credential& credential);
   // Persists an API key. Returns true when a stored credential was replaced.
   absl::StatusOr<bool> SetApiKey(absl::string_view provider, absl::string_view key);
   // Memory only, highest priority; an empty key clears it. Returns true when a key was cleared.

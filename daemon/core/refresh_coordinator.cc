@@ -180,10 +180,14 @@ absl::StatusOr<Credential> RefreshCoordinator::RefreshAndWait(const std::string&
 
 absl::Status RefreshCoordinator::Revoke(const std::string& provider, const Credential& credential) {
   absl::Status revoked = refresher_.Revoke(provider, credential);
+  Forget(provider);
+  return revoked;
+}
+
+void RefreshCoordinator::Forget(const std::string& provider) {
   absl::MutexLock lock(&mu_);
   auto it = flights_.find(provider);
   if (it != flights_.end() && !it->second.in_flight) flights_.erase(it);
-  return revoked;
 }
 
 void RefreshCoordinator::SetScheduled(const std::string& provider, absl::Time when) {

@@ -70,6 +70,8 @@ class RefreshCoordinator {
 
   // Revokes `credential` at the provider (logout) and forgets the provider's refresh state.
   absl::Status Revoke(const std::string& provider, const Credential& credential);
+  // Forgets the provider's refresh state (needs-login, back-off), e.g. after a new login.
+  void Forget(const std::string& provider);
 
   RefreshState StateOf(const std::string& provider) const;
   // Records when the background refresher plans to renew `provider`'s token, for status.

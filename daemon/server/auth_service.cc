@@ -1,6 +1,7 @@
 #include "daemon/server/auth_service.h"
 
 #include "absl/time/time.h"
+#include "daemon/server/login_reactor.h"
 #include "daemon/server/status_conversion.h"
 
 namespace operator_auth {
@@ -183,6 +184,11 @@ grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerConte
     out->set_unix_ms(absl::ToUnixMillis(e.when));
   }
   return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Login(
+    grpc::CallbackServerContext*) {
+  return new LoginReactor(manager_, oauth_, calls_);
 }
 
 }  // namespace operator_auth

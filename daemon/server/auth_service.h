@@ -3,8 +3,9 @@
 // may wait for providers.lock, run on a BlockingExecutor. Thread-safe.
 #pragma once
 
-#include "daemon/core/provider_auth_manager.h"
 #include "daemon/core/blocking_executor.h"
+#include "daemon/core/provider_auth_manager.h"
+#include "daemon/oauth/provider_oauth_service.h"
 #include "daemon/server/call_tracker.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
 
@@ -12,10 +13,11 @@ namespace operator_auth {
 
 class AuthServiceImpl final : public v1::AuthService::CallbackService {
  public:
-  // `manager`, `writes` and `calls` must outlive the service. Every call is counted in `calls`
-  // until it has finished.
-  AuthServiceImpl(ProviderAuthManager& manager, BlockingExecutor& writes, CallTracker& calls)
-      : manager_(manager), writes_(writes), calls_(calls) {}
+  // `manager`, `oauth`, `writes` and `calls` must outlive the service. Every call is counted in
+  // `calls` until it has finished.
+  AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
+                  BlockingExecutor& writes, CallTracker& calls)
+      : manager_(manager), oauth_(oauth), writes_(writes), calls_(calls) {}
 
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
                                       const v1::GetApiKeyRequest* request,
@@ -38,6 +40,8 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   grpc::ServerUnaryReactor* DrainErrors(grpc::CallbackServerContext* context,
                                         const v1::DrainErrorsRequest* request,
                                         v1::DrainErrorsResponse* response) override;
+  grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* Login(
+      grpc::CallbackServerContext* context) override;
 
  private:
   // Runs `work` on the write executor and finishes the call with its status.
@@ -45,6 +49,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
                                            std::function<absl::Status()> work);
 
   ProviderAuthManager& manager_;
+  ProviderOAuthService& oauth_;
   BlockingExecutor& writes_;
   CallTracker& calls_;
 };

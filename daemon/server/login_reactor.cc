@@ -1,0 +1,169 @@
+#include "daemon/server/login_reactor.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/provider_id.h"
+#include "daemon/server/status_conversion.h"
+
+namespace operator_auth {
+
+LoginReactor::LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth,
+                           CallTracker& calls)
+    : manager_(manager), oauth_(oauth), call_(calls.Track()) {
+  StartRead(&request_);
+}
+
+void LoginReactor::OnReadDone(bool ok) {
+  if (!ok) {
+    // The client closed its side. Before a start that is a protocol error; after it, the login
+    // simply goes on without further answers.
+    absl::MutexLock lock(&mu_);
+    if (session_ == nullptr && !finish_.has_value()) {
+      finish_ = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                             "the first Login message must be a start");
+      if (!writing_) WriteNextLocked();
+    }
+    return;
+  }
+  bool started;
+  {
+    absl::MutexLock lock(&mu_);
+    started = session_ != nullptr || finish_.has_value();
+    if (started && session_ != nullptr) {
+      if (request_.has_answer()) session_->Answer(request_.answer().text());
+      if (request_.has_cancel()) session_->Cancel();
+    }
+  }
+  if (!started) {
+    if (!request_.has_start()) {
+      FinishWhenDrained(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                     "the first Login message must be a start"));
+      return;
+    }
+    StartSession(request_.start());
+  }
+  StartRead(&request_);
+}
+
+void LoginReactor::StartSession(const v1::LoginStart& start) {
+  const std::string provider = start.provider();
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
+    FinishWhenDrained(ToGrpcStatus(s));
+    return;
+  }
+  OAuthClient* client = oauth_.ClientFor(provider);
+  if (client == nullptr) {
+    FinishWhenDrained(grpc::Status(
+        grpc::StatusCode::NOT_FOUND,
+        absl::StrCat(provider, " is not an OAuth provider; API-key providers use SetApiKey")));
+    return;
+  }
+  LoginOptions options;
+  options.enterprise_domain = start.enterprise_domain();
+  {
+    absl::MutexLock lock(&mu_);
+    session_ = std::make_unique<LoginSession>(*client, options);
+  }
+  spdlog::info("login started for {}", provider);
+  thread_ = std::thread([this, provider] { RunSession(provider); });
+}
+
+void LoginReactor::RunSession(std::string provider) {
+  LoginSession* session;
+  {
+    absl::MutexLock lock(&mu_);
+    session = session_.get();
+  }
+  absl::StatusOr<Credential> credential = session->Run([this](const LoginEvent& e) {
+    v1::LoginEvent event;
+    switch (e.kind) {
+      case LoginEvent::Kind::kAuthUrl:
+        event.mutable_auth_url()->set_url(e.text);
+        event.mutable_auth_url()->set_instructions(e.instructions);
+        break;
+      case LoginEvent::Kind::kDeviceCode: {
+        v1::LoginDeviceCode* code = event.mutable_device_code();
+        code->set_user_code(e.user_code);
+        code->set_verification_uri(e.verification_uri);
+        code->set_verification_uri_complete(e.verification_uri_complete);
+        code->set_expires_in_s(absl::ToInt64Seconds(e.expires_in));
+        code->set_instructions(e.instructions);
+        break;
+      }
+      case LoginEvent::Kind::kPrompt:
+        event.mutable_prompt()->set_message(e.text);
+        break;
+      case LoginEvent::Kind::kProgress:
+        event.mutable_progress()->set_message(e.text);
+        break;
+    }
+    Emit(std::move(event));
+  });
+  absl::Status stored = credential.status();
+  if (credential.ok()) stored = manager_.StoreOAuthLogin(provider, *credential);
+  if (!stored.ok()) {
+    spdlog::warn("login for {} ended: {}", provider, std::string(stored.message()));
+    FinishWhenDrained(ToGrpcStatus(stored));
+    return;
+  }
+  spdlog::info("login for {} complete", provider);
+  v1::LoginEvent done;
+  done.mutable_complete()->set_provider(provider);
+  done.mutable_complete()->set_account_id(credential->account_id);
+  done.mutable_complete()->set_expires_unix_ms(credential->expires_unix_ms);
+  Emit(std::move(done));
+  FinishWhenDrained(grpc::Status::OK);
+}
+
+void LoginReactor::Emit(v1::LoginEvent event) {
+  absl::MutexLock lock(&mu_);
+  if (finished_) return;
+  queue_.push_back(std::move(event));
+  if (!writing_) WriteNextLocked();
+}
+
+void LoginReactor::FinishWhenDrained(grpc::Status status) {
+  absl::MutexLock lock(&mu_);
+  if (finish_.has_value()) return;
+  finish_ = std::move(status);
+  if (!writing_) WriteNextLocked();
+}
+
+void LoginReactor::WriteNextLocked() {
+  if (finished_) return;
+  if (!queue_.empty()) {
+    in_flight_ = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    StartWrite(&in_flight_);
+    return;
+  }
+  writing_ = false;
+  if (finish_.has_value()) {
+    finished_ = true;
+    Finish(*finish_);
+  }
+}
+
+void LoginReactor::OnWriteDone(bool ok) {
+  absl::MutexLock lock(&mu_);
+  if (!ok) {
+    // The client is gone: stop the session; the stream finishes when it returns.
+    queue_.clear();
+    if (session_ != nullptr) session_->Cancel();
+  }
+  WriteNextLocked();
+}
+
+void LoginReactor::OnCancel() {
+  absl::MutexLock lock(&mu_);
+  if (session_ != nullptr) session_->Cancel();
+}
+
+void LoginReactor::OnDone() {
+  if (thread_.joinable()) thread_.join();
+  delete this;
+}
+
+}  // namespace operator_auth

@@ -1,0 +1,55 @@
+// One Login stream: reads the client's start / answers / cancel, runs a LoginSession on its own
+// thread (it waits on browsers, users and token endpoints), writes the session's events in
+// order, stores the resulting credential, and finishes the stream. A client that cancels or
+// disconnects cancels the session, which frees the loopback port. Deletes itself in OnDone.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/core/provider_auth_manager.h"
+#include "daemon/oauth/login_session.h"
+#include "daemon/oauth/provider_oauth_service.h"
+#include "daemon/server/call_tracker.h"
+#include "operator_auth/v1/auth.grpc.pb.h"
+
+namespace operator_auth {
+
+class LoginReactor : public grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent> {
+ public:
+  LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth, CallTracker& calls);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  void StartSession(const v1::LoginStart& start);
+  void RunSession(std::string provider);
+  void Emit(v1::LoginEvent event);
+  // Finishes once every queued event is written.
+  void FinishWhenDrained(grpc::Status status);
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  ProviderAuthManager& manager_;
+  ProviderOAuthService& oauth_;
+  CallTracker::Call call_;
+  v1::LoginRequest request_;
+
+  absl::Mutex mu_;
+  std::unique_ptr<LoginSession> session_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::LoginEvent> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> finish_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  v1::LoginEvent in_flight_;  // the event being written; owned until OnWriteDone
+  std::thread thread_;
+};
+
+}  // namespace operator_auth

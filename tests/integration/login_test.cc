@@ -1,0 +1,254 @@
+// Login end to end over the gRPC stream: the real daemon, the fake provider on 127.0.0.1, and the
+// test acting as the browser (it follows the authorize redirect to the daemon's loopback server).
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/fake_oauth/fake_oauth_server.h"
+#include "tests/integration/daemon_fixture.h"
+
+namespace operator_auth::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+using Stream = grpc::ClientReaderWriter<v1::LoginRequest, v1::LoginEvent>;
+
+// A port that was free a moment ago on 127.0.0.1.
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool PortIsFree(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+// Splits "http://host:port/path?query" into the origin and the rest.
+std::pair<std::string, std::string> SplitUrl(const std::string& url) {
+  size_t path = url.find('/', url.find("://") + 3);
+  return {url.substr(0, path), url.substr(path)};
+}
+
+class LoginTest : public DaemonTest {
+ protected:
+  void SetUp() override {
+    fake_.Start();
+    callback_port_ = FreeLoopbackPort();
+    Json config = Json::parse(LoopbackOnlyConfig(fake_.base_url()));
+    config["oauth_providers"]["openai-codex"]["redirect_uri"] =
+        "http://localhost:" + std::to_string(callback_port_) + "/auth/callback";
+    daemon_.SetConfig(config.dump());
+    DaemonTest::SetUp();
+    channel_ =
+        grpc::CreateChannel("unix:" + daemon_.socket_path(), grpc::InsecureChannelCredentials());
+    stub_ = v1::AuthService::NewStub(channel_);
+  }
+
+  std::unique_ptr<Stream> StartLogin(grpc::ClientContext& context, const std::string& provider,
+                                     const std::string& domain = "") {
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto stream = stub_->Login(&context);
+    v1::LoginRequest start;
+    start.mutable_start()->set_provider(provider);
+    start.mutable_start()->set_enterprise_domain(domain);
+    EXPECT_TRUE(stream->Write(start));
+    return stream;
+  }
+
+  // The browser's part: ask the provider to authorize, and return where it redirects to.
+  std::string Authorize(const std::string& auth_url) {
+    auto [origin, rest] = SplitUrl(auth_url);
+    httplib::Client provider(origin);
+    provider.set_follow_location(false);
+    auto reply = provider.Get(rest);
+    EXPECT_TRUE(reply) << "authorize request failed";
+    if (!reply) return "";
+    EXPECT_EQ(reply->status, 302);
+    return reply->get_header_value("Location");
+  }
+
+  // ...and follow that redirect to the daemon's loopback server.
+  void FollowRedirect(const std::string& location) {
+    auto [origin, rest] = SplitUrl(location);
+    std::string loopback = origin;
+    size_t host = loopback.find("localhost");
+    if (host != std::string::npos) loopback.replace(host, 9, "127.0.0.1");
+    httplib::Client callback(loopback);
+    auto reply = callback.Get(rest);
+    ASSERT_TRUE(reply) << "the daemon's callback server did not answer";
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_THAT(reply->body, HasSubstr("close this tab"));
+  }
+
+  FakeOAuthServer fake_;
+  int callback_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AuthService::Stub> stub_;
+};
+
+TEST_F(LoginTest, BrowserLoginThroughTheLoopbackCallbackStoresTheTokens) {
+  grpc::ClientContext context;
+  auto stream = StartLogin(context, "openai-codex");
+  v1::LoginEvent event;
+  ASSERT_TRUE(stream->Read(&event));
+  ASSERT_TRUE(event.has_auth_url()) << event.DebugString();
+  const std::string url = event.auth_url().url();
+  EXPECT_THAT(url, HasSubstr("code_challenge_method=S256"));
+  EXPECT_THAT(url, HasSubstr("client_id=app_EMoamEEZ73f0CkXaXp7hrann"));
+  EXPECT_THAT(url, HasSubstr("originator=codex_cli_rs"));
+  FollowRedirect(Authorize(url));
+
+  bool complete = false;
+  while (stream->Read(&event)) {
+    if (event.has_complete()) {
+      complete = true;
+      EXPECT_EQ(event.complete().account_id(), "acct-fake-1");
+    }
+  }
+  grpc::Status status = stream->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(fake_.GrantCount("authorization_code"), 1);  // PKCE verified by the fake
+  Json stored = Json::parse(ReadFileOrDie(daemon_.providers_path()))["openai-codex"];
+  EXPECT_EQ(stored["type"], "oauth");
+  EXPECT_EQ(stored["account_id"], "acct-fake-1");
+  auto key = client_->GetApiKey("openai-codex");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, stored["access"]);
+  EXPECT_TRUE(PortIsFree(callback_port_));
+}
+
+TEST_F(LoginTest, PastedRedirectUrlCompletesTheLogin) {
+  grpc::ClientContext context;
+  auto stream = StartLogin(context, "openai-codex");
+  v1::LoginEvent event;
+  ASSERT_TRUE(stream->Read(&event));
+  ASSERT_TRUE(event.has_auth_url());
+  const std::string location = Authorize(event.auth_url().url());
+  // A wrong paste is answered with a new prompt, not the end of the login.
+  v1::LoginRequest wrong;
+  wrong.mutable_answer()->set_text("code=abc&state=not-the-state");
+  ASSERT_TRUE(stream->Write(wrong));
+  v1::LoginRequest answer;
+  answer.mutable_answer()->set_text("  " + location + "\n");
+  bool complete = false;
+  bool reprompted = false;
+  bool answered = false;
+  while (stream->Read(&event)) {
+    if (event.has_prompt() && event.prompt().message().find("state") != std::string::npos) {
+      reprompted = true;
+    }
+    if (!answered && event.has_prompt()) {
+      answered = true;
+      ASSERT_TRUE(stream->Write(answer));
+    }
+    if (reprompted && !answered) {
+      answered = true;
+      ASSERT_TRUE(stream->Write(answer));
+    }
+    complete = complete || event.has_complete();
+  }
+  grpc::Status status = stream->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(complete);
+  EXPECT_TRUE(reprompted);
+  EXPECT_EQ(fake_.GrantCount("authorization_code"), 1);
+  EXPECT_TRUE(client_->GetApiKey("openai-codex").ok());
+}
+
+TEST_F(LoginTest, DeviceCodeLoginStoresGithubAndCopilotTokensWithTheEnterpriseHost) {
+  grpc::ClientContext context;
+  auto stream = StartLogin(context, "github-copilot", "ghe.example.com");
+  v1::LoginEvent event;
+  bool saw_code = false;
+  bool complete = false;
+  while (stream->Read(&event)) {
+    if (event.has_device_code()) {
+      saw_code = true;
+      EXPECT_FALSE(event.device_code().user_code().empty());
+      EXPECT_THAT(event.device_code().verification_uri(), HasSubstr("/device"));
+    }
+    complete = complete || event.has_complete();
+  }
+  grpc::Status status = stream->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(saw_code);
+  EXPECT_TRUE(complete);
+  // Polled through authorization_pending (the fake answers it twice) before succeeding.
+  EXPECT_GE(fake_.GrantCount("urn:ietf:params:oauth:grant-type:device_code"), 3);
+  Json stored = Json::parse(ReadFileOrDie(daemon_.providers_path()))["github-copilot"];
+  EXPECT_EQ(stored["enterprise_url"], "ghe.example.com");
+  EXPECT_THAT(stored["access"].get<std::string>(), HasSubstr("tid=copilot-"));
+  auto copilot = fake_.Requests("/copilot_internal/v2/token");
+  ASSERT_EQ(copilot.size(), 1u);
+  EXPECT_EQ(copilot[0].params["domain"], "ghe.example.com");
+  EXPECT_EQ(copilot[0].headers["authorization"], "Bearer " + stored["refresh"].get<std::string>());
+}
+
+TEST_F(LoginTest, CancelEndsTheLoginAndFreesThePort) {
+  grpc::ClientContext context;
+  auto stream = StartLogin(context, "openai-codex");
+  v1::LoginEvent event;
+  ASSERT_TRUE(stream->Read(&event));
+  ASSERT_TRUE(event.has_auth_url());
+  EXPECT_FALSE(PortIsFree(callback_port_));  // the daemon is listening for the browser
+  v1::LoginRequest cancel;
+  cancel.mutable_cancel();
+  ASSERT_TRUE(stream->Write(cancel));
+  while (stream->Read(&event)) {
+  }
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED) << status.error_message();
+  EXPECT_TRUE(PortIsFree(callback_port_));
+  EXPECT_FALSE(PathExists(daemon_.providers_path()));
+}
+
+TEST_F(LoginTest, ClientDisconnectCancelsTheLogin) {
+  {
+    grpc::ClientContext context;
+    auto stream = StartLogin(context, "openai-codex");
+    v1::LoginEvent event;
+    ASSERT_TRUE(stream->Read(&event));
+    context.TryCancel();
+  }
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!PortIsFree(callback_port_) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(PortIsFree(callback_port_));
+}
+
+TEST_F(LoginTest, ApiKeyProvidersAndUnknownIdsAreRefused) {
+  grpc::ClientContext context;
+  auto stream = StartLogin(context, "openai");
+  v1::LoginEvent event;
+  while (stream->Read(&event)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace operator_auth::testing
