@@ -137,6 +137,12 @@ absl::StatusOr<v1::DrainErrorsResponse> AuthClient::DrainErrors() {
                                                                v1::DrainErrorsRequest());
 }
 
+std::unique_ptr<grpc::ClientReaderWriter<v1::LoginRequest, v1::LoginEvent>>
+AuthClient::OpenLogin(grpc::ClientContext& context) {
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(6));
+  return stub_->Login(&context);
+}
+
 bool IsDaemonUnreachable(const absl::Status& status) {
   return status.GetPayload(kUnreachablePayload).has_value();
 }

@@ -64,6 +64,13 @@ class AuthClient {
   absl::StatusOr<v1::LogoutResponse> Logout(absl::string_view provider);
   absl::StatusOr<v1::DrainErrorsResponse> DrainErrors();
 
+  // Opens an interactive Login stream (no deadline beyond the daemon's own 5-minute limit):
+  // write a LoginRequest with `start` first, then answers or a cancel; read LoginEvents until
+  // Read() returns false, then Finish(). `context` must outlive the stream; TryCancel() on it
+  // cancels the login from any thread.
+  std::unique_ptr<grpc::ClientReaderWriter<v1::LoginRequest, v1::LoginEvent>> OpenLogin(
+      grpc::ClientContext& context);
+
   const std::string& socket_path() const { return socket_path_; }
 
  private:
