@@ -65,12 +65,13 @@ int AuthCommands::Status(const std::string& provider) {
 
 int AuthCommands::Set(const SetArguments& arguments) {
   if (arguments.oauth) {
-    return ReportUsageError("OAuth login is not available yet in this version");
+    return Login(LoginArguments{arguments.provider, arguments.enterprise_domain,
+                                /*open_browser=*/!arguments.no_browser});
   }
   if (!arguments.api_key.has_value()) {
     return ReportUsageError(
-        "auth set needs --api-key KEY, or --api-key - to read the key from stdin "
-        "(--oauth comes with OAuth support)");
+        "auth set needs --api-key KEY, or --api-key - to read the key from stdin; "
+        "--oauth logs in to an OAuth provider");
   }
   std::string key;
   if (*arguments.api_key == "-") {
@@ -95,6 +96,8 @@ int AuthCommands::Set(const SetArguments& arguments) {
             << arguments.provider << ".\n";
   return kExitOk;
 }
+
+int AuthCommands::Login(const LoginArguments& arguments) { return RunLogin(client_, arguments); }
 
 int AuthCommands::Unset(const std::string& provider) {
   absl::StatusOr<v1::LogoutResponse> response = client_.Logout(provider);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/login_command.h"
 #include "operator_auth/auth_client.h"
 
 namespace operator_auth::cli {
@@ -19,7 +20,9 @@ struct GlobalOptions {
 struct SetArguments {
   std::string provider;
   std::optional<std::string> api_key;  // "-" reads it from stdin
-  bool oauth = false;
+  bool oauth = false;                  // log in instead, with the two options below
+  std::string enterprise_domain;
+  bool no_browser = false;
 };
 
 class AuthCommands {
@@ -30,8 +33,10 @@ class AuthCommands {
   int List();
   // One provider in detail. Exit 0 when configured, 1 when not.
   int Status(const std::string& provider);
-  // Stores an API key. Prints a confirmation, never the key.
+  // Stores an API key, or with --oauth runs Login. Prints a confirmation, never the key.
   int Set(const SetArguments& arguments);
+  // An interactive OAuth login (cli/login_command.h). Exit 0 when logged in, 130 when cancelled.
+  int Login(const LoginArguments& arguments);
   // Removes the stored credential. Exit 0 whether or not there was one.
   int Unset(const std::string& provider);
   // The key alone on stdout, for `$(operatorctl auth token ID)`. Exit 1 when there is none.

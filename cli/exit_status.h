@@ -12,6 +12,7 @@ inline constexpr int kExitNotConfigured = 1;  // no credential for the provider
 inline constexpr int kExitUsage = 2;          // bad command line or argument
 inline constexpr int kExitUnreachable = 3;    // no daemon answering on the socket
 inline constexpr int kExitFailure = 4;        // any other error
+inline constexpr int kExitCancelled = 130;    // the user cancelled (Ctrl-C), as shells report it
 
 // Prints `status` (not OK) to stderr and returns its exit code. An unreachable daemon gets a
 // message naming `socket_path` and how to start the daemon. Messages come from the daemon or the

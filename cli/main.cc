@@ -2,10 +2,14 @@
 // to AuthCommands. CLI11's own exit codes are replaced by operatorctl's (cli/exit_status.h): a
 // parse error is a usage error, 2.
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "cli/auth_commands.h"
 #include "cli/exit_status.h"
 #include "common/default_paths.h"
@@ -23,6 +27,57 @@ CLI::Validator ProviderIdValidator() {
         return valid.ok() ? std::string() : std::string(valid.message());
       },
       "", "provider id");
+}
+
+// A GitHub Enterprise host, "ghe.example.com" or "ghe.example.com:8443". A pasted
+// "https://ghe.example.com/" is trimmed to its host. The daemon puts it into URLs as it is, so
+// nothing that could add a path, query or user part gets through.
+CLI::Validator EnterpriseDomainValidator() {
+  return CLI::Validator(
+      [](std::string& domain) -> std::string {
+        absl::string_view address = domain;
+        if (!absl::ConsumePrefix(&address, "https://")) absl::ConsumePrefix(&address, "http://");
+        absl::ConsumeSuffix(&address, "/");
+        absl::string_view host = address;
+        std::optional<absl::string_view> port;
+        if (size_t colon = address.find(':'); colon != absl::string_view::npos) {
+          host = address.substr(0, colon);
+          port = address.substr(colon + 1);
+        }
+        constexpr size_t kMaxHostLength = 253;  // a DNS name
+        constexpr size_t kMaxPortDigits = 5;
+        bool valid = !host.empty() && host.size() <= kMaxHostLength && host.front() != '-' &&
+                     host.front() != '.';
+        for (char c : host) {
+          valid =
+              valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.');
+        }
+        if (port.has_value()) {
+          valid = valid && !port->empty() && port->size() <= kMaxPortDigits;
+          for (char c : *port) valid = valid && absl::ascii_isdigit(static_cast<unsigned char>(c));
+        }
+        if (!valid) return "expected a host name such as ghe.example.com";
+        domain = std::string(address);
+        return std::string();
+      },
+      "", "enterprise domain");
+}
+
+// Adds the options `auth login` and `auth set --oauth` share.
+void AddLoginOptions(CLI::App& command, std::string& enterprise_domain, bool& no_browser,
+                     CLI::Option* needs = nullptr) {
+  CLI::Option* domain =
+      command
+          .add_option("--enterprise-domain", enterprise_domain,
+                      "GitHub Copilot: log in through this GitHub Enterprise host")
+          ->type_name("HOST")
+          ->transform(EnterpriseDomainValidator());
+  CLI::Option* browser = command.add_flag("--no-browser", no_browser,
+                                          "print the URL only; do not open it with xdg-open");
+  if (needs != nullptr) {
+    domain->needs(needs);
+    browser->needs(needs);
+  }
 }
 
 // CLI11's message for unexpected arguments lists them; under `auth set` one may be a key typed
@@ -48,6 +103,8 @@ int Main(int argc, char** argv) {
   std::string provider;
   SetArguments set_arguments;
   std::string api_key;
+  std::string enterprise_domain;
+  bool no_browser = false;
 
   CLI::App app{"operatorctl: manage the LLM provider credentials that operator-authd serves"};
   app.set_version_flag("--version", std::string("operatorctl ") + AUTHD_VERSION);
@@ -67,13 +124,19 @@ int Main(int argc, char** argv) {
       auth->add_subcommand("status", "one provider in detail; exit 1 when not configured");
   AddProviderId(*status, provider);
 
-  CLI::App* set = auth->add_subcommand("set", "store a provider's API key");
+  CLI::App* set = auth->add_subcommand("set", "store a provider's API key, or log in with --oauth");
   AddProviderId(*set, set_arguments.provider);
   CLI::Option* api_key_option = set->add_option(
       "--api-key", api_key, "the key, or - to read it from stdin (keeps it out of ps and history)");
   CLI::Option* oauth_option =
-      set->add_flag("--oauth", set_arguments.oauth, "log in with OAuth (not available yet)");
+      set->add_flag("--oauth", set_arguments.oauth, "log in with OAuth, as `auth login` does");
   api_key_option->excludes(oauth_option);
+  AddLoginOptions(*set, set_arguments.enterprise_domain, set_arguments.no_browser, oauth_option);
+
+  CLI::App* login = auth->add_subcommand(
+      "login", "log in to an OAuth provider in a browser (Ctrl-C cancels; exit 130)");
+  AddProviderId(*login, provider);
+  AddLoginOptions(*login, enterprise_domain, no_browser);
 
   CLI::App* unset = auth->add_subcommand("unset", "remove a provider's stored credential");
   AddProviderId(*unset, provider);
@@ -98,6 +161,9 @@ int Main(int argc, char** argv) {
     if (list->parsed()) return provider.empty() ? commands.List() : commands.Status(provider);
     if (status->parsed()) return commands.Status(provider);
     if (set->parsed()) return commands.Set(set_arguments);
+    if (login->parsed()) {
+      return commands.Login(LoginArguments{provider, enterprise_domain, !no_browser});
+    }
     if (unset->parsed()) return commands.Unset(provider);
     if (token->parsed()) return commands.Token(provider);
     return commands.List();  // bare `auth`

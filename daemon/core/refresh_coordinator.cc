@@ -5,6 +5,8 @@
 #include <future>
 #include <random>
 
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace operator_auth {
@@ -146,11 +148,14 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       if (refreshed) {
         state.last_success = now;
         ++state.refreshes;
+        spdlog::info("refreshed the {} token; valid until {}", provider,
+                     absl::FormatTime(absl::FromUnixMillis(result->expires_unix_ms)));
       }
       flight.dead_refresh_token.clear();
     } else if (absl::IsUnauthenticated(result.status())) {
       state.phase = RefreshPhase::kNeedsLogin;
       state.last_error = std::string(result.status().message());
+      spdlog::warn("{} needs a new login: {}", provider, state.last_error);
       state.consecutive_failures = 0;
       state.retry_after = absl::InfinitePast();
       flight.dead_refresh_token = used_refresh_token;
@@ -159,6 +164,9 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       state.last_error = std::string(result.status().message());
       ++state.consecutive_failures;
       state.retry_after = now + BackoffFor(state.consecutive_failures);
+      spdlog::warn("refreshing the {} token failed ({} in a row): {}; next attempt in {}", provider,
+                   state.consecutive_failures, state.last_error,
+                   absl::FormatDuration(absl::Trunc(state.retry_after - now, absl::Seconds(1))));
     } else {
       // Nothing stored, or the file cannot be written: no network call was made, so there is
       // nothing to back off from.

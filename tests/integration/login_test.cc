@@ -1,6 +1,7 @@
 // Login end to end over the gRPC stream: the real daemon, the fake provider on 127.0.0.1, and the
 // test acting as the browser (it follows the authorize redirect to the daemon's loopback server).
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,13 +11,16 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/time/clock.h"
 #include "tests/fake_oauth/fake_oauth_server.h"
 #include "tests/integration/daemon_fixture.h"
 
 namespace operator_auth::testing {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 using Stream = grpc::ClientReaderWriter<v1::LoginRequest, v1::LoginEvent>;
 
@@ -248,6 +252,147 @@ TEST_F(LoginTest, ApiKeyProvidersAndUnknownIdsAreRefused) {
   while (stream->Read(&event)) {
   }
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// operatorctl's `auth login` against the same daemon and fake provider: the real binary, its stdout
+// read while it runs, the test as the browser (or as the user pasting).
+class CliLoginTest : public LoginTest {
+ protected:
+  std::unique_ptr<ChildProcess> StartCtl(const std::vector<std::string>& args,
+                                         bool stdin_pipe = false) {
+    std::vector<std::string> argv = {AUTHD_CTL_PATH, "--socket", daemon_.socket_path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ProcessOptions options;
+    options.stdin_pipe = stdin_pipe;
+    options.unset_env = {"DISPLAY", "WAYLAND_DISPLAY"};
+    return std::make_unique<ChildProcess>(argv, options);
+  }
+
+  // The authorize URL operatorctl printed, once it has; "" when it has not within 10 s.
+  static std::string WaitForUrl(const ChildProcess& child) {
+    const std::string heading = "Open this URL to log in:\n  ";
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      const std::string out = child.PeekStdout();
+      if (size_t at = out.find(heading); at != std::string::npos) {
+        const size_t start = at + heading.size();
+        if (size_t end = out.find('\n', start); end != std::string::npos) {
+          return out.substr(start, end - start);
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return "";
+  }
+};
+
+TEST_F(CliLoginTest, LoginPrintsTheUrlAndFinishesWhenTheBrowserComesBack) {
+  auto child = StartCtl({"auth", "login", "openai-codex", "--no-browser"});
+  const std::string url = WaitForUrl(*child);
+  ASSERT_THAT(url, HasSubstr("code_challenge_method=S256")) << child->PeekStderr();
+  FollowRedirect(Authorize(url));
+
+  ProcessResult result = child->Wait();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("Logged in to openai-codex (account acct-fake-1)"));
+  EXPECT_THAT(result.out, ContainsRegex("token valid until 20[0-9-]+T[0-9:]+Z"));
+  EXPECT_THAT(result.err, HasSubstr("paste the redirect URL"));
+  // stderr is a file here: no spinner, no cursor or line control at all.
+  EXPECT_THAT(result.err, Not(HasSubstr("\r")));
+  EXPECT_THAT(result.err, Not(HasSubstr("\x1b")));
+  Json stored = Json::parse(ReadFileOrDie(daemon_.providers_path()))["openai-codex"];
+  EXPECT_EQ(stored["type"], "oauth");
+  EXPECT_EQ(stored["account_id"], "acct-fake-1");
+  EXPECT_THAT(result.out + result.err, Not(HasSubstr(stored["access"].get<std::string>())));
+  EXPECT_THAT(result.out + result.err, Not(HasSubstr(stored["refresh"].get<std::string>())));
+  EXPECT_TRUE(PortIsFree(callback_port_));
+}
+
+TEST_F(CliLoginTest, RedirectUrlPastedOnStdinCompletesTheLogin) {
+  auto child = StartCtl({"auth", "login", "openai-codex", "--no-browser"}, /*stdin_pipe=*/true);
+  const std::string url = WaitForUrl(*child);
+  ASSERT_FALSE(url.empty()) << child->PeekStderr();
+  // The browser ends on a page this machine cannot serve; the user copies its address.
+  const std::string location = Authorize(url);
+  ASSERT_THAT(location, HasSubstr("code="));
+  ASSERT_TRUE(child->WriteStdin(location + "\n"));
+
+  ProcessResult result = child->Wait();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("Logged in to openai-codex"));
+  EXPECT_THAT(result.out + result.err, Not(HasSubstr(location)));
+  EXPECT_EQ(fake_.GrantCount("authorization_code"), 1);
+  EXPECT_TRUE(client_->GetApiKey("openai-codex").ok());
+  EXPECT_TRUE(PortIsFree(callback_port_));
+}
+
+TEST_F(CliLoginTest, DeviceLoginShowsTheCodeAndWaitsForApproval) {
+  // A pasted enterprise address is trimmed to its host.
+  auto child = StartCtl({"auth", "login", "github-copilot", "--no-browser", "--enterprise-domain",
+                         "https://ghe.example.com/"});
+  ProcessResult result = child->Wait();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, ContainsRegex("Open http://[^ ]+/device and enter the code: [^ ]+\n"));
+  EXPECT_THAT(result.out, HasSubstr("Logged in to github-copilot"));
+  EXPECT_GE(fake_.GrantCount("urn:ietf:params:oauth:grant-type:device_code"), 3);
+  Json stored = Json::parse(ReadFileOrDie(daemon_.providers_path()))["github-copilot"];
+  EXPECT_EQ(stored["type"], "oauth");
+  EXPECT_EQ(stored["enterprise_url"], "ghe.example.com");
+}
+
+TEST_F(CliLoginTest, CtrlCCancelsTheLoginAndFreesThePort) {
+  auto child = StartCtl({"auth", "login", "openai-codex", "--no-browser"});
+  ASSERT_FALSE(WaitForUrl(*child).empty()) << child->PeekStderr();
+  EXPECT_FALSE(PortIsFree(callback_port_));
+  ASSERT_EQ(kill(child->pid(), SIGINT), 0);
+
+  ProcessResult result = child->Wait(absl::Seconds(5));
+  ASSERT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 130) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("Login cancelled."));
+  // The daemon ended the login, and closed its callback server, before operatorctl exited.
+  EXPECT_TRUE(PortIsFree(callback_port_));
+  EXPECT_FALSE(PathExists(daemon_.providers_path()));
+}
+
+TEST_F(CliLoginTest, SetWithOauthLogsInAndSigtermCancelsItToo) {
+  auto child = StartCtl({"auth", "set", "openai-codex", "--oauth", "--no-browser"});
+  const std::string url = WaitForUrl(*child);
+  ASSERT_FALSE(url.empty()) << child->PeekStderr();
+  FollowRedirect(Authorize(url));
+  ProcessResult result = child->Wait();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("Logged in to openai-codex"));
+
+  auto again = StartCtl({"auth", "set", "openai-codex", "--oauth", "--no-browser"});
+  ASSERT_FALSE(WaitForUrl(*again).empty()) << again->PeekStderr();
+  ASSERT_EQ(kill(again->pid(), SIGTERM), 0);
+  ProcessResult cancelled = again->Wait(absl::Seconds(5));
+  EXPECT_EQ(cancelled.exit_code, 130) << cancelled.err;
+  EXPECT_TRUE(PortIsFree(callback_port_));
+  // The first login's tokens are still there.
+  EXPECT_TRUE(client_->GetApiKey("openai-codex").ok());
+}
+
+TEST_F(CliLoginTest, ApiKeyProvidersBadOptionsAndAnAbsentDaemonAreRefused) {
+  ProcessResult api_key = Ctl({"auth", "login", "openai"});
+  EXPECT_EQ(api_key.exit_code, 1);
+  EXPECT_THAT(api_key.err, HasSubstr("openai is not an OAuth provider"));
+  EXPECT_THAT(api_key.err, HasSubstr("auth set openai --api-key -"));
+
+  ProcessResult bad_domain =
+      Ctl({"auth", "login", "github-copilot", "--enterprise-domain", "ghe.example.com/x?y=1"});
+  EXPECT_EQ(bad_domain.exit_code, 2);
+  EXPECT_THAT(bad_domain.err, HasSubstr("--enterprise-domain"));
+  EXPECT_EQ(Ctl({"auth", "set", "openai-codex", "--oauth", "--api-key", "-"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"auth", "set", "openai", "--no-browser", "--api-key", "-"}, "sk-x").exit_code, 2);
+
+  const std::string nowhere = dir_.Sub("nobody-listens.sock");
+  ProcessResult unreachable =
+      RunProcess({AUTHD_CTL_PATH, "--socket", nowhere, "auth", "login", "openai-codex"});
+  EXPECT_EQ(unreachable.exit_code, 3);
+  EXPECT_THAT(unreachable.err, HasSubstr(nowhere));
+  EXPECT_FALSE(PathExists(daemon_.providers_path()));
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -20,6 +22,12 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOp
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
   WriteFileOrDie(dir_ + "/stdin", options.stdin_data);
+  // A socket pair rather than a pipe: a write after the child has gone fails (MSG_NOSIGNAL)
+  // instead of raising SIGPIPE in the test.
+  int stdin_pair[2] = {-1, -1};
+  if (options.stdin_pipe && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stdin_pair) != 0) {
+    throw std::runtime_error("socketpair failed");
+  }
 
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -28,7 +36,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOp
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    int in = open((dir_ + "/stdin").c_str(), O_RDONLY);
+    int in = options.stdin_pipe ? stdin_pair[1] : open((dir_ + "/stdin").c_str(), O_RDONLY);
     int out = open((dir_ + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = open((dir_ + "/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in < 0 || out < 0 || err < 0) _exit(127);
@@ -40,9 +48,14 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOp
     execv(args[0], args.data());
     _exit(127);
   }
+  if (options.stdin_pipe) {
+    close(stdin_pair[1]);
+    stdin_fd_ = stdin_pair[0];
+  }
 }
 
 ChildProcess::~ChildProcess() {
+  CloseStdin();
   if (pid_ > 0 && !reaped_) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
@@ -57,6 +70,23 @@ std::string ChildProcess::PeekStdout() const {
 
 std::string ChildProcess::PeekStderr() const {
   return PathExists(dir_ + "/stderr") ? ReadFileOrDie(dir_ + "/stderr") : std::string();
+}
+
+bool ChildProcess::WriteStdin(const std::string& data) {
+  size_t written = 0;
+  while (stdin_fd_ >= 0 && written < data.size()) {
+    ssize_t n = send(stdin_fd_, data.data() + written, data.size() - written, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    written += static_cast<size_t>(n);
+  }
+  return written == data.size();
+}
+
+void ChildProcess::CloseStdin() {
+  if (stdin_fd_ < 0) return;
+  close(stdin_fd_);
+  stdin_fd_ = -1;
 }
 
 ProcessResult ChildProcess::Wait() { return Wait(timeout_); }

@@ -1,6 +1,6 @@
-// Runs real child processes for tests: fork/exec with stdin from a string and stdout/stderr
-// captured through files (no pipe deadlocks), a bounded wait, and a kill on timeout. Secrets go
-// through stdin or the environment, never argv.
+// Runs real child processes for tests: fork/exec with stdin from a string (or a socket the test
+// writes to while the child runs) and stdout/stderr captured through files (no pipe deadlocks), a
+// bounded wait, and a kill on timeout. Secrets go through stdin or the environment, never argv.
 #pragma once
 
 #include <sys/types.h>
@@ -23,6 +23,8 @@ struct ProcessResult {
 
 struct ProcessOptions {
   std::string stdin_data;
+  // Instead of stdin_data: stdin stays open for ChildProcess::WriteStdin() until CloseStdin().
+  bool stdin_pipe = false;
   // Added to (or overriding) the parent's environment.
   std::map<std::string, std::string> env;
   // Removed from the child's environment.
@@ -45,9 +47,14 @@ class ChildProcess {
   // The stdout collected so far (the child may still run).
   std::string PeekStdout() const;
   std::string PeekStderr() const;
+  // With ProcessOptions::stdin_pipe: writes to the child's stdin (false once the child has closed
+  // it or gone), and closes it (EOF for the child).
+  bool WriteStdin(const std::string& data);
+  void CloseStdin();
 
  private:
   pid_t pid_ = -1;
+  int stdin_fd_ = -1;
   std::string dir_;
   absl::Duration timeout_;
   bool reaped_ = false;
