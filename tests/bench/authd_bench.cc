@@ -162,10 +162,6 @@ std::vector<Measurement> MeasurePair(ClosedLoop& loop, const std::vector<UnaryMe
   return out;
 }
 
-double Ratio(double numerator, double denominator) {
-  return denominator > 0 ? numerator / denominator : 0;
-}
-
 void PrintTable(const std::vector<Measurement>& rows, const Flags& flags) {
   if (flags.calls > 0) {
     std::printf("%d rounds of %lld calls per row; figures are medians over rounds\n\n",

@@ -14,6 +14,8 @@ double PercentileUs(const std::vector<int64_t>& sorted_ns, double fraction) {
   return static_cast<double>(sorted_ns[std::min(index, sorted_ns.size() - 1)]) / 1000.0;
 }
 
+}  // namespace
+
 double Median(std::vector<double> values) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -21,7 +23,9 @@ double Median(std::vector<double> values) {
   return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
-}  // namespace
+double Ratio(double numerator, double denominator) {
+  return denominator > 0 ? numerator / denominator : 0;
+}
 
 RoundStats Summarize(std::vector<int64_t>& latencies_ns, std::chrono::nanoseconds elapsed) {
   RoundStats stats;

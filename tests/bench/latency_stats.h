@@ -24,4 +24,9 @@ RoundStats Summarize(std::vector<int64_t>& latencies_ns, std::chrono::nanosecond
 // machine moves a median far less than a mean.
 RoundStats MedianOverRounds(const std::vector<RoundStats>& rounds);
 
+// The median of `values` (0 when empty).
+double Median(std::vector<double> values);
+// numerator / denominator, or 0 when the denominator is not positive.
+double Ratio(double numerator, double denominator);
+
 }  // namespace operator_auth::bench

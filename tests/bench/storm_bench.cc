@@ -115,17 +115,6 @@ struct ScenarioReport {
   int retried_trials = 0;
 };
 
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t mid = values.size() / 2;
-  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
-
-double Ratio(double numerator, double denominator) {
-  return denominator > 0 ? numerator / denominator : 0;
-}
-
 // Nearest-rank percentiles (the same as authd_bench's), so each figure is a latency that was seen.
 LatencySummary SummarizeMs(std::vector<int64_t> latencies_ns) {
   LatencySummary summary;
