@@ -43,7 +43,9 @@ void LoginReactor::OnReadDone(bool ok) {
     }
     StartSession(request_.start());
   }
-  StartRead(&request_);
+  // A refused start has already finished the stream: no more reads after Finish.
+  absl::MutexLock lock(&mu_);
+  if (!finish_.has_value()) StartRead(&request_);
 }
 
 void LoginReactor::StartSession(const v1::LoginStart& start) {
