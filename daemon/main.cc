@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -16,7 +17,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
-#include <grpc/grpc.h>
 
 #include "common/default_paths.h"
 #include "daemon/core/blocking_executor.h"
@@ -100,6 +100,9 @@ int Run(const Flags& flags) {
   }
   spdlog::info("credentials: {} (change detection: {})", (*storage)->path(),
                (*storage)->watching_with_inotify() ? "inotify" : "stat");
+  // Declared first so it outlives everything that may still hold a call's guard: the write
+  // executor's and the refresh coordinator's threads release theirs after answering.
+  CallTracker calls;
   CurlHttpClient http;
   ProviderOAuthService oauth_service(*oauth_providers, http);
   RefreshCoordinator refresh_coordinator(**storage, oauth_service, nullptr);
@@ -107,7 +110,6 @@ int Run(const Flags& flags) {
   ProactiveRefresher::Options proactive_options;
   proactive_options.max_sleep = absl::Seconds(flags.refresh_check_seconds);
   ProactiveRefresher proactive(**storage, refresh_coordinator, nullptr, proactive_options);
-  proactive.Start();
 
   absl::StatusOr<std::unique_ptr<PeerCheckedListener>> listener =
       PeerCheckedListener::Bind(flags.socket);
@@ -116,8 +118,9 @@ int Run(const Flags& flags) {
     return 1;
   }
 
+  // Only the instance that owns the socket renews tokens.
+  proactive.Start();
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
-  CallTracker calls;
   AuthServiceImpl auth_service(manager, oauth_service, writes, calls);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -61,6 +61,11 @@ bool FileChangeWatch::DrainInotify() {
       if ((event->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) != 0) {
         changed = true;
         if ((event->mask & IN_IGNORED) != 0) watch_descriptor_ = -1;
+        if ((event->mask & IN_MOVE_SELF) != 0 && watch_descriptor_ >= 0) {
+          // The directory moved away: watch whatever now stands at the path.
+          inotify_rm_watch(inotify_fd_, watch_descriptor_);
+          watch_descriptor_ = -1;
+        }
       } else if (event->len > 0 && file_name_ == event->name) {
         changed = true;
       }

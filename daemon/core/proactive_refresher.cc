@@ -18,6 +18,8 @@ ProactiveRefresher::~ProactiveRefresher() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &ProactiveRefresher::NoneOutstanding));
 }
 
 void ProactiveRefresher::Start() {
@@ -41,7 +43,7 @@ absl::Time ProactiveRefresher::RunOnce() {
       continue;
     }
     RefreshState state = coordinator_.StateOf(id);
-    if (state.phase == RefreshPhase::kNeedsLogin || state.phase == RefreshPhase::kRefreshing) {
+    if (state.phase == RefreshPhase::kRefreshing || coordinator_.NeedsLogin(id, c.refresh)) {
       continue;
     }
     const absl::Time expires = absl::FromUnixMillis(c.expires_unix_ms);
@@ -56,17 +58,27 @@ absl::Time ProactiveRefresher::RunOnce() {
       // refreshed ourselves.
       lifetime = expires - seen->second.second;
     }
-    const absl::Duration window =
+    absl::Duration window =
         std::max(options_.min_window, lifetime * options_.lifetime_fraction) + Jitter(id);
+    // A token that lives shorter than the window would be due the moment we renewed it: when
+    // we know its lifetime from our own last renewal, renew at half-life instead.
+    if (state.last_success != absl::InfinitePast() && expires > state.last_success) {
+      window = std::min(window, (expires - state.last_success) / 2);
+    }
     absl::Time when = std::max(expires - window, state.retry_after);
     due[id] = when;
     coordinator_.SetScheduled(id, when);
     if (when <= now) {
       // Ask for validity past the window, so the coordinator refreshes now, under the lock,
       // unless another process already has.
+      {
+        absl::MutexLock lock(&mu_);
+        ++outstanding_;
+      }
       coordinator_.Refresh(id, now + window, [this](absl::StatusOr<Credential>) {
         absl::MutexLock lock(&mu_);
         wake_ = true;
+        --outstanding_;
       });
     } else {
       next = std::min(next, when);
@@ -89,7 +101,13 @@ void ProactiveRefresher::Loop() {
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithDeadline(absl::Condition(this, &ProactiveRefresher::StoppingOrWoken), next);
     if (stopping_) return;
-    wake_ = false;
+    if (wake_) {
+      // A refresh we started finished: look again soon, but never spin (a refresh that fails
+      // without reaching the network, e.g. on an unparseable file, finishes at once).
+      wake_ = false;
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1));
+      if (stopping_) return;
+    }
   }
 }
 

@@ -43,6 +43,7 @@ class ProactiveRefresher {
  private:
   void Loop();
   bool StoppingOrWoken() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || wake_; }
+  bool NoneOutstanding() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return outstanding_ == 0; }
   absl::Duration Jitter(const std::string& provider) const;
 
   AuthStorage& storage_;
@@ -54,6 +55,9 @@ class ProactiveRefresher {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Set when a refresh we started finished: look again at once, to schedule the next one.
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  // Refreshes we started whose callbacks have not run yet; the destructor waits for them, since
+  // the callbacks touch this object.
+  int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, absl::Time> due_ ABSL_GUARDED_BY(mu_);
   // The expiry each provider had when we first saw it, to estimate the token's lifetime.
   std::map<std::string, std::pair<int64_t, absl::Time>> first_seen_ ABSL_GUARDED_BY(mu_);

@@ -158,7 +158,10 @@ ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
       status.account_id = c.account_id;
       if (refresher_ != nullptr) {
         status.refresh = refresher_->StateOf(provider);
-        status.needs_login = status.refresh.phase == RefreshPhase::kNeedsLogin;
+        status.needs_login = refresher_->NeedsLogin(provider, c.refresh);
+        if (!status.needs_login && status.refresh.phase == RefreshPhase::kNeedsLogin) {
+          status.refresh.phase = RefreshPhase::kIdle;  // someone logged in again since
+        }
       }
     }
   }
@@ -257,22 +260,24 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
 absl::StatusOr<LogoutResult> ProviderAuthManager::Logout(absl::string_view provider) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
   const std::string id(provider);
+  // Remove under the lock and revoke exactly what was removed: a refresh racing with us may
+  // have rotated the token since any earlier look.
+  std::optional<Credential> removed;
+  absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+    std::map<std::string, Credential> credentials = document.Credentials();
+    auto it = credentials.find(id);
+    if (it == credentials.end()) return false;
+    removed = it->second;
+    return document.Remove(id);
+  });
+  if (!s.ok()) return s;
   LogoutResult result;
-  std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
-  auto stored = snapshot->credentials.find(id);
-  if (stored != snapshot->credentials.end() && stored->second.type == CredentialType::kOAuth &&
-      refresher_ != nullptr) {
-    absl::Status revoked = refresher_->Revoke(id, stored->second);
+  result.removed = removed.has_value();
+  if (removed.has_value() && removed->type == CredentialType::kOAuth && refresher_ != nullptr) {
+    absl::Status revoked = refresher_->Revoke(id, *removed);
     result.revoked = revoked.ok();
     result.revocation_error = std::string(revoked.message());
   }
-  bool removed = false;
-  absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
-    removed = document.Remove(id);
-    return removed;
-  });
-  if (!s.ok()) return s;
-  result.removed = removed;
   return result;
 }
 

@@ -103,8 +103,9 @@ class ProviderAuthManager {
   absl::StatusOr<bool> SetApiKey(absl::string_view provider, absl::string_view key);
   // Memory only, highest priority; an empty key clears it. Returns true when a key was cleared.
   absl::StatusOr<bool> SetRuntimeApiKey(absl::string_view provider, absl::string_view key);
-  // Revokes a stored OAuth credential at the provider when it has a revocation endpoint, then
-  // removes the stored credential whatever the revocation's outcome. May block on the network.
+  // Removes the stored credential and, for OAuth, revokes exactly that credential at the
+  // provider when it has a revocation endpoint; a failed revocation is reported, the removal
+  // stands. May block on the network.
   absl::StatusOr<LogoutResult> Logout(absl::string_view provider);
 
   std::vector<StorageError> DrainErrors() { return storage_.DrainErrors(); }

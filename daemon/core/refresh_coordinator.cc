@@ -148,6 +148,7 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       if (refreshed) {
         state.last_success = now;
         ++state.refreshes;
+        state.scheduled = absl::InfiniteFuture();  // the background refresher plans anew
         spdlog::info("refreshed the {} token; valid until {}", provider,
                      absl::FormatTime(absl::FromUnixMillis(result->expires_unix_ms)));
       }
@@ -196,6 +197,14 @@ void RefreshCoordinator::Forget(const std::string& provider) {
   absl::MutexLock lock(&mu_);
   auto it = flights_.find(provider);
   if (it != flights_.end() && !it->second.in_flight) flights_.erase(it);
+}
+
+bool RefreshCoordinator::NeedsLogin(const std::string& provider,
+                                    const std::string& stored_refresh) const {
+  absl::MutexLock lock(&mu_);
+  auto it = flights_.find(provider);
+  return it != flights_.end() && !it->second.dead_refresh_token.empty() &&
+         it->second.dead_refresh_token == stored_refresh;
 }
 
 void RefreshCoordinator::SetScheduled(const std::string& provider, absl::Time when) {

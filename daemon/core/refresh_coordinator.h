@@ -74,6 +74,9 @@ class RefreshCoordinator {
   void Forget(const std::string& provider);
 
   RefreshState StateOf(const std::string& provider) const;
+  // True while the refresh token the provider rejected is still the stored one
+  // (`stored_refresh`); a new login written by anyone clears it.
+  bool NeedsLogin(const std::string& provider, const std::string& stored_refresh) const;
   // Records when the background refresher plans to renew `provider`'s token, for status.
   void SetScheduled(const std::string& provider, absl::Time when);
   bool CanRefresh(const std::string& provider) const { return refresher_.CanRefresh(provider); }

@@ -244,3 +244,59 @@ TEST_F(RefreshCoordinatorTest, ProactiveRefresherRenewsTokensInsideTheWindowOnly
 
 }  // namespace
 }  // namespace operator_auth
+
+namespace operator_auth {
+namespace {
+
+// The fake refresher issues hour-long tokens; make them short-lived for this test.
+class ShortLivedRefresher : public FakeRefresher {
+ public:
+  absl::StatusOr<Credential> Refresh(const std::string& p, const Credential& c) override {
+    absl::StatusOr<Credential> fresh = FakeRefresher::Refresh(p, c);
+    if (fresh.ok()) fresh->expires_unix_ms = absl::ToUnixMillis(absl::Now() + absl::Minutes(2));
+    return fresh;
+  }
+};
+
+TEST(ProactiveRefresher, ShortLivedTokensAreRenewedAtHalfLifeNotBackToBack) {
+  TempDir dir;
+  auto storage = FileAuthStorage::Open(dir.Sub("auth"));
+  ASSERT_TRUE(storage.ok());
+  WriteFileOrDie(dir.Sub("auth/providers.json"),
+                 Json{{"p",
+                       {{"type", "oauth"},
+                        {"access", "a"},
+                        {"refresh", "r"},
+                        {"expires", absl::ToUnixMillis(absl::Now() + absl::Seconds(60))}}}}
+                     .dump());
+  ShortLivedRefresher refresher;
+  RefreshCoordinator coordinator(**storage, refresher, nullptr);
+  ProactiveRefresher proactive(**storage, coordinator, nullptr, ProactiveRefresher::Options());
+  proactive.RunOnce();  // 60 s left, inside the 5 min window: renewed
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (coordinator.StateOf("p").refreshes == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(refresher.calls.load(), 1);
+  // The new token lives 2 minutes, shorter than the window: next renewal at half-life.
+  for (int i = 0; i < 5; ++i) proactive.RunOnce();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(refresher.calls.load(), 1);
+  EXPECT_GT(proactive.NextDue("p"), absl::Now() + absl::Seconds(50));
+}
+
+TEST_F(RefreshCoordinatorTest, NeedsLoginClearsWhenAnotherToolStoresANewLogin) {
+  refresher_.fail_with = absl::UnauthenticatedError("invalid_grant");
+  ProviderAuthManager manager(*storage_, ProviderRegistry::BuiltIn(), nullptr, nullptr,
+                              coordinator_.get());
+  EXPECT_FALSE(manager.GetApiKey("openai-codex").ok());
+  EXPECT_TRUE(manager.GetStatus("openai-codex")->needs_login);
+  WriteFileOrDie(dir_.Sub("auth/providers.json"), Stored("at-new", "rt-new", 3600).dump());
+  auto status = manager.GetStatus("openai-codex");
+  EXPECT_FALSE(status->needs_login);
+  EXPECT_TRUE(status->configured);
+  EXPECT_EQ(manager.GetApiKey("openai-codex")->key, "at-new");
+}
+
+}  // namespace
+}  // namespace operator_auth
