@@ -80,11 +80,11 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
     failure = absl::FailedPreconditionError(
         absl::StrCat("the stored OAuth token for ", provider, " has expired; log in again"));
   }
-  const std::string env_var = ApiKeyEnvVarName(provider);
   if (std::optional<ResolvedKey> env_key = EnvKey(provider)) {
     return {std::move(env_key), false, absl::OkStatus()};
   }
   if (failure.ok()) {
+    const std::string env_var = ApiKeyEnvVarName(provider);
     std::string why = absl::StrCat("no credential for provider ", provider,
                                    ": set one with `operatorctl auth set ", provider,
                                    " --api-key -` or export ", env_var, " for the daemon");
