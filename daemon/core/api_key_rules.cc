@@ -26,24 +26,26 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
 
 }  // namespace
 
-absl::Status ValidateApiKey(absl::string_view key) {
-  if (key.empty()) return absl::InvalidArgumentError("API key is empty");
-  if (key.size() > kMaxApiKeyBytes) {
+absl::Status ValidateSecretValue(absl::string_view value, absl::string_view what) {
+  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
+  if (value.size() > kMaxApiKeyBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("API key is longer than ", kMaxApiKeyBytes, " bytes"));
+        absl::StrCat(what, " is longer than ", kMaxApiKeyBytes, " bytes"));
   }
-  for (size_t i = 0; i < key.size();) {
-    size_t len = Utf8SequenceLength(key, i);
-    if (len == 0) return absl::InvalidArgumentError("API key is not valid UTF-8");
-    unsigned char c = static_cast<unsigned char>(key[i]);
-    bool c1_control = len == 2 && c == 0xC2 && static_cast<unsigned char>(key[i + 1]) < 0xA0;
+  for (size_t i = 0; i < value.size();) {
+    size_t len = Utf8SequenceLength(value, i);
+    if (len == 0) return absl::InvalidArgumentError(absl::StrCat(what, " is not valid UTF-8"));
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    bool c1_control = len == 2 && c == 0xC2 && static_cast<unsigned char>(value[i + 1]) < 0xA0;
     if (c < 0x20 || c == 0x7F || c1_control) {
       return absl::InvalidArgumentError(
-          "API key contains a control character (newline, tab, NUL, ...)");
+          absl::StrCat(what, " contains a control character (newline, tab, NUL, ...)"));
     }
     i += len;
   }
   return absl::OkStatus();
 }
+
+absl::Status ValidateApiKey(absl::string_view key) { return ValidateSecretValue(key, "API key"); }
 
 }  // namespace operator_auth

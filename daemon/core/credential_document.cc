@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/core/json_object_text.h"
 
 namespace operator_auth {
 namespace {
@@ -82,30 +83,12 @@ Credential CredentialFromEntry(const Json& entry) {
 CredentialDocument::CredentialDocument() : root_(Json::object()) {}
 
 absl::StatusOr<CredentialDocument> CredentialDocument::Parse(absl::string_view text) {
-  if (text.size() > kMaxCredentialsFileBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("file is larger than ", kMaxCredentialsFileBytes, " bytes"));
-  }
-  if (text.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
-    return absl::InvalidArgumentError("file is empty (expected a JSON object)");
-  }
-  Json root;
-  try {
-    root = Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    // e.what() quotes the last token read, which may be a secret: report the position only.
-    return absl::InvalidArgumentError(absl::StrCat("not valid JSON (error at byte ", e.byte, ")"));
-  }
-  if (!root.is_object()) {
-    return absl::InvalidArgumentError("top level is not a JSON object");
-  }
-  return CredentialDocument(std::move(root));
+  absl::StatusOr<Json> root = ParseJsonObjectText(text);
+  if (!root.ok()) return root.status();
+  return CredentialDocument(*std::move(root));
 }
 
-std::string CredentialDocument::Serialize() const {
-  // Parsed text is valid UTF-8 and the setters validate theirs, so dump cannot throw here.
-  return root_.dump(2) + "\n";
-}
+std::string CredentialDocument::Serialize() const { return PrintJsonText(root_); }
 
 std::map<std::string, Credential> CredentialDocument::Credentials() const {
   std::map<std::string, Credential> out;

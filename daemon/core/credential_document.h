@@ -13,11 +13,9 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/core/credential.h"
+#include "daemon/core/json_object_text.h"
 
 namespace operator_auth {
-
-// A credentials file larger than this is refused at load rather than parsed.
-inline constexpr size_t kMaxCredentialsFileBytes = 16 * 1024 * 1024;
 
 class CredentialDocument {
  public:

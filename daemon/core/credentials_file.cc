@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/core/atomic_file.h"
-#include "daemon/core/credential_document.h"
+#include "daemon/core/json_object_text.h"
 #include "daemon/core/posix_error.h"
 
 namespace operator_auth {

@@ -1,23 +1,16 @@
 // AuthStorage backed by $OPERATOR_HOME/auth/providers.json, shared with other processes that
-// honour providers.lock (py-filelock). Keeps ARCHITECTURE.md invariants 1-5:
-//  - every change re-reads the file under flock(providers.lock), then replaces it atomically;
-//  - files 0600, the directory 0700;
-//  - entries and fields we do not understand are kept;
-//  - a file that cannot be loaded is reported (DrainErrors, Snapshot().load_error) and is never
-//    written until it loads again.
-// Snapshot() notices external writes before it returns (FileChangeWatch). Thread-safe.
+// honour providers.lock (py-filelock). The file handling (locking, atomic replace, change
+// detection, load errors) is SharedDocumentFile's; a file that stops loading keeps serving the
+// credentials it last held. Thread-safe.
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/core/auth_storage.h"
-#include "daemon/core/credentials_file.h"
-#include "daemon/core/file_change_watch.h"
+#include "daemon/core/shared_document_file.h"
 
 namespace operator_auth {
 
@@ -37,35 +30,22 @@ class FileAuthStorage : public AuthStorage {
     return Open(auth_dir, Options());
   }
 
-  std::shared_ptr<const CredentialSnapshot> Snapshot() override;
-  absl::Status Update(const Mutation& mutate) override;
-  std::vector<StorageError> DrainErrors() override { return errors_.Drain(); }
-  std::string Describe() const override { return file_.path(); }
+  std::shared_ptr<const CredentialSnapshot> Snapshot() override { return file_->Snapshot(); }
+  absl::Status Update(const Mutation& mutate) override { return file_->Update(mutate); }
+  std::vector<StorageError> DrainErrors() override { return file_->DrainErrors(); }
+  std::string Describe() const override { return file_->path(); }
 
-  const std::string& path() const { return file_.path(); }
-  bool watching_with_inotify() const { return using_inotify_; }
+  // Makes the next Snapshot() re-read the file (SIGHUP).
+  void ForceReload() { file_->ForceReload(); }
+
+  const std::string& path() const { return file_->path(); }
+  bool watching_with_inotify() const { return file_->watching_with_inotify(); }
 
  private:
-  FileAuthStorage(const std::string& auth_dir, Options options);
+  using File = SharedDocumentFile<CredentialDocument, CredentialSnapshot>;
+  explicit FileAuthStorage(std::unique_ptr<File> file) : file_(std::move(file)) {}
 
-  // Reads and parses the file as it is now. A missing file is an empty document.
-  absl::StatusOr<CredentialDocument> ReadDocument() const;
-  // Re-reads after a change; a torn read by a writer that does not replace atomically is retried
-  // under the lock before it counts as an error.
-  void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PublishLocked(const CredentialDocument& document) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  const Options options_;
-  const CredentialsFile file_;
-  bool using_inotify_ = false;
-  StorageErrorLog errors_;
-
-  // Serializes this process's writers, so they queue here rather than on the file lock.
-  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  // Guards the view of the file; held only for in-memory work and for reading the file.
-  absl::Mutex mu_;
-  FileChangeWatch watch_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<const CredentialSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<File> file_;
 };
 
 }  // namespace operator_auth

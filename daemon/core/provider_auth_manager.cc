@@ -1,7 +1,6 @@
 #include "daemon/core/provider_auth_manager.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <future>
 #include <set>
 
@@ -11,12 +10,6 @@
 
 namespace operator_auth {
 namespace {
-
-std::optional<std::string> ProcessEnv(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
-  if (value == nullptr || *value == '\0') return std::nullopt;
-  return std::string(value);
-}
 
 StoredType StoredTypeOf(const Credential& c) {
   switch (c.type) {

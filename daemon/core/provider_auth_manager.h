@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/core/auth_storage.h"
+#include "daemon/core/env_lookup.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
 
@@ -73,7 +74,7 @@ struct ProviderListing {
 
 class ProviderAuthManager {
  public:
-  using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+  using EnvLookup = operator_auth::EnvLookup;
   using Clock = std::function<absl::Time()>;
 
   using KeyCallback = std::function<void(absl::StatusOr<ResolvedKey>)>;

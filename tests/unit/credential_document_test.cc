@@ -94,8 +94,11 @@ TEST(CredentialDocument, ParseErrorsNameThePositionNeverTheContent) {
   }
 }
 
-TEST(CredentialDocument, AcceptsUtf8ByteOrderMark) {
-  EXPECT_TRUE(CredentialDocument::Parse("\xEF\xBB\xBF{}").ok());
+// Python's json.load refuses a BOM too, so the other tools sharing the file could not read it.
+TEST(CredentialDocument, RefusesAByteOrderMarkClearly) {
+  absl::StatusOr<CredentialDocument> d = CredentialDocument::Parse("\xEF\xBB\xBF{}");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("byte order mark"), absl::string_view::npos);
 }
 
 TEST(CredentialDocument, RefusesOversizedText) {

@@ -1,0 +1,205 @@
+// A secret-bearing JSON document file that other processes may also write (providers.json,
+// channels.json), kept as an in-memory snapshot. Holds ARCHITECTURE.md invariants 1-5 for any
+// document type:
+//  - every change re-reads the file under flock(<lock file>), then replaces it atomically;
+//  - files 0600, the directory 0700;
+//  - the document type keeps entries and fields it does not understand;
+//  - a file that cannot be loaded is reported (DrainErrors, Snapshot()->load_error) and is never
+//    written until it loads again.
+// Snapshot() notices external writes before it returns (FileChangeWatch). Thread-safe.
+//
+// Document: default-constructible (the empty document), `static absl::StatusOr<Document>
+//   Parse(absl::string_view)` whose errors never quote the text, `std::string Serialize() const`.
+// View: copyable, with a `std::string load_error` member; built from a loaded Document by the
+//   MakeSnapshot function once per load, then shared by every reader.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/core/credentials_file.h"
+#include "daemon/core/file_change_watch.h"
+#include "daemon/core/storage_error_log.h"
+
+namespace operator_auth {
+
+struct SharedDocumentFileOptions {
+  // How long a write waits for another process to release the lock file.
+  absl::Duration lock_timeout = absl::Seconds(10);
+  // When a file that loaded before stops loading: keep serving what it held (true) or serve an
+  // empty snapshot (false).
+  bool keep_last_good_on_error = true;
+};
+
+namespace shared_document_file_internal {
+
+// Creates the directory (0700) and sweeps temp files a crashed writer left, under the lock.
+absl::Status PrepareDirectory(const CredentialsFile& file, absl::Duration lock_timeout);
+// Logs a load failure (once per distinct message) and a recovery.
+void LogLoadError(const std::string& path, const std::string& message);
+void LogLoadedAgain(const std::string& path);
+absl::Status RefusedWrite(const std::string& path, const absl::Status& load_status);
+
+// How long a reader that saw a torn file waits for the writer's lock before reporting it.
+inline constexpr absl::Duration kTornReadLockTimeout = absl::Seconds(2);
+
+}  // namespace shared_document_file_internal
+
+template <typename Document, typename View>
+class SharedDocumentFile {
+ public:
+  using MakeSnapshot = std::function<View(const Document&)>;
+  // Changes the document; returns true when it changed and must be written, false to leave the
+  // file untouched, or an error that aborts the update.
+  using Mutation = std::function<absl::StatusOr<bool>(Document&)>;
+
+  // Creates `directory` (0700) when missing, sweeps stale temp files and loads the file. A file
+  // that does not load is not an error here: it is reported, and served as the options say.
+  static absl::StatusOr<std::unique_ptr<SharedDocumentFile>> Open(
+      const std::string& directory, const std::string& file_name, const std::string& lock_name,
+      MakeSnapshot make_snapshot, SharedDocumentFileOptions options) {
+    CredentialsFile file(directory, file_name, lock_name);
+    if (absl::Status s =
+            shared_document_file_internal::PrepareDirectory(file, options.lock_timeout);
+        !s.ok()) {
+      return s;
+    }
+    std::unique_ptr<SharedDocumentFile> shared(
+        new SharedDocumentFile(std::move(file), std::move(make_snapshot), options));
+    shared->Snapshot();  // the initial load, which reports a bad file
+    return shared;
+  }
+
+  // The current view, including changes other processes made since the last call.
+  std::shared_ptr<const View> Snapshot() {
+    absl::MutexLock lock(&mu_);
+    if (force_reload_ || watch_.Changed() || snapshot_ == nullptr) {
+      force_reload_ = false;
+      ReloadLocked();
+    }
+    return snapshot_;
+  }
+
+  // Re-reads the document under the lock, applies `mutate`, and replaces the file when `mutate`
+  // says it changed. Fails without writing when the file cannot be loaded.
+  absl::Status Update(const Mutation& mutate) {
+    absl::MutexLock write_lock(&write_mu_);
+    absl::StatusOr<FileLock> lock = file_.Lock(options_.lock_timeout);
+    if (!lock.ok()) {
+      errors_.Record(file_.path(), std::string(lock.status().message()));
+      return lock.status();
+    }
+    absl::StatusOr<Document> document = ReadDocument();
+    if (!document.ok()) {
+      absl::Status refused =
+          shared_document_file_internal::RefusedWrite(file_.path(), document.status());
+      errors_.Record(file_.path(), std::string(refused.message()));
+      return refused;
+    }
+    absl::StatusOr<bool> changed = mutate(*document);
+    if (!changed.ok()) return changed.status();
+    if (!*changed) return absl::OkStatus();
+    if (absl::Status s = file_.Replace(document->Serialize()); !s.ok()) {
+      errors_.Record(file_.path(), std::string(s.message()));
+      return s;
+    }
+    // A reader holding mu_ may be waiting for the file lock we hold (torn-read retry), so never
+    // block on mu_ here. When it is busy we skip publishing: the pending change events make the
+    // next Snapshot() re-read what we wrote.
+    if (mu_.TryLock()) {
+      // Every event so far is our own write or predates our re-read under the lock.
+      watch_.Discard();
+      snapshot_ = std::make_shared<const View>(make_snapshot_(*document));
+      mu_.Unlock();
+    }
+    return absl::OkStatus();
+  }
+
+  // Makes the next Snapshot() re-read the file whether or not a change was seen (SIGHUP).
+  void ForceReload() {
+    absl::MutexLock lock(&mu_);
+    force_reload_ = true;
+  }
+
+  // Errors recorded since the last drain.
+  std::vector<StorageError> DrainErrors() { return errors_.Drain(); }
+
+  const std::string& path() const { return file_.path(); }
+  bool watching_with_inotify() const { return using_inotify_; }
+
+ private:
+  SharedDocumentFile(CredentialsFile file, MakeSnapshot make_snapshot,
+                     SharedDocumentFileOptions options)
+      : options_(options),
+        file_(std::move(file)),
+        make_snapshot_(std::move(make_snapshot)),
+        watch_(file_.directory(), file_.file_name()) {
+    using_inotify_ = watch_.using_inotify();
+  }
+
+  // Reads and parses the file as it is now. A missing file is an empty document.
+  absl::StatusOr<Document> ReadDocument() const {
+    absl::StatusOr<std::optional<std::string>> text = file_.Read();
+    if (!text.ok()) return text.status();
+    if (!text->has_value()) return Document();
+    absl::StatusOr<Document> document = Document::Parse(**text);
+    if (!document.ok()) {
+      return absl::Status(document.status().code(),
+                          absl::StrCat(file_.path(), ": ", document.status().message()));
+    }
+    return document;
+  }
+
+  // Re-reads after a change; a torn read by a writer that does not replace atomically is retried
+  // under the lock before it counts as an error.
+  void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::StatusOr<Document> document = ReadDocument();
+    if (!document.ok() && absl::IsInvalidArgument(document.status())) {
+      // Possibly a writer in the middle of an in-place rewrite: read again once it is done.
+      absl::StatusOr<FileLock> lock =
+          file_.Lock(shared_document_file_internal::kTornReadLockTimeout);
+      if (lock.ok()) document = ReadDocument();
+    }
+    if (document.ok()) {
+      if (snapshot_ != nullptr && !snapshot_->load_error.empty()) {
+        shared_document_file_internal::LogLoadedAgain(file_.path());
+      }
+      snapshot_ = std::make_shared<const View>(make_snapshot_(*document));
+      return;
+    }
+    std::string message(document.status().message());
+    if (snapshot_ == nullptr || snapshot_->load_error != message) {
+      shared_document_file_internal::LogLoadError(file_.path(), message);
+      errors_.Record(file_.path(), message);
+    }
+    auto broken = std::make_shared<View>(options_.keep_last_good_on_error && snapshot_ != nullptr
+                                             ? *snapshot_
+                                             : make_snapshot_(Document()));
+    broken->load_error = std::move(message);
+    snapshot_ = std::move(broken);
+  }
+
+  const SharedDocumentFileOptions options_;
+  const CredentialsFile file_;
+  const MakeSnapshot make_snapshot_;
+  bool using_inotify_ = false;
+  StorageErrorLog errors_;
+
+  // Serializes this process's writers, so they queue here rather than on the file lock.
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  // Guards the view of the file; held only for in-memory work and for reading the file.
+  absl::Mutex mu_;
+  FileChangeWatch watch_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const View> snapshot_ ABSL_GUARDED_BY(mu_);
+  bool force_reload_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace operator_auth
