@@ -9,7 +9,8 @@ packages=(
   libabsl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libssl-dev
   libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev libsystemd-dev
   libgtest-dev libgmock-dev
-  python3 python3-filelock util-linux
+  python3 python3-filelock python3-grpcio python3-protobuf util-linux
+  systemd  # systemd-analyze and systemd-socket-activate, for the unit tests
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #include "daemon/server/peer_checked_listener.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -8,9 +9,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/core/posix_error.h"
@@ -39,6 +42,35 @@ absl::Status RemoveStaleSocket(const std::string& path) {
   return absl::OkStatus();
 }
 
+// "<socket_path>.lock", held for as long as this daemon serves the path (invariant 10).
+absl::StatusOr<FileLock> TakeInstanceLock(const std::string& socket_path) {
+  const std::string lock_path = socket_path + ".lock";
+  absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
+  if (!lock.ok() && absl::IsUnavailable(lock.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("another operator-authd is already serving ", socket_path, " (it holds ",
+                     lock_path, "); stop it first or choose another --socket"));
+  }
+  return lock;
+}
+
+// The file system path a listening socket is bound to; an abstract or unnamed socket has none,
+// and then there is nothing to hang the instance lock on.
+absl::StatusOr<std::string> BoundPath(int fd) {
+  sockaddr_un addr{};
+  socklen_t len = sizeof(addr);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return PosixError(errno, "getsockname on", "the socket systemd passed");
+  }
+  const size_t path_offset = offsetof(sockaddr_un, sun_path);
+  if (addr.sun_family != AF_UNIX || len <= path_offset || addr.sun_path[0] == '\0') {
+    return absl::InvalidArgumentError(
+        "the socket systemd passed is not bound to a file system path (abstract or unnamed); "
+        "use ListenStream=%t/operator/authd.sock");
+  }
+  return std::string(addr.sun_path, strnlen(addr.sun_path, len - path_offset));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PeerCheckedListener>> PeerCheckedListener::Bind(
@@ -55,16 +87,8 @@ absl::StatusOr<std::unique_ptr<PeerCheckedListener>> PeerCheckedListener::Bind(
     return s;
   }
 
-  const std::string lock_path = socket_path + ".lock";
-  absl::StatusOr<FileLock> lock = FileLock::TryAcquire(lock_path);
-  if (!lock.ok()) {
-    if (absl::IsUnavailable(lock.status())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("another operator-authd is already serving ", socket_path, " (it holds ",
-                       lock_path, "); stop it first or choose another --socket"));
-    }
-    return lock.status();
-  }
+  absl::StatusOr<FileLock> lock = TakeInstanceLock(socket_path);
+  if (!lock.ok()) return lock.status();
   if (absl::Status s = RemoveStaleSocket(socket_path); !s.ok()) return s;
 
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -89,17 +113,64 @@ absl::StatusOr<std::unique_ptr<PeerCheckedListener>> PeerCheckedListener::Bind(
     unlink(socket_path.c_str());
     return PosixError(err, "eventfd for", socket_path);
   }
+  spdlog::info("listening on {} (bound by this daemon)", socket_path);
   return std::unique_ptr<PeerCheckedListener>(
-      new PeerCheckedListener(socket_path, *std::move(lock), fd, wake));
+      new PeerCheckedListener(socket_path, *std::move(lock), fd, wake, /*adopted=*/false));
+}
+
+absl::StatusOr<std::optional<int>> PeerCheckedListener::TakeSystemdSocket() {
+  const int count = sd_listen_fds(/*unset_environment=*/1);
+  if (count < 0) return PosixError(-count, "sd_listen_fds", "LISTEN_FDS");
+  if (count == 0) return std::nullopt;
+  if (count > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "systemd passed ", count,
+        " file descriptors (LISTEN_FDS); operator-authd takes exactly one, a listening AF_UNIX "
+        "stream socket (one ListenStream= with a path in operator-authd.socket)"));
+  }
+  const int fd = SD_LISTEN_FDS_START;
+  const int is_unix_listener = sd_is_socket_unix(fd, SOCK_STREAM, /*listening=*/1, nullptr, 0);
+  if (is_unix_listener < 0) return PosixError(-is_unix_listener, "inspect", "LISTEN_FDS fd 3");
+  if (is_unix_listener == 0) {
+    return absl::InvalidArgumentError(
+        "the file descriptor systemd passed (LISTEN_FDS, fd 3) is not a listening AF_UNIX stream "
+        "socket; operator-authd.socket must use ListenStream= with a path");
+  }
+  return fd;
+}
+
+absl::StatusOr<std::unique_ptr<PeerCheckedListener>> PeerCheckedListener::Adopt(int listen_fd) {
+  // On failure the fd is closed but the file never unlinked: the socket file is systemd's.
+  auto fail = [listen_fd](absl::Status status) {
+    close(listen_fd);
+    return status;
+  };
+  absl::StatusOr<std::string> socket_path = BoundPath(listen_fd);
+  if (!socket_path.ok()) return fail(socket_path.status());
+  absl::StatusOr<FileLock> lock = TakeInstanceLock(*socket_path);
+  if (!lock.ok()) return fail(lock.status());
+  // The accept loop drains the backlog until EAGAIN, so the fd must not block; systemd passes
+  // it blocking.
+  const int flags = fcntl(listen_fd, F_GETFL);
+  if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    return fail(PosixError(errno, "make non-blocking", *socket_path));
+  }
+  int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) return fail(PosixError(errno, "eventfd for", *socket_path));
+  spdlog::info("listening on {} (socket activation: adopted the socket systemd passed)",
+               *socket_path);
+  return std::unique_ptr<PeerCheckedListener>(
+      new PeerCheckedListener(*socket_path, *std::move(lock), listen_fd, wake, /*adopted=*/true));
 }
 
 PeerCheckedListener::PeerCheckedListener(std::string socket_path, FileLock instance_lock,
-                                         int listen_fd, int wake_fd)
+                                         int listen_fd, int wake_fd, bool adopted)
     : socket_path_(std::move(socket_path)),
       instance_lock_(std::move(instance_lock)),
       listen_fd_(listen_fd),
       wake_fd_(wake_fd),
-      own_uid_(geteuid()) {}
+      own_uid_(geteuid()),
+      adopted_(adopted) {}
 
 PeerCheckedListener::~PeerCheckedListener() { Stop(); }
 
@@ -118,7 +189,9 @@ void PeerCheckedListener::Stop() {
   if (thread_.joinable()) thread_.join();
   close(listen_fd_);
   close(wake_fd_);
-  unlink(socket_path_.c_str());
+  // systemd keeps an adopted socket's file and its own copy of the fd, so that the next
+  // connection starts the daemon again; removing the file would strand the socket unit.
+  if (!adopted_) unlink(socket_path_.c_str());
   instance_lock_.reset();
 }
 

@@ -49,7 +49,7 @@ std::string LoopbackOnlyConfig(const std::string& base_url) {
   return nlohmann::json{{"oauth_providers", providers}}.dump(2);
 }
 
-absl::Status DaemonProcess::Start() {
+void DaemonProcess::Launch() {
   // Port 9 (discard) on loopback: nothing listens, so every request fails fast and stays local.
   WriteFileOrDie(config_path(),
                  config_.empty() ? LoopbackOnlyConfig("http://127.0.0.1:9") : config_);
@@ -58,11 +58,17 @@ absl::Status DaemonProcess::Start() {
   // The daemon's environment must not leak the developer's real keys or paths into tests.
   options.unset_env = {"OPERATOR_HOME", "OPERATOR_AUTHD_SOCKET", "XDG_RUNTIME_DIR"};
   options.timeout = absl::Hours(1);
-  std::vector<std::string> argv = {binary_,       "--home",      home(),
-                                   "--socket",    socket_path(), "--config",
-                                   config_path(), "--log-level", log_level_};
+  const std::vector<std::string> daemon_argv = {binary_,       "--home",      home(),
+                                                "--socket",    socket_path(), "--config",
+                                                config_path(), "--log-level", log_level_};
+  std::vector<std::string> argv = launcher_;
+  argv.insert(argv.end(), daemon_argv.begin(), daemon_argv.end());
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   child_ = std::make_unique<ChildProcess>(argv, options);
+}
+
+absl::Status DaemonProcess::Start() {
+  Launch();
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     int status = 0;
@@ -81,6 +87,13 @@ ProcessResult DaemonProcess::Stop() {
   if (child_ == nullptr) return {};
   kill(child_->pid(), SIGTERM);
   ProcessResult result = child_->Wait(absl::Seconds(10));
+  child_.reset();
+  return result;
+}
+
+ProcessResult DaemonProcess::WaitForExit(absl::Duration timeout) {
+  if (child_ == nullptr) return {};
+  ProcessResult result = child_->Wait(timeout);
   child_.reset();
   return result;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -33,11 +34,20 @@ class DaemonProcess {
   void SetLogLevel(const std::string& level) { log_level_ = level; }
   // More daemon flags for the next Start().
   void AddArgs(std::vector<std::string> args) { extra_args_ = std::move(args); }
+  // A command that runs the daemon for the next Start(), e.g. {"systemd-socket-activate", "-l",
+  // socket_path()}: the daemon's argv is appended to it. It must exec the daemon in its place,
+  // so that pid() and Signal() reach the daemon.
+  void SetLauncher(std::vector<std::string> launcher) { launcher_ = std::move(launcher); }
 
   // Starts the daemon and waits up to 10 s for its socket. Fails if it exits first.
   absl::Status Start();
+  // Starts the daemon (or its launcher) without waiting or connecting: a connection would start
+  // a socket-activated daemon.
+  void Launch();
   // SIGTERM, then waits up to 10 s. Returns the exit result.
   ProcessResult Stop();
+  // Waits up to `timeout` for the daemon to exit by itself. Returns the exit result.
+  ProcessResult WaitForExit(absl::Duration timeout);
   void Signal(int sig);
   bool running() const { return child_ != nullptr; }
   pid_t pid() const;
@@ -50,6 +60,7 @@ class DaemonProcess {
   std::string log_level_ = "debug";
   std::string config_;
   std::vector<std::string> extra_args_;
+  std::vector<std::string> launcher_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<ChildProcess> child_;
 };

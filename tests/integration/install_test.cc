@@ -1,0 +1,176 @@
+// `cmake --install` into a temporary prefix: both binaries, the systemd user units with that
+// prefix filled in (and accepted by systemd-analyze verify), and operatorctl's bash completion,
+// which has to parse and complete.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace operator_auth::testing {
+namespace {
+
+using ::testing::ContainsRegex;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+using ::testing::Not;
+
+class InstallTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ProcessOptions options;
+    options.unset_env = {"DESTDIR"};
+    options.timeout = absl::Seconds(120);
+    ProcessResult installed = RunProcess(
+        {AUTHD_CMAKE_COMMAND, "--install", AUTHD_BUILD_DIR, "--prefix", prefix()}, options);
+    ASSERT_EQ(installed.exit_code, 0) << installed.out << installed.err;
+  }
+
+  std::string prefix() const { return dir_.Sub("prefix"); }
+  std::string UnitPath(const std::string& unit) const {
+    return prefix() + "/" + AUTHD_USER_UNIT_DIR + "/" + unit;
+  }
+  std::string CompletionPath() const {
+    return prefix() + "/share/bash-completion/completions/operatorctl";
+  }
+
+  // systemd-analyze verify as a user manager would load `units`. It only warns (and exits 0)
+  // about unknown keys or values it cannot parse, so a clean result is exit 0 and no output.
+  ProcessResult Verify(const std::vector<std::string>& units) {
+    // A user manager needs a runtime directory; a container as root has none.
+    const std::string runtime_dir = dir_.Sub("xdg-runtime");
+    std::filesystem::create_directories(runtime_dir);
+    chmod(runtime_dir.c_str(), 0700);
+    ProcessOptions options;
+    options.env = {{"XDG_RUNTIME_DIR", runtime_dir}, {"SYSTEMD_LOG_COLOR", "0"}};
+    std::vector<std::string> argv = {AUTHD_SYSTEMD_ANALYZE, "verify", "--user", "--man=no",
+                                     "--generators=no"};
+    argv.insert(argv.end(), units.begin(), units.end());
+    return RunProcess(argv, options);
+  }
+  static bool Clean(const ProcessResult& r) {
+    return r.exit_code == 0 && r.out.empty() && r.err.empty();
+  }
+
+  // Copies both installed units to `dir`, the service with `from` replaced by `to`.
+  std::vector<std::string> BrokenCopy(const std::string& dir, const std::string& from,
+                                      const std::string& to) {
+    std::filesystem::create_directories(dir);
+    const std::string service = ReadFileOrDie(UnitPath("operator-authd.service"));
+    EXPECT_THAT(service, HasSubstr(from));
+    WriteFileOrDie(dir + "/operator-authd.service", absl::StrReplaceAll(service, {{from, to}}));
+    std::filesystem::copy_file(UnitPath("operator-authd.socket"), dir + "/operator-authd.socket");
+    return {dir + "/operator-authd.service", dir + "/operator-authd.socket"};
+  }
+
+  // What the installed completion offers when the cursor is at the end of `words` (the last one
+  // is the word being completed: "" right after a space).
+  std::vector<std::string> Complete(const std::vector<std::string>& words) {
+    // How bash would call the function `complete -p` names: (command, word, previous word).
+    const std::string script = R"(
+      source "$1" || exit 2
+      spec=$(complete -p operatorctl) || exit 3
+      fn=${spec##*-F }
+      fn=${fn%% *}
+      shift
+      COMP_WORDS=("$@")
+      COMP_CWORD=$(($# - 1))
+      COMP_LINE="$*"
+      COMP_POINT=${#COMP_LINE}
+      "$fn" operatorctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+      printf '%s\n' "${COMPREPLY[@]}"
+    )";
+    std::vector<std::string> argv = {"/bin/bash", "--norc", "--noprofile",   "-c",
+                                     script,      "bash",   CompletionPath()};
+    argv.insert(argv.end(), words.begin(), words.end());
+    ProcessResult result = RunProcess(argv);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.err, "");
+    return absl::StrSplit(result.out, '\n', absl::SkipEmpty());
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(InstallTest, InstallsBinariesUnitsAndCompletionUnderThePrefix) {
+  for (const char* binary : {"operator-authd", "operatorctl"}) {
+    const std::string path = prefix() + "/bin/" + binary;
+    EXPECT_EQ(access(path.c_str(), X_OK), 0) << path;
+  }
+  ProcessResult version = RunProcess({prefix() + "/bin/operator-authd", "--version"});
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+
+  EXPECT_THAT(std::string(AUTHD_USER_UNIT_DIR), Not(::testing::StartsWith("/")));
+  const std::string service = ReadFileOrDie(UnitPath("operator-authd.service"));
+  const std::string socket = ReadFileOrDie(UnitPath("operator-authd.socket"));
+  for (const std::string* unit : {&service, &socket}) {
+    EXPECT_THAT(*unit, Not(ContainsRegex("@[A-Za-z_]+@"))) << *unit;
+  }
+  EXPECT_THAT(service, HasSubstr("\nExecStart=" + prefix() + "/bin/operator-authd "));
+  EXPECT_THAT(service, HasSubstr("\nType=notify\n"));
+  EXPECT_THAT(socket, HasSubstr("\nListenStream=%t/operator/authd.sock\n"));
+
+  EXPECT_EQ(ReadFileOrDie(CompletionPath()),
+            ReadFileOrDie(std::string(AUTHD_SOURCE_DIR) + "/cli/completion/operatorctl.bash"));
+}
+
+TEST_F(InstallTest, InstalledUnitsPassSystemdAnalyzeVerify) {
+  ProcessResult verified =
+      Verify({UnitPath("operator-authd.service"), UnitPath("operator-authd.socket")});
+  EXPECT_TRUE(Clean(verified)) << "exit " << verified.exit_code << "\n"
+                               << verified.out << verified.err;
+}
+
+// The check above can fail: a unit with a mistake in it does not come out clean.
+TEST_F(InstallTest, SystemdAnalyzeVerifyRejectsBrokenUnits) {
+  ProcessResult unknown_key =
+      Verify(BrokenCopy(dir_.Sub("unknown-key"), "\nType=notify\n", "\nType=notify\nBogus=1\n"));
+  EXPECT_FALSE(Clean(unknown_key));
+  EXPECT_THAT(unknown_key.err, HasSubstr("Unknown key"));
+
+  ProcessResult bad_value =
+      Verify(BrokenCopy(dir_.Sub("bad-value"), "\nType=notify\n", "\nType=notiffy\n"));
+  EXPECT_FALSE(Clean(bad_value));
+
+  ProcessResult missing_binary = Verify(
+      BrokenCopy(dir_.Sub("missing-binary"), prefix() + "/bin/operator-authd", "/nonexistent/x"));
+  EXPECT_NE(missing_binary.exit_code, 0);
+}
+
+TEST_F(InstallTest, InstalledCompletionParsesAndCompletes) {
+  ProcessResult syntax = RunProcess({"/bin/bash", "-n", CompletionPath()});
+  EXPECT_EQ(syntax.exit_code, 0) << syntax.err;
+
+  EXPECT_THAT(Complete({"operatorctl", "ch"}), ElementsAre("channels"));
+  EXPECT_THAT(Complete({"operatorctl", ""}), ElementsAre("auth", "channels", "daemon"));
+  EXPECT_THAT(Complete({"operatorctl", "channels", "show", ""}),
+              ElementsAre("telegram", "discord", "slack", "twitch", "email"));
+  EXPECT_THAT(Complete({"operatorctl", "auth", ""}),
+              IsSupersetOf({"list", "status", "set", "unset", "token", "login"}));
+  EXPECT_THAT(Complete({"operatorctl", "--socket", "/tmp/x", "auth", "token", "openai-c"}),
+              ElementsAre("openai-codex"));
+  EXPECT_THAT(Complete({"operatorctl", "auth", "login", "github-copilot", "--"}),
+              IsSupersetOf({"--enterprise-domain", "--no-browser", "--json"}));
+  EXPECT_THAT(Complete({"operatorctl", "channels", "set", "slack", "--"}),
+              IsSupersetOf({"--bot-token", "--app-token"}));
+  EXPECT_THAT(Complete({"operatorctl", "channels", "set", "email", "--"}),
+              IsSupersetOf({"--username", "--password"}));
+  // A secret's value is offered as "-" (read it from stdin), nothing else.
+  EXPECT_THAT(Complete({"operatorctl", "channels", "set", "telegram", "--bot-token", ""}),
+              ElementsAre("-"));
+  EXPECT_THAT(Complete({"operatorctl", "daemon", ""}), ElementsAre("status"));
+  EXPECT_THAT(Complete({"operatorctl", "daemon", "status", "--j"}), ElementsAre("--json"));
+}
+
+}  // namespace
+}  // namespace operator_auth::testing
