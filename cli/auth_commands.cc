@@ -12,13 +12,6 @@
 namespace operator_auth::cli {
 namespace {
 
-AuthClientOptions ClientOptions(const GlobalOptions& options) {
-  AuthClientOptions client;
-  client.socket_path = options.socket_path;
-  client.env_fallback = false;
-  return client;
-}
-
 // The daemon reports the same load error on every status; say it once.
 void WarnAboutStorageErrors(const v1::ListProvidersResponse& providers) {
   std::set<std::string> errors;
@@ -33,8 +26,15 @@ void WarnAboutStorageErrors(const v1::ListProvidersResponse& providers) {
 
 }  // namespace
 
+AuthClientOptions ClientOptionsFor(const GlobalOptions& options) {
+  AuthClientOptions client;
+  client.socket_path = options.socket_path;
+  client.env_fallback = false;
+  return client;
+}
+
 AuthCommands::AuthCommands(GlobalOptions options)
-    : options_(std::move(options)), client_(ClientOptions(options_)) {}
+    : options_(std::move(options)), client_(ClientOptionsFor(options_)) {}
 
 int AuthCommands::Failed(const absl::Status& status) const {
   return ReportFailure(status, client_.socket_path());

@@ -25,6 +25,10 @@ struct SetArguments {
   bool no_browser = false;
 };
 
+// The client every subcommand uses: the chosen socket, and no fallback to this shell's
+// environment (the CLI reports what the daemon has).
+AuthClientOptions ClientOptionsFor(const GlobalOptions& options);
+
 class AuthCommands {
  public:
   explicit AuthCommands(GlobalOptions options);

@@ -9,6 +9,7 @@ namespace operator_auth::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitNotConfigured = 1;  // no credential for the provider
+inline constexpr int kExitUnhealthy = 1;       // `daemon status`: the daemon reports a problem
 inline constexpr int kExitUsage = 2;          // bad command line or argument
 inline constexpr int kExitUnreachable = 3;    // no daemon answering on the socket
 inline constexpr int kExitFailure = 4;        // any other error

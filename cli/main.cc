@@ -2,6 +2,7 @@
 // to AuthCommands. CLI11's own exit codes are replaced by operatorctl's (cli/exit_status.h): a
 // parse error is a usage error, 2.
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "cli/auth_commands.h"
+#include "cli/channel_commands.h"
+#include "cli/daemon_commands.h"
 #include "cli/exit_status.h"
 #include "common/default_paths.h"
 #include "common/provider_id.h"
@@ -86,8 +89,8 @@ void AddLoginOptions(CLI::App& command, std::string& enterprise_domain, bool& no
 int ReportParseError(const CLI::ParseError& e, bool may_hold_secret) {
   if (may_hold_secret && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
     return ReportUsageError(
-        "auth set takes one provider id and --api-key; the unexpected arguments are not shown "
-        "in case one is a key\nRun with --help for more information.");
+        "unexpected arguments (not shown, in case one is a secret typed without its option)\n"
+        "Run with --help for more information.");
   }
   return ReportUsageError(std::string(e.what()) + "\nRun with --help for more information.");
 }
@@ -106,10 +109,14 @@ int Main(int argc, char** argv) {
   std::string enterprise_domain;
   bool no_browser = false;
 
-  CLI::App app{"operatorctl: manage the LLM provider credentials that operator-authd serves"};
+  CLI::App app{
+      "operatorctl: manage the LLM provider and chat-channel credentials that operator-authd "
+      "serves"};
   app.set_version_flag("--version", std::string("operatorctl ") + AUTHD_VERSION);
   app.add_option("--socket", global.socket_path, "operator-authd's socket")->capture_default_str();
-  app.add_flag("--json", global.json, "machine-readable output on stdout (list, status, token)");
+  app.add_flag("--json", global.json,
+               "machine-readable output on stdout (auth list/status/token, channels list/show, "
+               "daemon status)");
   app.require_subcommand(1);
   // Subcommands inherit this: global options are accepted after them too (`auth list --json`).
   app.fallthrough();
@@ -145,6 +152,41 @@ int Main(int argc, char** argv) {
       auth->add_subcommand("token", "print a provider's key on stdout; exit 1 when there is none");
   AddProviderId(*token, provider);
 
+  CLI::App* channels =
+      app.add_subcommand("channels", "chat-channel bot credentials (default: list)");
+  channels->require_subcommand(0, 1);
+  std::string channel;
+  CLI::App* channels_list =
+      channels->add_subcommand("list", "every channel and its fields' sources");
+  CLI::App* channels_show = channels->add_subcommand(
+      "show", "one channel's fields; exit 1 when not every field is configured");
+  channels_show->add_option("name", channel, "telegram, discord, slack, twitch or email")
+      ->required();
+  bool reveal = false;
+  channels_show->add_flag("--reveal", reveal, "print secret values instead of ********");
+  CLI::App* channels_set = channels->add_subcommand(
+      "set", "store fields of a channel (only those given change); - reads a value from stdin");
+  channels_set->add_option("name", channel, "telegram, discord, slack, twitch or email")
+      ->required();
+  std::map<std::string, std::string> channel_values;  // flag -> value
+  for (const auto& [flag, field] : ChannelFieldFlags()) {
+    channels_set
+        ->add_option_function<std::string>(
+            flag,
+            [&channel_values, flag = flag](const std::string& v) { channel_values[flag] = v; },
+            "the channel's " + field + ", or - to read it from stdin")
+        ->type_name("VALUE");
+  }
+  CLI::App* channels_unset =
+      channels->add_subcommand("unset", "clear a channel's credentials in channels.json");
+  channels_unset->add_option("name", channel, "telegram, discord, slack, twitch or email")
+      ->required();
+
+  CLI::App* daemon = app.add_subcommand("daemon", "the daemon itself");
+  daemon->require_subcommand(1);
+  CLI::App* daemon_status = daemon->add_subcommand(
+      "status", "version, pid, uptime, socket, files, refresher, requests; exit 1 when unhealthy");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -152,12 +194,27 @@ int Main(int argc, char** argv) {
       app.exit(e);  // --help or --version, printed on stdout
       return kExitOk;
     }
-    return ReportParseError(e, set->parsed());
+    return ReportParseError(e, set->parsed() || channels_set->parsed());
   }
   if (api_key_option->count() > 0) set_arguments.api_key = api_key;
 
   AuthCommands commands(global);
   auto run = [&]() {
+    if (daemon_status->parsed()) return RunDaemonStatus(global);
+    if (channels->parsed()) {
+      ChannelCommands channel_commands(global);
+      if (channels_show->parsed()) return channel_commands.Show(channel, reveal);
+      if (channels_set->parsed()) {
+        std::map<std::string, std::string> fields;
+        for (const auto& [flag, value] : channel_values) {
+          fields[ChannelFieldFlags().at(flag)] = value;
+        }
+        return channel_commands.Set(channel, fields);
+      }
+      if (channels_unset->parsed()) return channel_commands.Unset(channel);
+      (void)channels_list;
+      return channel_commands.List();  // `channels` or `channels list`
+    }
     if (list->parsed()) return provider.empty() ? commands.List() : commands.Status(provider);
     if (status->parsed()) return commands.Status(provider);
     if (set->parsed()) return commands.Set(set_arguments);

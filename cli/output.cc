@@ -67,12 +67,6 @@ std::string OrNone(const std::string& s) { return s.empty() ? std::string(kNone)
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
 
-std::string Padded(absl::string_view s, size_t width) {
-  std::string out(s);
-  out.resize(std::max(width, s.size()), ' ');
-  return out;
-}
-
 }  // namespace
 
 std::string StatusSummary(const v1::AuthStatus& status) {
@@ -98,6 +92,12 @@ std::string StatusSummary(const v1::AuthStatus& status) {
     return "not configured (stored entry unusable)";
   }
   return "not configured";
+}
+
+std::string Padded(absl::string_view s, size_t width) {
+  std::string out(s);
+  out.resize(std::max(width, s.size()), ' ');
+  return out;
 }
 
 std::string FormatUnixMillisUtc(int64_t unix_ms) {

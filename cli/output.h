@@ -19,6 +19,9 @@ namespace operator_auth::cli {
 // "configured (runtime)", "not configured", ...
 std::string StatusSummary(const v1::AuthStatus& status);
 
+// `s` padded with spaces to `width` columns (bytes), for aligned tables.
+std::string Padded(absl::string_view s, size_t width);
+
 // "2025-01-31T12:00:00Z"; `unix_ms` must be non-zero to mean anything.
 std::string FormatUnixMillisUtc(int64_t unix_ms);
 

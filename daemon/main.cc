@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <grpc/grpc.h>
@@ -18,8 +19,11 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "common/default_paths.h"
+#include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/blocking_executor.h"
+#include "daemon/core/channel_auth_manager.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/core/proactive_refresher.h"
 #include "daemon/core/provider_auth_manager.h"
@@ -31,7 +35,11 @@
 #include "daemon/process_hygiene.h"
 #include "daemon/server/auth_service.h"
 #include "daemon/server/call_tracker.h"
+#include "daemon/server/channel_service.h"
+#include "daemon/server/daemon_service.h"
 #include "daemon/server/peer_checked_listener.h"
+#include "daemon/server/request_counter.h"
+#include "daemon/systemd_notifier.h"
 
 namespace operator_auth {
 namespace {
@@ -74,7 +82,8 @@ sigset_t ShutdownSignals() {
   return signals;
 }
 
-int Run(const Flags& flags) {
+// `systemd_socket`: the listening fd systemd passed, if any (socket activation).
+int Run(const Flags& flags, std::optional<int> systemd_socket) {
   if (absl::Status s = HardenProcess(); !s.ok()) {
     spdlog::critical("start-up hygiene failed: {}", std::string(s.message()));
     return 1;
@@ -89,7 +98,6 @@ int Run(const Flags& flags) {
     spdlog::critical("bad configuration: {}", std::string(oauth_providers.status().message()));
     return 1;
   }
-  const ProviderRegistry registry = RegistryWith(*oauth_providers);
 
   absl::StatusOr<std::unique_ptr<FileAuthStorage>> storage =
       FileAuthStorage::Open(flags.home + "/auth");
@@ -100,33 +108,60 @@ int Run(const Flags& flags) {
   }
   spdlog::info("credentials: {} (change detection: {})", (*storage)->path(),
                (*storage)->watching_with_inotify() ? "inotify" : "stat");
+  absl::StatusOr<std::unique_ptr<ChannelsFile>> channels_file =
+      OpenChannelsFile(flags.home + "/auth");
+  if (!channels_file.ok()) {
+    spdlog::critical("cannot open the credentials directory: {}",
+                     std::string(channels_file.status().message()));
+    return 1;
+  }
+  ChannelAuthManager channels(**channels_file);
   // Declared first so it outlives everything that may still hold a call's guard: the write
   // executor's and the refresh coordinator's threads release theirs after answering.
   CallTracker calls;
   CurlHttpClient http;
   ProviderOAuthService oauth_service(*oauth_providers, http);
   RefreshCoordinator refresh_coordinator(**storage, oauth_service, nullptr);
-  ProviderAuthManager manager(**storage, registry, nullptr, nullptr, &refresh_coordinator);
+  ProviderAuthManager manager(**storage, RegistryWith(*oauth_providers), nullptr, nullptr,
+                              &refresh_coordinator);
   ProactiveRefresher::Options proactive_options;
   proactive_options.max_sleep = absl::Seconds(flags.refresh_check_seconds);
   ProactiveRefresher proactive(**storage, refresh_coordinator, nullptr, proactive_options);
 
   absl::StatusOr<std::unique_ptr<PeerCheckedListener>> listener =
-      PeerCheckedListener::Bind(flags.socket);
+      systemd_socket.has_value() ? PeerCheckedListener::Adopt(*systemd_socket)
+                                 : PeerCheckedListener::Bind(flags.socket);
   if (!listener.ok()) {
     spdlog::critical("cannot serve {}: {}", flags.socket, std::string(listener.status().message()));
     return 1;
+  }
+  const std::string& socket_path = (*listener)->socket_path();
+  if (socket_path != flags.socket) {
+    spdlog::warn("serving the socket systemd passed, {}, not {}", socket_path, flags.socket);
   }
 
   // Only the instance that owns the socket renews tokens.
   proactive.Start();
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
-  AuthServiceImpl auth_service(manager, oauth_service, writes, calls);
+  ApiKeyWatchHub watches(manager, **storage);
+  watches.Start();
+  AuthServiceImpl auth_service(manager, oauth_service, writes, calls, watches);
+  ChannelServiceImpl channel_service(channels, writes, calls);
+  RequestCounter requests;
+  DaemonServiceImpl daemon_service(
+      {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path},
+      {storage->get(), channels_file->get(), &manager, &proactive, &requests, listener->get()},
+      calls);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(&auth_service);
+  builder.RegisterService(&channel_service);
+  builder.RegisterService(&daemon_service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(requests.MakeInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     spdlog::critical("gRPC server failed to start");
@@ -134,19 +169,43 @@ int Run(const Flags& flags) {
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   (*listener)->Start([&server](int fd) { grpc::AddInsecureChannelFromFd(server.get(), fd); });
-  spdlog::info("operator-authd serving on {} (pid {})", flags.socket, getpid());
+  spdlog::info("operator-authd serving on {} (pid {})", socket_path, getpid());
+  SystemdNotifier systemd;
+  systemd.Ready(absl::StrCat("serving on ", socket_path));
 
   while (true) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      spdlog::info("SIGHUP: credentials are re-read on change already; nothing else to reload");
+      // Connections and calls in flight are untouched: only what they read next changes.
+      systemd.Reloading();
+      spdlog::info("SIGHUP: re-reading {} and the credentials files", config_path);
+      std::string config_error;
+      absl::StatusOr<std::vector<OAuthProviderConfig>> reloaded =
+          LoadOAuthConfig(config_path, config_named);
+      if (reloaded.ok()) {
+        oauth_service.Reconfigure(*reloaded);
+        manager.SetRegistry(RegistryWith(*reloaded));
+        spdlog::info("configuration reloaded: {} OAuth provider(s)", reloaded->size());
+      } else {
+        config_error = std::string(reloaded.status().message());
+        spdlog::error("keeping the previous configuration: {}", config_error);
+      }
+      (*storage)->ForceReload();
+      (*channels_file)->ForceReload();
+      (*storage)->Snapshot();  // re-read now, so a bad file is reported at once
+      (*channels_file)->Snapshot();
+      daemon_service.RecordReload(absl::Now(), config_error);
+      systemd.Ready(config_error.empty() ? absl::StrCat("serving on ", socket_path)
+                                         : absl::StrCat("serving on ", socket_path,
+                                                        "; reload failed: ", config_error));
       continue;
     }
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    systemd.Stopping();
     break;
   }
-  (*listener)->Stop();  // no new connections; the socket is removed
+  (*listener)->Stop();  // no new connections; our own socket is removed, systemd's is kept
   server->GetHealthCheckService()->SetServingStatus(false);
   // Let calls in flight finish, then close: gRPC's own grace period would also wait for idle
   // clients to hang up, which they need not do.
@@ -190,6 +249,14 @@ int main(int argc, char** argv) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_default_logger(logger);
+  // Before grpc_init starts threads: taking the socket clears LISTEN_* from the environment.
+  absl::StatusOr<std::optional<int>> systemd_socket =
+      operator_auth::PeerCheckedListener::TakeSystemdSocket();
+  if (!systemd_socket.ok()) {
+    spdlog::critical("cannot serve {}: {}", flags.socket,
+                     std::string(systemd_socket.status().message()));
+    return 1;
+  }
   // Keep gRPC's library initialised until the process exits. Otherwise ~Server runs the global
   // grpc_shutdown, which joins gRPC's executor thread; after a burst of calls that thread can sit
   // in a 10 s poll, and SIGTERM would take that long. Our own teardown (server drained and
@@ -198,5 +265,5 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   grpc_init();
-  return operator_auth::Run(flags);
+  return operator_auth::Run(flags, *systemd_socket);
 }

@@ -1,6 +1,5 @@
 #include "operator_auth/auth_client.h"
 
-#include <cstdlib>
 #include <optional>
 
 #include <grpcpp/grpcpp.h>
@@ -8,29 +7,17 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/default_paths.h"
+#include "common/grpc_target.h"
 #include "common/provider_id.h"
+#include "key_conversion.h"
 
 namespace operator_auth {
 namespace {
 
+using client_internal::CallerEnv;
+using client_internal::FromProto;
+
 constexpr char kUnreachablePayload[] = "type.operator-auth/daemon-unreachable";
-
-std::optional<std::string> CallerEnv(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
-  if (value == nullptr || *value == '\0') return std::nullopt;
-  return std::string(value);
-}
-
-ApiKeySource FromProto(v1::CredentialSource source) {
-  switch (source) {
-    case v1::CREDENTIAL_SOURCE_RUNTIME:
-      return ApiKeySource::kDaemonRuntime;
-    case v1::CREDENTIAL_SOURCE_ENV:
-      return ApiKeySource::kDaemonEnv;
-    default:
-      return ApiKeySource::kDaemonStored;
-  }
-}
 
 }  // namespace
 
@@ -41,17 +28,19 @@ AuthClient::AuthClient(AuthClientOptions options)
   // A local daemon restarts quickly: do not wait the default back-off of up to two minutes.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  channel_ =
-      grpc::CreateCustomChannel("unix:" + socket_path_, grpc::InsecureChannelCredentials(), args);
+  channel_ = grpc::CreateCustomChannel(UnixSocketTarget(socket_path_),
+                                       grpc::InsecureChannelCredentials(), args);
   stub_ = v1::AuthService::NewStub(channel_);
+  channel_stub_ = v1::ChannelService::NewStub(channel_);
+  daemon_stub_ = v1::DaemonService::NewStub(channel_);
 }
 
-template <typename Request, typename Response, typename Method>
-absl::StatusOr<Response> AuthClient::Call(Method method, const Request& request) {
+template <typename Request, typename Response, typename Stub, typename Method>
+absl::StatusOr<Response> AuthClient::Call(Stub& stub, Method method, const Request& request) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + options_.deadline);
   Response response;
-  grpc::Status status = ((*stub_).*method)(&context, request, &response);
+  grpc::Status status = (stub.*method)(&context, request, &response);
   if (status.ok()) return response;
   const bool transport_failure = (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                                   status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) &&
@@ -69,7 +58,8 @@ absl::StatusOr<ApiKey> AuthClient::GetApiKey(absl::string_view provider) {
   v1::GetApiKeyRequest request;
   request.set_provider(std::string(provider));
   absl::StatusOr<v1::GetApiKeyResponse> response =
-      Call<v1::GetApiKeyRequest, v1::GetApiKeyResponse>(&v1::AuthService::Stub::GetApiKey, request);
+      Call<v1::GetApiKeyRequest, v1::GetApiKeyResponse>(*stub_, &v1::AuthService::Stub::GetApiKey,
+                                                        request);
   if (response.ok()) {
     return ApiKey{std::move(*response->mutable_key()), FromProto(response->source()),
                   response->label(), response->expires_unix_ms()};
@@ -99,13 +89,13 @@ absl::StatusOr<ApiKey> AuthClient::GetApiKey(absl::string_view provider) {
 absl::StatusOr<v1::AuthStatus> AuthClient::GetAuthStatus(absl::string_view provider) {
   v1::GetAuthStatusRequest request;
   request.set_provider(std::string(provider));
-  return Call<v1::GetAuthStatusRequest, v1::AuthStatus>(&v1::AuthService::Stub::GetAuthStatus,
-                                                        request);
+  return Call<v1::GetAuthStatusRequest, v1::AuthStatus>(
+      *stub_, &v1::AuthService::Stub::GetAuthStatus, request);
 }
 
 absl::StatusOr<v1::ListProvidersResponse> AuthClient::ListProviders() {
   return Call<v1::ListProvidersRequest, v1::ListProvidersResponse>(
-      &v1::AuthService::Stub::ListProviders, v1::ListProvidersRequest());
+      *stub_, &v1::AuthService::Stub::ListProviders, v1::ListProvidersRequest());
 }
 
 absl::StatusOr<v1::SetApiKeyResponse> AuthClient::SetApiKey(absl::string_view provider,
@@ -113,8 +103,8 @@ absl::StatusOr<v1::SetApiKeyResponse> AuthClient::SetApiKey(absl::string_view pr
   v1::SetApiKeyRequest request;
   request.set_provider(std::string(provider));
   request.set_key(std::string(key));
-  return Call<v1::SetApiKeyRequest, v1::SetApiKeyResponse>(&v1::AuthService::Stub::SetApiKey,
-                                                           request);
+  return Call<v1::SetApiKeyRequest, v1::SetApiKeyResponse>(
+      *stub_, &v1::AuthService::Stub::SetApiKey, request);
 }
 
 absl::StatusOr<v1::SetRuntimeApiKeyResponse> AuthClient::SetRuntimeApiKey(
@@ -123,22 +113,56 @@ absl::StatusOr<v1::SetRuntimeApiKeyResponse> AuthClient::SetRuntimeApiKey(
   request.set_provider(std::string(provider));
   request.set_key(std::string(key));
   return Call<v1::SetRuntimeApiKeyRequest, v1::SetRuntimeApiKeyResponse>(
-      &v1::AuthService::Stub::SetRuntimeApiKey, request);
+      *stub_, &v1::AuthService::Stub::SetRuntimeApiKey, request);
 }
 
 absl::StatusOr<v1::LogoutResponse> AuthClient::Logout(absl::string_view provider) {
   v1::LogoutRequest request;
   request.set_provider(std::string(provider));
-  return Call<v1::LogoutRequest, v1::LogoutResponse>(&v1::AuthService::Stub::Logout, request);
+  return Call<v1::LogoutRequest, v1::LogoutResponse>(*stub_, &v1::AuthService::Stub::Logout,
+                                                     request);
 }
 
 absl::StatusOr<v1::DrainErrorsResponse> AuthClient::DrainErrors() {
-  return Call<v1::DrainErrorsRequest, v1::DrainErrorsResponse>(&v1::AuthService::Stub::DrainErrors,
-                                                               v1::DrainErrorsRequest());
+  return Call<v1::DrainErrorsRequest, v1::DrainErrorsResponse>(
+      *stub_, &v1::AuthService::Stub::DrainErrors, v1::DrainErrorsRequest());
 }
 
-std::unique_ptr<grpc::ClientReaderWriter<v1::LoginRequest, v1::LoginEvent>>
-AuthClient::OpenLogin(grpc::ClientContext& context) {
+absl::StatusOr<v1::ListChannelsResponse> AuthClient::ListChannels() {
+  return Call<v1::ListChannelsRequest, v1::ListChannelsResponse>(
+      *channel_stub_, &v1::ChannelService::Stub::ListChannels, v1::ListChannelsRequest());
+}
+
+absl::StatusOr<v1::GetChannelResponse> AuthClient::GetChannel(absl::string_view channel) {
+  v1::GetChannelRequest request;
+  request.set_channel(std::string(channel));
+  return Call<v1::GetChannelRequest, v1::GetChannelResponse>(
+      *channel_stub_, &v1::ChannelService::Stub::GetChannel, request);
+}
+
+absl::StatusOr<v1::SetChannelResponse> AuthClient::SetChannel(
+    absl::string_view channel, const std::map<std::string, std::string>& fields) {
+  v1::SetChannelRequest request;
+  request.set_channel(std::string(channel));
+  request.mutable_fields()->insert(fields.begin(), fields.end());
+  return Call<v1::SetChannelRequest, v1::SetChannelResponse>(
+      *channel_stub_, &v1::ChannelService::Stub::SetChannel, request);
+}
+
+absl::StatusOr<v1::UnsetChannelResponse> AuthClient::UnsetChannel(absl::string_view channel) {
+  v1::UnsetChannelRequest request;
+  request.set_channel(std::string(channel));
+  return Call<v1::UnsetChannelRequest, v1::UnsetChannelResponse>(
+      *channel_stub_, &v1::ChannelService::Stub::UnsetChannel, request);
+}
+
+absl::StatusOr<v1::DaemonStatus> AuthClient::GetDaemonStatus() {
+  return Call<v1::GetDaemonStatusRequest, v1::DaemonStatus>(
+      *daemon_stub_, &v1::DaemonService::Stub::GetDaemonStatus, v1::GetDaemonStatusRequest());
+}
+
+std::unique_ptr<grpc::ClientReaderWriter<v1::LoginRequest, v1::LoginEvent>> AuthClient::OpenLogin(
+    grpc::ClientContext& context) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(6));
   return stub_->Login(&context);
 }

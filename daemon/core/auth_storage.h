@@ -44,6 +44,14 @@ class AuthStorage {
 
   // A name for messages ("providers.json", "memory").
   virtual std::string Describe() const = 0;
+
+  // Calls `listener` whenever the snapshot is replaced (our writes, and external edits once a
+  // Snapshot() has read them). It runs under the storage's lock: it must not block or call back
+  // into the storage. Set once, before concurrent use.
+  virtual void SetChangeListener(std::function<void()> listener) = 0;
+  // A descriptor that poll(2) reports readable while an external edit waits to be read by the
+  // next Snapshot(); -1 when the storage cannot tell (then poll Snapshot() now and then).
+  virtual int ExternalChangeFd() const { return -1; }
 };
 
 }  // namespace operator_auth

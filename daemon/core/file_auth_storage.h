@@ -34,6 +34,10 @@ class FileAuthStorage : public AuthStorage {
   absl::Status Update(const Mutation& mutate) override { return file_->Update(mutate); }
   std::vector<StorageError> DrainErrors() override { return file_->DrainErrors(); }
   std::string Describe() const override { return file_->path(); }
+  void SetChangeListener(std::function<void()> listener) override {
+    file_->SetChangeListener(std::move(listener));
+  }
+  int ExternalChangeFd() const override { return file_->ExternalChangeFd(); }
 
   // Makes the next Snapshot() re-read the file (SIGHUP).
   void ForceReload() { file_->ForceReload(); }

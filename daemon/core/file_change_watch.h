@@ -27,6 +27,9 @@ class FileChangeWatch {
   void Discard();
 
   bool using_inotify() const { return inotify_fd_ >= 0; }
+  // The inotify descriptor, readable while a change is pending (for poll(2); Changed() drains
+  // it), or -1 when watching with stat(2).
+  int pollable_fd() const { return inotify_fd_; }
 
  private:
   struct Signature {

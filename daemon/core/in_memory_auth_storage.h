@@ -17,6 +17,9 @@ class InMemoryAuthStorage : public AuthStorage {
   absl::Status Update(const Mutation& mutate) override;
   std::vector<StorageError> DrainErrors() override { return errors_.Drain(); }
   std::string Describe() const override { return "memory"; }
+  void SetChangeListener(std::function<void()> listener) override {
+    on_change_ = std::move(listener);
+  }
 
   // The document as it would be written, for tests.
   std::string Serialized();
@@ -26,6 +29,7 @@ class InMemoryAuthStorage : public AuthStorage {
   CredentialDocument document_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const CredentialSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   StorageErrorLog errors_;
+  std::function<void()> on_change_;
 };
 
 }  // namespace operator_auth

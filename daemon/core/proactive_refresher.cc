@@ -24,6 +24,7 @@ ProactiveRefresher::~ProactiveRefresher() {
 
 void ProactiveRefresher::Start() {
   thread_ = std::thread([this] { Loop(); });
+  running_ = true;
 }
 
 absl::Duration ProactiveRefresher::Jitter(const std::string& provider) const {

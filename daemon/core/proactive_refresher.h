@@ -6,6 +6,7 @@
 // Thread-safe; owns one background thread between Start() and destruction.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <thread>
@@ -34,6 +35,8 @@ class ProactiveRefresher {
   ~ProactiveRefresher();
 
   void Start();
+  // Between Start() and destruction.
+  bool running() const { return running_.load(std::memory_order_relaxed); }
   // One look at every OAuth credential: starts the refreshes that are due and returns when the
   // next one will be. Exposed for tests.
   absl::Time RunOnce();
@@ -62,6 +65,7 @@ class ProactiveRefresher {
   // The expiry each provider had when we first saw it, to estimate the token's lifetime.
   std::map<std::string, std::pair<int64_t, absl::Time>> first_seen_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
+  std::atomic<bool> running_{false};
 };
 
 }  // namespace operator_auth

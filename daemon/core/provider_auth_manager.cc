@@ -28,7 +28,7 @@ StoredType StoredTypeOf(const Credential& c) {
 ProviderAuthManager::ProviderAuthManager(AuthStorage& storage, const ProviderRegistry& registry,
                                          EnvLookup env, Clock clock, RefreshCoordinator* refresher)
     : storage_(storage),
-      registry_(registry),
+      registry_(std::make_shared<const ProviderRegistry>(registry)),
       env_(env ? std::move(env) : EnvLookup(ProcessEnv)),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
       refresher_(refresher) {}
@@ -187,20 +187,32 @@ absl::StatusOr<ProviderStatus> ProviderAuthManager::GetStatus(absl::string_view 
   return StatusFrom(std::string(provider), *storage_.Snapshot());
 }
 
+void ProviderAuthManager::SetRegistry(ProviderRegistry registry) {
+  auto replacement = std::make_shared<const ProviderRegistry>(std::move(registry));
+  absl::MutexLock lock(&registry_mu_);
+  registry_.swap(replacement);
+}
+
+std::shared_ptr<const ProviderRegistry> ProviderAuthManager::registry() const {
+  absl::MutexLock lock(&registry_mu_);
+  return registry_;
+}
+
 std::vector<ProviderListing> ProviderAuthManager::ListProviders() {
   std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
+  std::shared_ptr<const ProviderRegistry> registry = this->registry();
   std::vector<ProviderListing> out;
-  for (const ProviderDescriptor& p : registry_.providers()) {
+  for (const ProviderDescriptor& p : registry->providers()) {
     out.push_back({p.id, p.display_name, p.kind, true, StatusFrom(p.id, *snapshot)});
   }
   std::set<std::string> custom;
   for (const auto& [id, credential] : snapshot->credentials) {
-    if (registry_.Find(id) == nullptr && ValidateProviderId(id).ok()) custom.insert(id);
+    if (registry->Find(id) == nullptr && ValidateProviderId(id).ok()) custom.insert(id);
   }
   {
     absl::MutexLock lock(&runtime_mu_);
     for (const auto& [id, key] : runtime_keys_) {
-      if (registry_.Find(id) == nullptr) custom.insert(id);
+      if (registry->Find(id) == nullptr) custom.insert(id);
     }
   }
   for (const std::string& id : custom) {
@@ -243,11 +255,20 @@ absl::Status ProviderAuthManager::StoreOAuthLogin(absl::string_view provider,
 absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view provider,
                                                            absl::string_view key) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
-  absl::MutexLock lock(&runtime_mu_);
-  if (key.empty()) return runtime_keys_.erase(std::string(provider)) > 0;
-  if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
-  runtime_keys_[std::string(provider)] = std::string(key);
-  return false;
+  if (!key.empty()) {
+    if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
+  }
+  bool cleared = false;
+  {
+    absl::MutexLock lock(&runtime_mu_);
+    if (key.empty()) {
+      cleared = runtime_keys_.erase(std::string(provider)) > 0;
+    } else {
+      runtime_keys_[std::string(provider)] = std::string(key);
+    }
+  }
+  if (runtime_listener_) runtime_listener_();
+  return cleared;
 }
 
 absl::StatusOr<LogoutResult> ProviderAuthManager::Logout(absl::string_view provider) {

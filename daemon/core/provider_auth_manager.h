@@ -79,8 +79,8 @@ class ProviderAuthManager {
 
   using KeyCallback = std::function<void(absl::StatusOr<ResolvedKey>)>;
 
-  // `storage`, `registry` and `refresher` (when given) must outlive the manager. Without a
-  // refresher an expired OAuth token is reported as expired. `env` defaults to the process
+  // `storage` and `refresher` (when given) must outlive the manager; `registry` is copied. Without
+  // a refresher an expired OAuth token is reported as expired. `env` defaults to the process
   // environment, `clock` to absl::Now.
   ProviderAuthManager(AuthStorage& storage, const ProviderRegistry& registry,
                       EnvLookup env = nullptr, Clock clock = nullptr,
@@ -111,6 +111,15 @@ class ProviderAuthManager {
 
   std::vector<StorageError> DrainErrors() { return storage_.DrainErrors(); }
 
+  // Calls `listener` after a runtime key changed (stored changes come from the storage's own
+  // listener). It must not block. Set once, before concurrent use.
+  void SetRuntimeChangeListener(std::function<void()> listener) {
+    runtime_listener_ = std::move(listener);
+  }
+
+  // Replaces the registry ListProviders reports (SIGHUP re-reads the configured providers).
+  void SetRegistry(ProviderRegistry registry);
+
  private:
   struct Resolution {
     std::optional<ResolvedKey> key;
@@ -126,11 +135,15 @@ class ProviderAuthManager {
   bool Expired(int64_t expires_unix_ms) const;
 
   AuthStorage& storage_;
-  const ProviderRegistry& registry_;
+  std::shared_ptr<const ProviderRegistry> registry() const;
+
+  mutable absl::Mutex registry_mu_;
+  std::shared_ptr<const ProviderRegistry> registry_ ABSL_GUARDED_BY(registry_mu_);
   EnvLookup env_;
   Clock clock_;
   RefreshCoordinator* refresher_;
 
+  std::function<void()> runtime_listener_;
   absl::Mutex runtime_mu_;
   absl::flat_hash_map<std::string, std::string> runtime_keys_ ABSL_GUARDED_BY(runtime_mu_);
 };

@@ -118,10 +118,17 @@ class SharedDocumentFile {
       // Every event so far is our own write or predates our re-read under the lock.
       watch_.Discard();
       snapshot_ = std::make_shared<const View>(make_snapshot_(*document));
+      if (on_change_) on_change_();
       mu_.Unlock();
     }
     return absl::OkStatus();
   }
+
+  // Calls `listener` whenever the snapshot is replaced; it runs under the file's lock, so it must
+  // not block or call back into this object. Set once, before concurrent use.
+  void SetChangeListener(std::function<void()> listener) { on_change_ = std::move(listener); }
+  // Readable while an external change waits for the next Snapshot(); -1 without inotify.
+  int ExternalChangeFd() const { return external_change_fd_; }
 
   // Makes the next Snapshot() re-read the file whether or not a change was seen (SIGHUP).
   void ForceReload() {
@@ -143,6 +150,7 @@ class SharedDocumentFile {
         make_snapshot_(std::move(make_snapshot)),
         watch_(file_.directory(), file_.file_name()) {
     using_inotify_ = watch_.using_inotify();
+    external_change_fd_ = watch_.pollable_fd();
   }
 
   // Reads and parses the file as it is now. A missing file is an empty document.
@@ -173,6 +181,7 @@ class SharedDocumentFile {
         shared_document_file_internal::LogLoadedAgain(file_.path());
       }
       snapshot_ = std::make_shared<const View>(make_snapshot_(*document));
+      if (on_change_) on_change_();
       return;
     }
     std::string message(document.status().message());
@@ -185,12 +194,15 @@ class SharedDocumentFile {
                                              : make_snapshot_(Document()));
     broken->load_error = std::move(message);
     snapshot_ = std::move(broken);
+    if (on_change_) on_change_();
   }
 
   const SharedDocumentFileOptions options_;
   const CredentialsFile file_;
   const MakeSnapshot make_snapshot_;
   bool using_inotify_ = false;
+  int external_change_fd_ = -1;
+  std::function<void()> on_change_;
   StorageErrorLog errors_;
 
   // Serializes this process's writers, so they queue here rather than on the file lock.

@@ -5,24 +5,38 @@
 namespace operator_auth {
 
 ProviderOAuthService::ProviderOAuthService(const std::vector<OAuthProviderConfig>& providers,
-                                           HttpClient& http, OAuthClient::Clock clock) {
+                                           HttpClient& http, OAuthClient::Clock clock)
+    : http_(http), clock_(std::move(clock)), clients_(Build(providers)) {}
+
+std::shared_ptr<const ProviderOAuthService::Clients> ProviderOAuthService::Build(
+    const std::vector<OAuthProviderConfig>& providers) const {
+  auto clients = std::make_shared<Clients>();
   for (const OAuthProviderConfig& config : providers) {
-    clients_[config.id] = MakeOAuthClient(config, http, clock);
+    (*clients)[config.id] = MakeOAuthClient(config, http_, clock_);
   }
+  return clients;
+}
+
+void ProviderOAuthService::Reconfigure(const std::vector<OAuthProviderConfig>& providers) {
+  std::shared_ptr<const Clients> clients = Build(providers);
+  absl::MutexLock lock(&mu_);
+  clients_.swap(clients);
+  // Clients of the old set live on in the refreshes and logins that still hold them.
 }
 
 bool ProviderOAuthService::CanRefresh(const std::string& provider) const {
-  return clients_.contains(provider);
+  return ClientFor(provider) != nullptr;
 }
 
-OAuthClient* ProviderOAuthService::ClientFor(const std::string& provider) const {
-  auto it = clients_.find(provider);
-  return it == clients_.end() ? nullptr : it->second.get();
+std::shared_ptr<OAuthClient> ProviderOAuthService::ClientFor(const std::string& provider) const {
+  absl::MutexLock lock(&mu_);
+  auto it = clients_->find(provider);
+  return it == clients_->end() ? nullptr : it->second;
 }
 
 absl::StatusOr<Credential> ProviderOAuthService::Refresh(const std::string& provider,
                                                          const Credential& current) {
-  OAuthClient* client = ClientFor(provider);
+  std::shared_ptr<OAuthClient> client = ClientFor(provider);
   if (client == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat(provider, " is not a configured OAuth provider"));
@@ -31,7 +45,7 @@ absl::StatusOr<Credential> ProviderOAuthService::Refresh(const std::string& prov
 }
 
 absl::Status ProviderOAuthService::Revoke(const std::string& provider, const Credential& current) {
-  OAuthClient* client = ClientFor(provider);
+  std::shared_ptr<OAuthClient> client = ClientFor(provider);
   if (client == nullptr) return absl::OkStatus();  // not an OAuth provider: nothing to revoke
   return client->Revoke(current);
 }

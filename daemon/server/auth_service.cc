@@ -3,6 +3,8 @@
 #include "absl/time/time.h"
 #include "daemon/server/login_reactor.h"
 #include "daemon/server/status_conversion.h"
+#include "daemon/server/unary_finish.h"
+#include "daemon/server/watch_reactor.h"
 
 namespace operator_auth {
 namespace {
@@ -73,27 +75,7 @@ void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
   }
 }
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& s) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
-}
-
 }  // namespace
-
-grpc::ServerUnaryReactor* AuthServiceImpl::FinishOnWriter(grpc::CallbackServerContext* context,
-                                                          std::function<absl::Status()> work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // std::function must be copyable, so the move-only call guard rides in a shared_ptr.
-  auto call = std::make_shared<CallTracker::Call>(calls_.Track());
-  bool queued = writes_.Submit(
-      [reactor, work = std::move(work), call] { reactor->Finish(ToGrpcStatus(work())); });
-  if (!queued) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "too many writes are queued; try again"));
-  }
-  return reactor;
-}
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::GetApiKeyRequest* request,
@@ -121,7 +103,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerCon
   CallTracker::Call call = calls_.Track();
   absl::StatusOr<ProviderStatus> status = manager_.GetStatus(request->provider());
   if (status.ok()) ToProto(*status, *response);
-  return Finish(context, status.status());
+  return FinishNow(context, status.status());
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerContext* context,
@@ -137,13 +119,13 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerCon
     info->set_builtin(p.builtin);
     ToProto(p.status, *info->mutable_status());
   }
-  return Finish(context, absl::OkStatus());
+  return FinishNow(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::SetApiKeyRequest* request,
                                                      v1::SetApiKeyResponse* response) {
-  return FinishOnWriter(context, [this, request, response] {
+  return FinishOnExecutor(context, writes_, calls_, [this, request, response] {
     absl::StatusOr<bool> replaced = manager_.SetApiKey(request->provider(), request->key());
     if (replaced.ok()) response->set_replaced(*replaced);
     return replaced.status();
@@ -156,13 +138,13 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
   CallTracker::Call call = calls_.Track();
   absl::StatusOr<bool> cleared = manager_.SetRuntimeApiKey(request->provider(), request->key());
   if (cleared.ok()) response->set_cleared(*cleared);
-  return Finish(context, cleared.status());
+  return FinishNow(context, cleared.status());
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* context,
                                                   const v1::LogoutRequest* request,
                                                   v1::LogoutResponse* response) {
-  return FinishOnWriter(context, [this, request, response] {
+  return FinishOnExecutor(context, writes_, calls_, [this, request, response] {
     absl::StatusOr<LogoutResult> result = manager_.Logout(request->provider());
     if (result.ok()) {
       response->set_removed(result->removed);
@@ -183,12 +165,17 @@ grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerConte
     out->set_message(std::move(e.message));
     out->set_unix_ms(absl::ToUnixMillis(e.when));
   }
-  return Finish(context, absl::OkStatus());
+  return FinishNow(context, absl::OkStatus());
 }
 
 grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Login(
     grpc::CallbackServerContext*) {
   return new LoginReactor(manager_, oauth_, calls_);
+}
+
+grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
+    grpc::CallbackServerContext*, const v1::WatchApiKeyRequest* request) {
+  return new WatchReactor(watches_, request->provider());
 }
 
 }  // namespace operator_auth

@@ -3,6 +3,7 @@
 // may wait for providers.lock, run on a BlockingExecutor. Thread-safe.
 #pragma once
 
+#include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/oauth/provider_oauth_service.h"
@@ -15,9 +16,11 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
  public:
   // `manager`, `oauth`, `writes` and `calls` must outlive the service. Every call is counted in
   // `calls` until it has finished.
+  // `watches` serves WatchApiKey; it must outlive the server. Watch streams are not counted in
+  // `calls`: they last until the client leaves, and shutdown cancels them.
   AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
-                  BlockingExecutor& writes, CallTracker& calls)
-      : manager_(manager), oauth_(oauth), writes_(writes), calls_(calls) {}
+                  BlockingExecutor& writes, CallTracker& calls, ApiKeyWatchHub& watches)
+      : manager_(manager), oauth_(oauth), writes_(writes), calls_(calls), watches_(watches) {}
 
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
                                       const v1::GetApiKeyRequest* request,
@@ -42,16 +45,15 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
                                         v1::DrainErrorsResponse* response) override;
   grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* Login(
       grpc::CallbackServerContext* context) override;
+  grpc::ServerWriteReactor<v1::ApiKeyUpdate>* WatchApiKey(
+      grpc::CallbackServerContext* context, const v1::WatchApiKeyRequest* request) override;
 
  private:
-  // Runs `work` on the write executor and finishes the call with its status.
-  grpc::ServerUnaryReactor* FinishOnWriter(grpc::CallbackServerContext* context,
-                                           std::function<absl::Status()> work);
-
   ProviderAuthManager& manager_;
   ProviderOAuthService& oauth_;
   BlockingExecutor& writes_;
   CallTracker& calls_;
+  ApiKeyWatchHub& watches_;
 };
 
 }  // namespace operator_auth

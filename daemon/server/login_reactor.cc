@@ -54,7 +54,7 @@ void LoginReactor::StartSession(const v1::LoginStart& start) {
     FinishWhenDrained(ToGrpcStatus(s));
     return;
   }
-  OAuthClient* client = oauth_.ClientFor(provider);
+  std::shared_ptr<OAuthClient> client = oauth_.ClientFor(provider);
   if (client == nullptr) {
     FinishWhenDrained(grpc::Status(
         grpc::StatusCode::NOT_FOUND,
@@ -65,6 +65,7 @@ void LoginReactor::StartSession(const v1::LoginStart& start) {
   options.enterprise_domain = start.enterprise_domain();
   {
     absl::MutexLock lock(&mu_);
+    client_ = client;  // kept for the session, even if SIGHUP replaces the configuration
     session_ = std::make_unique<LoginSession>(*client, options);
   }
   spdlog::info("login started for {}", provider);

@@ -43,6 +43,8 @@ class LoginReactor : public grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginE
   v1::LoginRequest request_;
 
   absl::Mutex mu_;
+  // Declared before the session, which refers to it.
+  std::shared_ptr<OAuthClient> client_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<LoginSession> session_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::LoginEvent> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

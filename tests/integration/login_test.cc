@@ -145,6 +145,60 @@ TEST_F(LoginTest, BrowserLoginThroughTheLoopbackCallbackStoresTheTokens) {
   EXPECT_TRUE(PortIsFree(callback_port_));
 }
 
+// SIGHUP re-reads authd.json without dropping connections: a login that is waiting for the
+// browser finishes on the same stream, and the reloaded configuration's new provider both lists
+// and refreshes.
+TEST_F(LoginTest, SighupReloadsTheConfigWhileALoginIsInFlight) {
+  grpc::ClientContext context;
+  auto stream = StartLogin(context, "openai-codex");
+  v1::LoginEvent event;
+  ASSERT_TRUE(stream->Read(&event));
+  ASSERT_TRUE(event.has_auth_url()) << event.DebugString();
+
+  Json config = Json::parse(ReadFileOrDie(daemon_.config_path()));
+  config["oauth_providers"]["my-idp"] = {{"name", "My IdP"},
+                                         {"flow", "authorization_code"},
+                                         {"authorize_url", fake_.base_url() + "/authorize"},
+                                         {"token_url", fake_.base_url() + "/token"},
+                                         {"client_id", "my-client"},
+                                         {"redirect_uri", "http://localhost:40123/cb"}};
+  WriteFileOrDie(daemon_.config_path(), config.dump());
+  const int64_t expired_ms = absl::ToUnixMillis(absl::Now() - absl::Minutes(1));
+  fake_.AddRefreshToken("rt-my-idp");
+  WriteFileOrDie(daemon_.providers_path(), Json{{"my-idp",
+                                                 {{"type", "oauth"},
+                                                  {"access", "at-old"},
+                                                  {"refresh", "rt-my-idp"},
+                                                  {"expires", expired_ms}}}}
+                                               .dump());
+  daemon_.Signal(SIGHUP);
+
+  bool listed = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!listed && absl::Now() < deadline) {
+    auto list = client_->ListProviders();
+    ASSERT_TRUE(list.ok()) << list.status();
+    for (const auto& p : list->providers()) {
+      listed = listed || (p.id() == "my-idp" && p.kind() == v1::PROVIDER_KIND_OAUTH);
+    }
+    if (!listed) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(listed) << daemon_.Log();
+  auto key = client_->GetApiKey("my-idp");
+  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_EQ(fake_.Requests("/token").size(), 1u);
+  EXPECT_EQ(fake_.Requests("/token")[0].params["client_id"], "my-client");
+
+  // The login that began before the reload completes on its stream.
+  FollowRedirect(Authorize(event.auth_url().url()));
+  bool complete = false;
+  while (stream->Read(&event)) complete = complete || event.has_complete();
+  grpc::Status status = stream->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(complete);
+  EXPECT_THAT(daemon_.Log(), HasSubstr("configuration reloaded"));
+}
+
 TEST_F(LoginTest, PastedRedirectUrlCompletesTheLogin) {
   grpc::ClientContext context;
   auto stream = StartLogin(context, "openai-codex");

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,16 @@ class AuthClient {
   absl::StatusOr<v1::LogoutResponse> Logout(absl::string_view provider);
   absl::StatusOr<v1::DrainErrorsResponse> DrainErrors();
 
+  // Chat-channel credentials (ChannelService). No environment fallback.
+  absl::StatusOr<v1::ListChannelsResponse> ListChannels();
+  absl::StatusOr<v1::GetChannelResponse> GetChannel(absl::string_view channel);
+  absl::StatusOr<v1::SetChannelResponse> SetChannel(
+      absl::string_view channel, const std::map<std::string, std::string>& fields);
+  absl::StatusOr<v1::UnsetChannelResponse> UnsetChannel(absl::string_view channel);
+
+  // The daemon's own state (DaemonService).
+  absl::StatusOr<v1::DaemonStatus> GetDaemonStatus();
+
   // Opens an interactive Login stream (no deadline beyond the daemon's own 5-minute limit):
   // write a LoginRequest with `start` first, then answers or a cancel; read LoginEvents until
   // Read() returns false, then Finish(). `context` must outlive the stream; TryCancel() on it
@@ -74,13 +85,15 @@ class AuthClient {
   const std::string& socket_path() const { return socket_path_; }
 
  private:
-  template <typename Request, typename Response, typename Method>
-  absl::StatusOr<Response> Call(Method method, const Request& request);
+  template <typename Request, typename Response, typename Stub, typename Method>
+  absl::StatusOr<Response> Call(Stub& stub, Method method, const Request& request);
 
   std::string socket_path_;
   AuthClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::AuthService::Stub> stub_;
+  std::unique_ptr<v1::ChannelService::Stub> channel_stub_;
+  std::unique_ptr<v1::DaemonService::Stub> daemon_stub_;
 };
 
 // True when `status` came from failing to reach the daemon (no socket, refused, no answer in

@@ -1,0 +1,194 @@
+#include "daemon/core/api_key_watch_hub.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace operator_auth {
+
+bool KeyUpdate::operator==(const KeyUpdate& other) const {
+  if (present != other.present) return false;
+  if (!present) return reason == other.reason && code == other.code;
+  return key.key == other.key.key && key.source == other.key.source &&
+         key.label == other.key.label && key.expires_unix_ms == other.key.expires_unix_ms;
+}
+
+ApiKeyWatchHub::ApiKeyWatchHub(ProviderAuthManager& manager, AuthStorage& storage, Options options)
+    : manager_(manager), storage_(storage), options_(options) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  storage_.SetChangeListener([this] { Notify(); });
+  manager_.SetRuntimeChangeListener([this] { Notify(); });
+}
+
+ApiKeyWatchHub::~ApiKeyWatchHub() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  Notify();
+  if (thread_.joinable()) thread_.join();
+  // A resolution waiting for a refresh calls back into us when the refresh ends.
+  mu_.LockWhen(absl::Condition(this, &ApiKeyWatchHub::NoneOutstanding));
+  mu_.Unlock();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void ApiKeyWatchHub::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ApiKeyWatchHub::Notify() {
+  if (wake_fd_ < 0) return;
+  uint64_t one = 1;
+  // A full counter already means "wake up"; nothing to do when this write fails.
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+}
+
+size_t ApiKeyWatchHub::watcher_count() const {
+  absl::MutexLock lock(&mu_);
+  return provider_of_.size();
+}
+
+absl::StatusOr<uint64_t> ApiKeyWatchHub::Watch(const std::string& provider, Sink sink) {
+  absl::MutexLock lock(&mu_);
+  if (provider_of_.size() >= options_.max_watchers) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the daemon already serves ", options_.max_watchers, " key watchers"));
+  }
+  const uint64_t id = next_id_++;
+  Watched& w = watched_[provider];
+  if (w.last.has_value()) {
+    sink(*w.last);
+  } else {
+    w.waiting_for_first.insert(id);
+  }
+  w.sinks.emplace(id, std::move(sink));
+  provider_of_.emplace(id, provider);
+  if (!w.last.has_value()) Notify();
+  return id;
+}
+
+void ApiKeyWatchHub::Unwatch(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  auto it = provider_of_.find(id);
+  if (it == provider_of_.end()) return;
+  auto w = watched_.find(it->second);
+  if (w != watched_.end()) {
+    w->second.sinks.erase(id);
+    w->second.waiting_for_first.erase(id);
+    // Forget a provider nobody watches, unless a resolution for it is still in flight.
+    if (w->second.sinks.empty() && !w->second.resolving) watched_.erase(w);
+  }
+  provider_of_.erase(it);
+}
+
+void ApiKeyWatchHub::Publish(const std::string& provider, KeyUpdate update) {
+  auto it = watched_.find(provider);
+  if (it == watched_.end()) return;
+  Watched& w = it->second;
+  if (w.last.has_value() && *w.last == update) {
+    for (uint64_t id : w.waiting_for_first) w.sinks.at(id)(update);
+  } else {
+    for (auto& [id, sink] : w.sinks) sink(update);
+    w.last = std::move(update);
+  }
+  w.waiting_for_first.clear();
+}
+
+void ApiKeyWatchHub::Resolve(const std::string& provider) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = watched_.find(provider);
+    if (it == watched_.end()) return;
+    if (it->second.resolving) {
+      it->second.again = true;
+      return;
+    }
+    it->second.resolving = true;
+    ++outstanding_;
+  }
+  // Inline when nothing needs refreshing; from the refresh thread when a token had to be renewed.
+  manager_.GetApiKeyAsync(provider, [this, provider](absl::StatusOr<ResolvedKey> key) {
+    KeyUpdate update;
+    if (key.ok()) {
+      update.present = true;
+      update.key = *std::move(key);
+    } else {
+      update.reason = std::string(key.status().message());
+      update.code = key.status().code();
+    }
+    absl::MutexLock lock(&mu_);
+    --outstanding_;
+    auto it = watched_.find(provider);
+    if (it == watched_.end()) return;
+    it->second.resolving = false;
+    Publish(provider, std::move(update));
+    if (it->second.sinks.empty()) {
+      watched_.erase(it);
+    } else if (it->second.again) {
+      it->second.again = false;
+      Notify();
+    }
+  });
+}
+
+void ApiKeyWatchHub::ResolveAll() {
+  std::vector<std::string> providers;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [provider, w] : watched_) providers.push_back(provider);
+  }
+  for (const std::string& provider : providers) Resolve(provider);
+}
+
+absl::Time ApiKeyWatchHub::NextDeadline() {
+  absl::Time next = absl::InfiniteFuture();
+  for (const auto& [provider, w] : watched_) {
+    if (w.last.has_value() && w.last->present && w.last->key.expires_unix_ms != 0) {
+      // The manager counts a token as expired kOAuthExpiryMargin early and refreshes it then.
+      next = std::min(next, absl::FromUnixMillis(w.last->key.expires_unix_ms) - kOAuthExpiryMargin +
+                                absl::Milliseconds(1));
+    }
+  }
+  return next;
+}
+
+void ApiKeyWatchHub::Loop() {
+  const int external_fd = storage_.ExternalChangeFd();
+  while (true) {
+    absl::Time deadline;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      deadline = NextDeadline();
+    }
+    if (external_fd < 0) deadline = std::min(deadline, absl::Now() + options_.stat_poll);
+    int timeout_ms = -1;
+    if (deadline != absl::InfiniteFuture()) {
+      timeout_ms = static_cast<int>(
+          std::clamp<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now()) + 1, 0,
+                              absl::ToInt64Milliseconds(absl::Minutes(10))));
+    }
+    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {external_fd, POLLIN, 0}};
+    int ready = poll(fds, external_fd >= 0 ? 2 : 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+      spdlog::error("key watch: poll failed (errno {}); retrying in 1 s", errno);
+      absl::SleepFor(absl::Seconds(1));
+    }
+    uint64_t count = 0;
+    [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof(count));
+    // Reads a pending external edit (its change listener wakes us once more; harmless).
+    storage_.Snapshot();
+    ResolveAll();
+  }
+}
+
+}  // namespace operator_auth

@@ -1,0 +1,38 @@
+// operator_auth.v1.ChannelService over the callback API: translates proto <-> ChannelAuthManager
+// and nothing else. Reads answer on the gRPC thread; writes, which may wait for channels.lock,
+// run on the BlockingExecutor. Thread-safe.
+#pragma once
+
+#include "daemon/core/blocking_executor.h"
+#include "daemon/core/channel_auth_manager.h"
+#include "daemon/server/call_tracker.h"
+#include "operator_auth/v1/auth.grpc.pb.h"
+
+namespace operator_auth {
+
+class ChannelServiceImpl final : public v1::ChannelService::CallbackService {
+ public:
+  // `manager`, `writes` and `calls` must outlive the service.
+  ChannelServiceImpl(ChannelAuthManager& manager, BlockingExecutor& writes, CallTracker& calls)
+      : manager_(manager), writes_(writes), calls_(calls) {}
+
+  grpc::ServerUnaryReactor* ListChannels(grpc::CallbackServerContext* context,
+                                         const v1::ListChannelsRequest* request,
+                                         v1::ListChannelsResponse* response) override;
+  grpc::ServerUnaryReactor* GetChannel(grpc::CallbackServerContext* context,
+                                       const v1::GetChannelRequest* request,
+                                       v1::GetChannelResponse* response) override;
+  grpc::ServerUnaryReactor* SetChannel(grpc::CallbackServerContext* context,
+                                       const v1::SetChannelRequest* request,
+                                       v1::SetChannelResponse* response) override;
+  grpc::ServerUnaryReactor* UnsetChannel(grpc::CallbackServerContext* context,
+                                         const v1::UnsetChannelRequest* request,
+                                         v1::UnsetChannelResponse* response) override;
+
+ private:
+  ChannelAuthManager& manager_;
+  BlockingExecutor& writes_;
+  CallTracker& calls_;
+};
+
+}  // namespace operator_auth

@@ -1,0 +1,91 @@
+#include "daemon/server/daemon_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/server/unary_finish.h"
+
+namespace operator_auth {
+namespace {
+
+void AddFile(const std::string& path, const std::string& load_error, v1::DaemonStatus& out) {
+  v1::CredentialsFileStatus* file = out.add_files();
+  file->set_path(path);
+  file->set_load_error(load_error);
+  if (!load_error.empty()) out.add_problems(absl::StrCat("cannot load ", path, ": ", load_error));
+}
+
+void FillRefresher(ProviderAuthManager& manager, const ProactiveRefresher& refresher,
+                   v1::RefresherStatus& out) {
+  out.set_running(refresher.running());
+  absl::Time next = absl::InfiniteFuture();
+  for (const ProviderListing& p : manager.ListProviders()) {
+    if (p.status.stored_type != StoredType::kOAuth) continue;
+    out.set_oauth_credentials(out.oauth_credentials() + 1);
+    switch (p.status.refresh.phase) {
+      case RefreshPhase::kRefreshing:
+        out.set_refreshing(out.refreshing() + 1);
+        break;
+      case RefreshPhase::kBackoff:
+        out.set_backoff(out.backoff() + 1);
+        break;
+      case RefreshPhase::kNeedsLogin:
+        out.set_needs_login(out.needs_login() + 1);
+        break;
+      case RefreshPhase::kIdle:
+        break;
+    }
+    next = std::min(next, p.status.refresh.scheduled);
+  }
+  if (next != absl::InfiniteFuture()) out.set_next_refresh_unix_ms(absl::ToUnixMillis(next));
+}
+
+}  // namespace
+
+void DaemonServiceImpl::RecordReload(absl::Time when, std::string config_error) {
+  absl::MutexLock lock(&mu_);
+  last_reload_ = when;
+  config_error_ = std::move(config_error);
+}
+
+grpc::ServerUnaryReactor* DaemonServiceImpl::GetDaemonStatus(grpc::CallbackServerContext* context,
+                                                             const v1::GetDaemonStatusRequest*,
+                                                             v1::DaemonStatus* response) {
+  CallTracker::Call call = calls_.Track();
+  const absl::Time now = absl::Now();
+  v1::DaemonStatus& out = *response;
+  out.set_version(identity_.version);
+  out.set_pid(identity_.pid);
+  out.set_started_unix_ms(absl::ToUnixMillis(identity_.started));
+  out.set_uptime_ms(absl::ToInt64Milliseconds(now - identity_.started));
+  out.set_socket_path(sources_.listener->socket_path());
+  out.set_socket_origin(sources_.listener->adopted() ? "systemd" : "bound");
+  out.set_home(identity_.home);
+  out.set_config_path(identity_.config_path);
+  {
+    absl::MutexLock lock(&mu_);
+    out.set_config_error(config_error_);
+    if (last_reload_ != absl::InfinitePast()) {
+      out.set_last_reload_unix_ms(absl::ToUnixMillis(last_reload_));
+    }
+  }
+  if (!out.config_error().empty()) {
+    out.add_problems(
+        absl::StrCat("the last reload of ", identity_.config_path,
+                     " failed, so the previous configuration is in force: ", out.config_error()));
+  }
+  AddFile(sources_.providers->path(), sources_.providers->Snapshot()->load_error, out);
+  AddFile(sources_.channels->path(), sources_.channels->Snapshot()->load_error, out);
+  FillRefresher(*sources_.manager, *sources_.refresher, *out.mutable_refresher());
+  for (const RequestCounter::MethodCount& m : sources_.requests->Counts()) {
+    v1::MethodCount* count = out.add_requests();
+    count->set_method(m.method);
+    count->set_calls(m.calls);
+    count->set_errors(m.errors);
+  }
+  out.set_refused_connections(sources_.listener->refused_connections());
+  out.set_healthy(out.problems().empty());
+  return FinishNow(context, absl::OkStatus());
+}
+
+}  // namespace operator_auth

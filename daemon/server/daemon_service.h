@@ -1,0 +1,64 @@
+// operator_auth.v1.DaemonService: the daemon's own state for `operatorctl daemon status`:
+// identity, socket, the credentials files and their load errors, the OAuth refresher, requests
+// served, and the outcome of the last SIGHUP. Healthy means every credentials file loads and the
+// configuration in force is the one on disk. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/core/channel_auth_manager.h"
+#include "daemon/core/file_auth_storage.h"
+#include "daemon/core/proactive_refresher.h"
+#include "daemon/core/provider_auth_manager.h"
+#include "daemon/server/call_tracker.h"
+#include "daemon/server/peer_checked_listener.h"
+#include "daemon/server/request_counter.h"
+#include "operator_auth/v1/auth.grpc.pb.h"
+
+namespace operator_auth {
+
+class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
+ public:
+  // Fixed for the life of the process.
+  struct Identity {
+    std::string version;
+    int64_t pid = 0;
+    absl::Time started;
+    std::string home;
+    std::string config_path;
+  };
+  // What the status is read from; each must outlive the service.
+  struct Sources {
+    FileAuthStorage* providers = nullptr;
+    ChannelsFile* channels = nullptr;
+    ProviderAuthManager* manager = nullptr;
+    ProactiveRefresher* refresher = nullptr;
+    RequestCounter* requests = nullptr;
+    PeerCheckedListener* listener = nullptr;
+  };
+
+  DaemonServiceImpl(Identity identity, Sources sources, CallTracker& calls)
+      : identity_(std::move(identity)), sources_(sources), calls_(calls) {}
+
+  // The outcome of a SIGHUP: `config_error` empty when the new configuration took effect.
+  void RecordReload(absl::Time when, std::string config_error);
+
+  grpc::ServerUnaryReactor* GetDaemonStatus(grpc::CallbackServerContext* context,
+                                            const v1::GetDaemonStatusRequest* request,
+                                            v1::DaemonStatus* response) override;
+
+ private:
+  const Identity identity_;
+  const Sources sources_;
+  CallTracker& calls_;
+
+  absl::Mutex mu_;
+  absl::Time last_reload_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::string config_error_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace operator_auth

@@ -1,0 +1,31 @@
+#include "daemon/server/unary_finish.h"
+
+#include <memory>
+
+#include "daemon/server/status_conversion.h"
+
+namespace operator_auth {
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
+                                           BlockingExecutor& writes, CallTracker& calls,
+                                           std::function<absl::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // std::function must be copyable, so the move-only call guard rides in a shared_ptr.
+  auto call = std::make_shared<CallTracker::Call>(calls.Track());
+  bool queued = writes.Submit(
+      [reactor, work = std::move(work), call] { reactor->Finish(ToGrpcStatus(work())); });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "too many writes are queued; try again"));
+  }
+  return reactor;
+}
+
+}  // namespace operator_auth

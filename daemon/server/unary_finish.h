@@ -1,0 +1,25 @@
+// How the unary callback services finish a call: at once on the gRPC thread, or after work that
+// may block (a write waiting for a file lock) has run on the BlockingExecutor.
+#pragma once
+
+#include <functional>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "daemon/core/blocking_executor.h"
+#include "daemon/server/call_tracker.h"
+
+namespace operator_auth {
+
+// Finishes the call with `status` now.
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status);
+
+// Runs `work` on `writes` and finishes the call with its status; RESOURCE_EXHAUSTED when the
+// executor's queue is full. The call counts in `calls` until it has finished.
+grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
+                                           BlockingExecutor& writes, CallTracker& calls,
+                                           std::function<absl::Status()> work);
+
+}  // namespace operator_auth

@@ -1,0 +1,113 @@
+#include "daemon/server/watch_reactor.h"
+
+#include "common/provider_id.h"
+#include "daemon/server/status_conversion.h"
+
+namespace operator_auth {
+namespace {
+
+v1::ApiKeyUpdate ToProto(const KeyUpdate& in) {
+  v1::ApiKeyUpdate out;
+  out.set_present(in.present);
+  if (in.present) {
+    out.set_key(in.key.key);
+    switch (in.key.source) {
+      case KeySource::kStored:
+        out.set_source(v1::CREDENTIAL_SOURCE_STORED);
+        break;
+      case KeySource::kRuntime:
+        out.set_source(v1::CREDENTIAL_SOURCE_RUNTIME);
+        break;
+      case KeySource::kEnv:
+        out.set_source(v1::CREDENTIAL_SOURCE_ENV);
+        break;
+    }
+    out.set_label(in.key.label);
+    out.set_expires_unix_ms(in.key.expires_unix_ms);
+  } else {
+    out.set_reason(in.reason);
+    out.set_code(static_cast<int32_t>(in.code));
+  }
+  return out;
+}
+
+}  // namespace
+
+WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider) : hub_(hub) {
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
+    absl::MutexLock lock(&mu_);
+    finished_ = true;
+    Finish(ToGrpcStatus(s));
+    return;
+  }
+  // The hub may offer the first update from inside Watch(); Offer takes mu_, so not held here.
+  absl::StatusOr<uint64_t> id = hub_.Watch(provider, [this](const KeyUpdate& u) { Offer(u); });
+  absl::MutexLock lock(&mu_);
+  if (!id.ok()) {
+    finished_ = true;
+    Finish(ToGrpcStatus(id.status()));
+    return;
+  }
+  watch_id_ = *id;
+}
+
+void WatchReactor::Offer(const KeyUpdate& update) {
+  absl::MutexLock lock(&mu_);
+  if (finished_ || cancelled_) return;
+  if (writing_) {
+    pending_ = ToProto(update);  // replaces an older update the client has not received
+    return;
+  }
+  writing_ = true;
+  in_flight_ = ToProto(update);
+  StartWrite(&in_flight_);
+}
+
+void WatchReactor::OnWriteDone(bool ok) {
+  absl::MutexLock lock(&mu_);
+  writing_ = false;
+  if (finished_) return;
+  if (cancelled_) {
+    // OnCancel waited for this write before finishing.
+    finished_ = true;
+    Finish(grpc::Status::CANCELLED);
+    return;
+  }
+  if (!ok) return;  // the client went away; OnCancel follows
+  if (pending_.has_value()) {
+    writing_ = true;
+    in_flight_ = *std::move(pending_);
+    pending_.reset();
+    StartWrite(&in_flight_);
+  }
+}
+
+void WatchReactor::StopWatching() {
+  std::optional<uint64_t> id;
+  {
+    absl::MutexLock lock(&mu_);
+    id = watch_id_;
+    watch_id_.reset();
+  }
+  // Outside mu_: the hub calls Offer (which takes mu_) while holding its own lock.
+  if (id.has_value()) hub_.Unwatch(*id);
+}
+
+void WatchReactor::OnCancel() {
+  StopWatching();
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  pending_.reset();
+  // Finish once no write is in flight: here, or in OnWriteDone.
+  if (!finished_ && !writing_) {
+    finished_ = true;
+    Finish(grpc::Status::CANCELLED);
+  }
+}
+
+void WatchReactor::OnDone() {
+  StopWatching();
+  delete this;
+}
+
+}  // namespace operator_auth
