@@ -127,6 +127,8 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   ProactiveRefresher::Options proactive_options;
   proactive_options.max_sleep = absl::Seconds(flags.refresh_check_seconds);
   ProactiveRefresher proactive(**storage, refresh_coordinator, nullptr, proactive_options);
+  // Installs its change listeners now, before any thread can write the storage.
+  ApiKeyWatchHub watches(manager, **storage);
 
   absl::StatusOr<std::unique_ptr<PeerCheckedListener>> listener =
       systemd_socket.has_value() ? PeerCheckedListener::Adopt(*systemd_socket)
@@ -142,16 +144,15 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
 
   // Only the instance that owns the socket renews tokens.
   proactive.Start();
-  BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
-  ApiKeyWatchHub watches(manager, **storage);
   watches.Start();
+  BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
   AuthServiceImpl auth_service(manager, oauth_service, writes, calls, watches);
   ChannelServiceImpl channel_service(channels, writes, calls);
   RequestCounter requests;
   DaemonServiceImpl daemon_service(
       {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path},
       {storage->get(), channels_file->get(), &manager, &proactive, &requests, listener->get()},
-      calls);
+      writes, calls);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -185,6 +186,10 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
           LoadOAuthConfig(config_path, config_named);
       if (reloaded.ok()) {
         oauth_service.Reconfigure(*reloaded);
+        // A refresh refused under the old configuration (a wrong client id) may work now.
+        for (const OAuthProviderConfig& provider : *reloaded) {
+          refresh_coordinator.Forget(provider.id);
+        }
         manager.SetRegistry(RegistryWith(*reloaded));
         spdlog::info("configuration reloaded: {} OAuth provider(s)", reloaded->size());
       } else {

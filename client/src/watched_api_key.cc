@@ -65,17 +65,16 @@ absl::StatusOr<ApiKey> WatchedApiKey::Answer(const State& state) const {
 }
 
 absl::StatusOr<ApiKey> WatchedApiKey::Get() const {
-  auto& self = const_cast<WatchedApiKey&>(*this);
   while (true) {
     const int i = current_.load();
-    self.slots_[i].readers.fetch_add(1);
+    slots_[i].readers.fetch_add(1);
     if (current_.load() == i) {
       absl::StatusOr<ApiKey> answer = Answer(slots_[i].state);
-      self.slots_[i].readers.fetch_sub(1);
+      slots_[i].readers.fetch_sub(1);
       return answer;
     }
     // The writer switched slots in between: this one may be rewritten; use the current one.
-    self.slots_[i].readers.fetch_sub(1);
+    slots_[i].readers.fetch_sub(1);
   }
 }
 

@@ -29,6 +29,9 @@ ApiKeyWatchHub::ApiKeyWatchHub(ProviderAuthManager& manager, AuthStorage& storag
 }
 
 ApiKeyWatchHub::~ApiKeyWatchHub() {
+  // First, so that no write or refresh still running elsewhere can reach us after this.
+  storage_.SetChangeListener(nullptr);
+  manager_.SetRuntimeChangeListener(nullptr);
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -152,12 +155,17 @@ void ApiKeyWatchHub::ResolveAll() {
 absl::Time ApiKeyWatchHub::NextDeadline() {
   absl::Time next = absl::InfiniteFuture();
   for (const auto& [provider, w] : watched_) {
+    // A resolution in flight (a refresh) publishes when it ends; no need to look before.
+    if (w.resolving) continue;
     if (w.last.has_value() && w.last->present && w.last->key.expires_unix_ms != 0) {
       // The manager counts a token as expired kOAuthExpiryMargin early and refreshes it then.
       next = std::min(next, absl::FromUnixMillis(w.last->key.expires_unix_ms) - kOAuthExpiryMargin +
                                 absl::Milliseconds(1));
     }
   }
+  // A token that lives less than the margin is due at once every time: look at most once a
+  // second, not in a loop.
+  if (next != absl::InfiniteFuture()) next = std::max(next, last_expiry_look_ + absl::Seconds(1));
   return next;
 }
 
@@ -183,10 +191,15 @@ void ApiKeyWatchHub::Loop() {
       spdlog::error("key watch: poll failed (errno {}); retrying in 1 s", errno);
       absl::SleepFor(absl::Seconds(1));
     }
+    // Reads a pending external edit. Its change listener writes the eventfd, which is drained
+    // after, so our own look does not wake us again; ResolveAll below sees what it read.
+    storage_.Snapshot();
     uint64_t count = 0;
     [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof(count));
-    // Reads a pending external edit (its change listener wakes us once more; harmless).
-    storage_.Snapshot();
+    if (ready == 0) {
+      absl::MutexLock lock(&mu_);
+      last_expiry_look_ = absl::Now();
+    }
     ResolveAll();
   }
 }

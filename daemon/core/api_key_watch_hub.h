@@ -98,6 +98,7 @@ class ApiKeyWatchHub {
   std::map<uint64_t, std::string> provider_of_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_expiry_look_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

@@ -47,7 +47,8 @@ class AuthStorage {
 
   // Calls `listener` whenever the snapshot is replaced (our writes, and external edits once a
   // Snapshot() has read them). It runs under the storage's lock: it must not block or call back
-  // into the storage. Set once, before concurrent use.
+  // into the storage. Replacing it (nullptr removes it) is safe at any time, and the old one is
+  // never called after this returns.
   virtual void SetChangeListener(std::function<void()> listener) = 0;
   // A descriptor that poll(2) reports readable while an external edit waits to be read by the
   // next Snapshot(); -1 when the storage cannot tell (then poll Snapshot() now and then).

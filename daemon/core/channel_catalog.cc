@@ -14,9 +14,10 @@ const ChannelField* ChannelDefinition::FindField(absl::string_view field) const 
 }
 
 bool IsPlausibleChannelName(absl::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
+  // Channel and field names are short lowercase words; tokens (xoxb-..., 123:ABC...) are not.
+  if (name.empty() || name.size() > 32) return false;
   for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+    if (!absl::ascii_islower(static_cast<unsigned char>(c)) && c != '_') return false;
   }
   return true;
 }

@@ -27,8 +27,8 @@ struct ChannelDefinition {
   const ChannelField* FindField(absl::string_view field) const;
 };
 
-// True when `name` looks like a channel or field name (1-64 of [A-Za-z0-9_-]), so that it is
-// safe to quote in an error message.
+// True when `name` looks like a channel or field name (1-32 of [a-z_]), so that it is safe to
+// quote in an error message: a token pasted in its place (digits, dashes, colons) does not.
 bool IsPlausibleChannelName(absl::string_view name);
 
 // Every known channel, in the order channels.json lists them.

@@ -18,6 +18,7 @@ class InMemoryAuthStorage : public AuthStorage {
   std::vector<StorageError> DrainErrors() override { return errors_.Drain(); }
   std::string Describe() const override { return "memory"; }
   void SetChangeListener(std::function<void()> listener) override {
+    absl::MutexLock lock(&mu_);
     on_change_ = std::move(listener);
   }
 
@@ -29,7 +30,7 @@ class InMemoryAuthStorage : public AuthStorage {
   CredentialDocument document_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const CredentialSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   StorageErrorLog errors_;
-  std::function<void()> on_change_;
+  std::function<void()> on_change_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace operator_auth

@@ -258,14 +258,12 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
   if (!key.empty()) {
     if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
   }
+  absl::MutexLock lock(&runtime_mu_);
   bool cleared = false;
-  {
-    absl::MutexLock lock(&runtime_mu_);
-    if (key.empty()) {
-      cleared = runtime_keys_.erase(std::string(provider)) > 0;
-    } else {
-      runtime_keys_[std::string(provider)] = std::string(key);
-    }
+  if (key.empty()) {
+    cleared = runtime_keys_.erase(std::string(provider)) > 0;
+  } else {
+    runtime_keys_[std::string(provider)] = std::string(key);
   }
   if (runtime_listener_) runtime_listener_();
   return cleared;

@@ -112,8 +112,10 @@ class ProviderAuthManager {
   std::vector<StorageError> DrainErrors() { return storage_.DrainErrors(); }
 
   // Calls `listener` after a runtime key changed (stored changes come from the storage's own
-  // listener). It must not block. Set once, before concurrent use.
+  // listener). It must not block. Replacing it (nullptr removes it) is safe at any time, and the
+  // old one is never called after this returns.
   void SetRuntimeChangeListener(std::function<void()> listener) {
+    absl::MutexLock lock(&runtime_mu_);
     runtime_listener_ = std::move(listener);
   }
 
@@ -143,8 +145,8 @@ class ProviderAuthManager {
   Clock clock_;
   RefreshCoordinator* refresher_;
 
-  std::function<void()> runtime_listener_;
   absl::Mutex runtime_mu_;
+  std::function<void()> runtime_listener_ ABSL_GUARDED_BY(runtime_mu_);
   absl::flat_hash_map<std::string, std::string> runtime_keys_ ABSL_GUARDED_BY(runtime_mu_);
 };
 

@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/core/credentials_file.h"
+#include "daemon/core/failpoint.h"
 #include "daemon/core/file_change_watch.h"
 #include "daemon/core/storage_error_log.h"
 
@@ -97,6 +98,7 @@ class SharedDocumentFile {
       errors_.Record(file_.path(), std::string(lock.status().message()));
       return lock.status();
     }
+    AUTHD_FAILPOINT("shared_file.locked");
     absl::StatusOr<Document> document = ReadDocument();
     if (!document.ok()) {
       absl::Status refused =
@@ -111,6 +113,7 @@ class SharedDocumentFile {
       errors_.Record(file_.path(), std::string(s.message()));
       return s;
     }
+    AUTHD_FAILPOINT("shared_file.replaced");
     // A reader holding mu_ may be waiting for the file lock we hold (torn-read retry), so never
     // block on mu_ here. When it is busy we skip publishing: the pending change events make the
     // next Snapshot() re-read what we wrote.
@@ -125,8 +128,12 @@ class SharedDocumentFile {
   }
 
   // Calls `listener` whenever the snapshot is replaced; it runs under the file's lock, so it must
-  // not block or call back into this object. Set once, before concurrent use.
-  void SetChangeListener(std::function<void()> listener) { on_change_ = std::move(listener); }
+  // not block or call back into this object. Replacing it (nullptr removes it) waits for a call
+  // in progress, so the old listener is never called after this returns.
+  void SetChangeListener(std::function<void()> listener) {
+    absl::MutexLock lock(&mu_);
+    on_change_ = std::move(listener);
+  }
   // Readable while an external change waits for the next Snapshot(); -1 without inotify.
   int ExternalChangeFd() const { return external_change_fd_; }
 
@@ -202,7 +209,7 @@ class SharedDocumentFile {
   const MakeSnapshot make_snapshot_;
   bool using_inotify_ = false;
   int external_change_fd_ = -1;
-  std::function<void()> on_change_;
+  std::function<void()> on_change_ ABSL_GUARDED_BY(mu_);
   StorageErrorLog errors_;
 
   // Serializes this process's writers, so they queue here rather than on the file lock.

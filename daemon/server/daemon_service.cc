@@ -51,9 +51,14 @@ void DaemonServiceImpl::RecordReload(absl::Time when, std::string config_error) 
 grpc::ServerUnaryReactor* DaemonServiceImpl::GetDaemonStatus(grpc::CallbackServerContext* context,
                                                              const v1::GetDaemonStatusRequest*,
                                                              v1::DaemonStatus* response) {
-  CallTracker::Call call = calls_.Track();
+  return FinishOnExecutor(context, work_, calls_, [this, response] {
+    Fill(*response);
+    return absl::OkStatus();
+  });
+}
+
+void DaemonServiceImpl::Fill(v1::DaemonStatus& out) {
   const absl::Time now = absl::Now();
-  v1::DaemonStatus& out = *response;
   out.set_version(identity_.version);
   out.set_pid(identity_.pid);
   out.set_started_unix_ms(absl::ToUnixMillis(identity_.started));
@@ -85,7 +90,6 @@ grpc::ServerUnaryReactor* DaemonServiceImpl::GetDaemonStatus(grpc::CallbackServe
   }
   out.set_refused_connections(sources_.listener->refused_connections());
   out.set_healthy(out.problems().empty());
-  return FinishNow(context, absl::OkStatus());
 }
 
 }  // namespace operator_auth

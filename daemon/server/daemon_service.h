@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "daemon/core/blocking_executor.h"
 #include "daemon/core/channel_auth_manager.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/core/proactive_refresher.h"
@@ -41,8 +42,9 @@ class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
     PeerCheckedListener* listener = nullptr;
   };
 
-  DaemonServiceImpl(Identity identity, Sources sources, CallTracker& calls)
-      : identity_(std::move(identity)), sources_(sources), calls_(calls) {}
+  // The status is gathered on `work` (reading a file may wait for its lock).
+  DaemonServiceImpl(Identity identity, Sources sources, BlockingExecutor& work, CallTracker& calls)
+      : identity_(std::move(identity)), sources_(sources), work_(work), calls_(calls) {}
 
   // The outcome of a SIGHUP: `config_error` empty when the new configuration took effect.
   void RecordReload(absl::Time when, std::string config_error);
@@ -52,8 +54,11 @@ class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
                                             v1::DaemonStatus* response) override;
 
  private:
+  void Fill(v1::DaemonStatus& out);
+
   const Identity identity_;
   const Sources sources_;
+  BlockingExecutor& work_;
   CallTracker& calls_;
 
   absl::Mutex mu_;

@@ -47,7 +47,10 @@ RequestCounter::MakeInterceptorFactory() {
 
 void RequestCounter::Record(const char* method, bool ok) {
   absl::MutexLock lock(&mu_);
-  MethodCount& count = counts_[method == nullptr ? "" : method];
+  std::string name = method == nullptr ? "" : method;
+  // Bounded, whatever method names clients make up.
+  if (!counts_.contains(name) && counts_.size() >= kMaxMethods) name = "(other)";
+  MethodCount& count = counts_[name];
   ++count.calls;
   if (!ok) ++count.errors;
 }

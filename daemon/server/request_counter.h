@@ -28,6 +28,9 @@ class RequestCounter {
   // outlive the server.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeInterceptorFactory();
 
+  // Past this many distinct names, calls count under "(other)".
+  static constexpr size_t kMaxMethods = 64;
+
   void Record(const char* method, bool ok);
   // Sorted by method name.
   std::vector<MethodCount> Counts() const;

@@ -64,16 +64,17 @@ void WatchReactor::Offer(const KeyUpdate& update) {
 }
 
 void WatchReactor::OnWriteDone(bool ok) {
+  if (!ok) StopWatching();  // the stream is broken: take no more updates
   absl::MutexLock lock(&mu_);
   writing_ = false;
   if (finished_) return;
-  if (cancelled_) {
-    // OnCancel waited for this write before finishing.
+  if (cancelled_ || !ok) {
+    // OnCancel waited for this write before finishing; or the write failed.
     finished_ = true;
-    Finish(grpc::Status::CANCELLED);
+    Finish(ok ? grpc::Status::CANCELLED
+              : grpc::Status(grpc::StatusCode::UNAVAILABLE, "the update could not be sent"));
     return;
   }
-  if (!ok) return;  // the client went away; OnCancel follows
   if (pending_.has_value()) {
     writing_ = true;
     in_flight_ = *std::move(pending_);

@@ -179,7 +179,9 @@ TEST_F(LoginTest, SighupReloadsTheConfigWhileALoginIsInFlight) {
     auto list = client_->ListProviders();
     ASSERT_TRUE(list.ok()) << list.status();
     for (const auto& p : list->providers()) {
-      listed = listed || (p.id() == "my-idp" && p.kind() == v1::PROVIDER_KIND_OAUTH);
+      // The display name comes from the reloaded configuration; a stored entry alone would
+      // list the bare id.
+      listed = listed || (p.id() == "my-idp" && p.display_name() == "My IdP");
     }
     if (!listed) absl::SleepFor(absl::Milliseconds(20));
   }

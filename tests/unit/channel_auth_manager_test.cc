@@ -169,6 +169,9 @@ TEST_F(ChannelAuthManagerTest, ValidatesBeforeWritingAnything) {
 
   absl::StatusOr<bool> secret_as_field = manager_->Set("slack", {{"xoxb-1234.5678", "x"}});
   EXPECT_THAT(secret_as_field.status().message(), Not(HasSubstr("xoxb-1234.5678")));
+  absl::StatusOr<ChannelState> token_as_channel = manager_->Get("xoxb-1234-abcd");
+  EXPECT_EQ(token_as_channel.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(token_as_channel.status().message(), Not(HasSubstr("xoxb")));
 
   absl::StatusOr<bool> control = manager_->Set("discord", {{"bot_token", "a\nb"}});
   EXPECT_EQ(control.status().code(), absl::StatusCode::kInvalidArgument);

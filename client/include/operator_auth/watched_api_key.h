@@ -76,9 +76,10 @@ class WatchedApiKey {
   };
   // Readers count themselves in before copying; the one writer reuses a slot only when its count
   // is zero and it is not current.
-  struct Slot {
+  struct alignas(64) Slot {
     State state;
-    std::atomic<int> readers{0};
+    // Own cache line: readers bump it, and the state beside it is read-mostly.
+    alignas(64) mutable std::atomic<int> readers{0};
   };
 
   void Run();
