@@ -35,6 +35,12 @@ int64_t ExpiresField(const Json& entry, std::string& problem) {
   return 0;
 }
 
+// The fields of an OAuth entry that Credential holds in typed members, never in `attributes`.
+bool IsTypedOAuthField(const std::string& name) {
+  return name == "type" || name == "access" || name == "refresh" || name == "expires" ||
+         name == "account_id";
+}
+
 }  // namespace
 
 Credential CredentialFromEntry(const Json& entry) {
@@ -68,8 +74,7 @@ Credential CredentialFromEntry(const Json& entry) {
       }
     }
     for (const auto& [name, value] : entry.items()) {
-      if (value.is_string() && name != "type" && name != "access" && name != "refresh" &&
-          name != "account_id") {
+      if (value.is_string() && !IsTypedOAuthField(name)) {
         c.attributes.emplace(name, value.get<std::string>());
       }
     }
@@ -114,7 +119,10 @@ bool CredentialDocument::Put(const std::string& id, const Credential& credential
       entry["refresh"] = credential.refresh;
       entry["expires"] = credential.expires_unix_ms;
       if (!credential.account_id.empty()) entry["account_id"] = credential.account_id;
-      for (const auto& [name, value] : credential.attributes) entry[name] = value;
+      // An attribute never overrides a typed field: a refresh must store its new expiry.
+      for (const auto& [name, value] : credential.attributes) {
+        if (!IsTypedOAuthField(name)) entry[name] = value;
+      }
       break;
     case CredentialType::kUnknown:
       break;

@@ -35,6 +35,10 @@ absl::StatusOr<Json> ParseJsonObjectText(absl::string_view text) {
   } catch (const Json::parse_error& e) {
     // e.what() quotes the last token read, which may be a secret: report the position only.
     return absl::InvalidArgumentError(absl::StrCat("not valid JSON (error at byte ", e.byte, ")"));
+  } catch (const Json::out_of_range&) {
+    // A number too large for a double (1e400): nlohmann_json throws out_of_range 406, not a
+    // parse_error, and its message quotes the number.
+    return absl::InvalidArgumentError("not valid JSON (a number is out of range)");
   }
   if (!root.is_object()) {
     return absl::InvalidArgumentError("top level is not a JSON object");

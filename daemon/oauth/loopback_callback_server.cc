@@ -74,6 +74,41 @@ absl::Status ProviderRefused(const AuthorizationResponse& response) {
 
 }  // namespace
 
+CallbackDecision DecideCallbackRequest(absl::string_view expected_path,
+                                       absl::string_view expected_state, absl::string_view method,
+                                       absl::string_view path, absl::string_view target) {
+  CallbackDecision decision;
+  if (path != expected_path) {
+    decision.kind = CallbackDecision::Kind::kNotFound;
+    return decision;
+  }
+  if (method != "GET") {
+    decision.kind = CallbackDecision::Kind::kMethodNotAllowed;
+    return decision;
+  }
+  // The raw query, as the provider encoded it; the parser decodes it once.
+  const size_t question = target.find('?');
+  const std::string query =
+      question == absl::string_view::npos ? "?" : std::string(target.substr(question));
+  absl::StatusOr<AuthorizationResponse> callback = ParseAuthorizationInput(query);
+  if (!callback.ok()) {
+    decision.kind = CallbackDecision::Kind::kMalformed;
+    return decision;
+  }
+  // A wrong or missing state is a stale tab or a forged request: refuse it, keep waiting.
+  if (!CheckState(*callback, expected_state, /*allow_missing_state=*/false).ok()) {
+    decision.kind = CallbackDecision::Kind::kStaleState;
+    return decision;
+  }
+  decision.kind = CallbackDecision::Kind::kEndsLogin;
+  if (callback->error.empty()) {
+    decision.outcome = *std::move(callback);
+  } else {
+    decision.outcome = ProviderRefused(*callback);
+  }
+  return decision;
+}
+
 absl::StatusOr<std::unique_ptr<LoopbackCallbackServer>> LoopbackCallbackServer::Start(
     int port, std::string path, std::string expected_state) {
   if (port < 0 || port > kMaxPort) {
@@ -181,27 +216,24 @@ void LoopbackCallbackServer::StopListening() {
 bool LoopbackCallbackServer::Ended() const { return outcome_.has_value() || cancelled_; }
 
 void LoopbackCallbackServer::Handle(const httplib::Request& request, httplib::Response& response) {
-  if (request.path != path_) {
-    SetText(response, 404, "Not found.\n");
-    return;
-  }
-  if (request.method != "GET") {
-    response.set_header("Allow", "GET");
-    SetText(response, 405, "Method not allowed.\n");
-    return;
-  }
-  // The raw query, as the provider encoded it; the parser decodes it once.
-  const size_t question = request.target.find('?');
-  const std::string query = question == std::string::npos ? "?" : request.target.substr(question);
-  const absl::StatusOr<AuthorizationResponse> callback = ParseAuthorizationInput(query);
-  if (!callback.ok()) {
-    SetPage(response, 400, "Login not completed", kMalformedMessage);
-    return;
-  }
-  // A wrong or missing state is a stale tab or a forged request: refuse it, keep waiting.
-  if (!CheckState(*callback, expected_state_, /*allow_missing_state=*/false).ok()) {
-    SetPage(response, 400, "Login not completed", kStaleMessage);
-    return;
+  const CallbackDecision decision =
+      DecideCallbackRequest(path_, expected_state_, request.method, request.path, request.target);
+  switch (decision.kind) {
+    case CallbackDecision::Kind::kNotFound:
+      SetText(response, 404, "Not found.\n");
+      return;
+    case CallbackDecision::Kind::kMethodNotAllowed:
+      response.set_header("Allow", "GET");
+      SetText(response, 405, "Method not allowed.\n");
+      return;
+    case CallbackDecision::Kind::kMalformed:
+      SetPage(response, 400, "Login not completed", kMalformedMessage);
+      return;
+    case CallbackDecision::Kind::kStaleState:
+      SetPage(response, 400, "Login not completed", kStaleMessage);
+      return;
+    case CallbackDecision::Kind::kEndsLogin:
+      break;
   }
   {
     absl::MutexLock lock(&mu_);
@@ -209,13 +241,9 @@ void LoopbackCallbackServer::Handle(const httplib::Request& request, httplib::Re
       SetPage(response, 409, "Login ended", kEndedMessage);
       return;
     }
-    if (!callback->error.empty()) {
-      outcome_ = ProviderRefused(*callback);
-    } else {
-      outcome_ = *callback;
-    }
+    outcome_ = decision.outcome;
   }
-  if (callback->error.empty()) {
+  if (decision.outcome.ok()) {
     SetPage(response, 200, kCompleteTitle, kCompleteMessage);
   } else {
     SetPage(response, 200, "Login not completed", kRefusedMessage);

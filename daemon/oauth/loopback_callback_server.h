@@ -14,6 +14,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/oauth/authorization_response.h"
@@ -25,6 +26,28 @@ class Server;
 }  // namespace httplib
 
 namespace operator_auth {
+
+// What one request to the loopback server amounts to, decided from the request alone (the
+// server then checks whether the login already ended). Pure data.
+struct CallbackDecision {
+  enum class Kind {
+    kNotFound,          // another path: 404
+    kMethodNotAllowed,  // the path, but not GET: 405
+    kMalformed,         // no usable code or error in the query: 400
+    kStaleState,        // a wrong or missing state: 400, the login keeps waiting
+    kEndsLogin,         // the state matches: `outcome` ends the login
+  };
+  Kind kind = Kind::kNotFound;
+  // kEndsLogin only: the response (with a non-empty code), or PERMISSION_DENIED naming the
+  // provider's error and description.
+  absl::StatusOr<AuthorizationResponse> outcome = absl::UnknownError("no outcome");
+};
+
+// The decision for a request with `method`, decoded `path` and raw `target` (path and query as
+// sent), for a server that expects GET `expected_path` with `expected_state`. Thread-safe.
+CallbackDecision DecideCallbackRequest(absl::string_view expected_path,
+                                       absl::string_view expected_state, absl::string_view method,
+                                       absl::string_view path, absl::string_view target);
 
 class LoopbackCallbackServer {
  public:

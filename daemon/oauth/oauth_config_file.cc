@@ -142,6 +142,10 @@ absl::StatusOr<std::vector<OAuthProviderConfig>> ParseOAuthConfig(const std::str
   } catch (const Json::parse_error& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": not valid JSON (error at byte ", e.byte, ")"));
+  } catch (const Json::out_of_range&) {
+    // A number too large for a double (1e400) is out_of_range 406, not a parse_error.
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": not valid JSON (a number is out of range)"));
   }
   if (!root.is_object()) return absl::InvalidArgumentError(source + ": must be a JSON object");
   for (const auto& [key, value] : root.items()) {
