@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-./scripts/build.sh -DAUTHD_BUILD_TESTS=OFF >&2
-exec ./build/daemon/operator-authd "$@"
+# Its own build tree: the test suite's ./build has tests and crash failpoints compiled in.
+BUILD_DIR=build-release ./scripts/build.sh -DAUTHD_BUILD_TESTS=OFF -DAUTHD_FAILPOINTS=OFF >&2
+exec ./build-release/daemon/operator-authd "$@"

@@ -1,16 +1,40 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds everything, and runs the whole test suite (unit + integration
-# against the real daemon binary). Set SANITIZE=1 to build and run under ASan + UBSan in
-# ./build-asan instead.
+# Installs dependencies, builds, and runs the test suite against the real daemon binary, three
+# ways (CI runs all three):
+#   1. the whole suite in ./build (warnings as errors, crash failpoints compiled in), with every
+#      daemon logging at trace level into ./build/test-logs; then scripts/leak_scan.py checks
+#      those logs and ctest's output for every secret the tests use;
+#   2. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan;
+#   3. the unit tests (storage, locks, refresh single flight, watch hub, ...) under
+#      ThreadSanitizer in ./build-tsan.
+# PHASES picks some of them, e.g. PHASES=plain for a quick local run (default: "plain asan tsan").
+# Test builds compile in the crash failpoints (AUTHD_FAILPOINTS); release builds
+# (scripts/run-daemon.sh, in ./build-release) never do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-if [ "${SANITIZE:-0}" = 1 ]; then
-  export BUILD_DIR=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  ./scripts/build.sh -DAUTHD_SANITIZE=ON
-else
-  export BUILD_DIR=build
-  ./scripts/build.sh
+phases=" ${PHASES:-plain asan tsan} "
+test_flags=(-DAUTHD_BUILD_TESTS=ON -DAUTHD_FAILPOINTS=ON)
+
+if [[ $phases == *" plain "* ]]; then
+  BUILD_DIR=build ./scripts/build.sh "${test_flags[@]}"
+  rm -rf build/test-logs && mkdir -p build/test-logs
+  AUTHD_TEST_LOG_DIR=$PWD/build/test-logs \
+    ctest --test-dir build --output-on-failure --timeout 180 -j 2 \
+    --output-log build/test-logs/ctest-output.txt
+  /usr/bin/python3 scripts/leak_scan.py build/test-logs
 fi
-ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout 180 -j 2
+
+if [[ $phases == *" asan "* ]]; then
+  # Leaks fail the run; UBSan findings abort instead of scrolling past.
+  BUILD_DIR=build-asan ./scripts/build.sh "${test_flags[@]}" -DAUTHD_SANITIZE=ON
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure --timeout 180 -j 2
+fi
+
+if [[ $phases == *" tsan "* ]]; then
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTHD_WERROR=ON \
+    "${test_flags[@]}" -DAUTHD_TSAN=ON
+  cmake --build build-tsan --target authd_unit_tests -j "$(nproc)"
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./build-tsan/tests/authd_unit_tests
+fi

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/core/failpoint.h"
 #include "daemon/core/posix_error.h"
 
 namespace operator_auth {
@@ -60,6 +61,7 @@ absl::StatusOr<AtomicFile> AtomicFile::Create(const std::string& target_path) {
     unlink(temp.c_str());
     return PosixError(err, "chmod 0600", temp);
   }
+  AUTHD_FAILPOINT("atomic_write.temp_created");
   return AtomicFile(target_path, std::move(temp), fd);
 }
 
@@ -77,6 +79,9 @@ AtomicFile::~AtomicFile() {
 
 absl::Status AtomicFile::Write(absl::string_view data) {
   if (fd_ < 0) return absl::FailedPreconditionError("atomic file already committed");
+  AUTHD_FAILPOINT_AFTER("atomic_write.partial_write", [&] {
+    [[maybe_unused]] ssize_t n = write(fd_, data.data(), data.size() / 2);
+  });
   while (!data.empty()) {
     ssize_t n = write(fd_, data.data(), data.size());
     if (n < 0) {
@@ -90,7 +95,9 @@ absl::Status AtomicFile::Write(absl::string_view data) {
 
 absl::Status AtomicFile::Commit() {
   if (fd_ < 0) return absl::FailedPreconditionError("atomic file already committed");
+  AUTHD_FAILPOINT("atomic_write.written");
   if (fsync(fd_) != 0) return PosixError(errno, "fsync", temp_path_);
+  AUTHD_FAILPOINT("atomic_write.synced");
   if (close(std::exchange(fd_, -1)) != 0) {
     int err = errno;
     unlink(temp_path_.c_str());
@@ -101,7 +108,10 @@ absl::Status AtomicFile::Commit() {
     unlink(temp_path_.c_str());
     return PosixError(err, "rename over", target_path_);
   }
-  return FsyncDirectory(Split(target_path_).dir);
+  AUTHD_FAILPOINT("atomic_write.renamed");
+  absl::Status synced = FsyncDirectory(Split(target_path_).dir);
+  AUTHD_FAILPOINT("atomic_write.dir_synced");
+  return synced;
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {

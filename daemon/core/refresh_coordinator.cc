@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/core/failpoint.h"
 
 namespace operator_auth {
 namespace {
@@ -100,6 +101,7 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
   std::string used_refresh_token;
 
   absl::Status written = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+    AUTHD_FAILPOINT("refresh.locked");
     std::map<std::string, Credential> credentials = document.Credentials();
     auto it = credentials.find(provider);
     if (it == credentials.end()) {
@@ -125,12 +127,14 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       refresher_failed = true;
       return fresh.status();
     }
+    AUTHD_FAILPOINT("refresh.token_received");
     document.Put(provider, *fresh);
     result = *std::move(fresh);
     refreshed = true;
     return true;
   });
   if (!written.ok()) result = written;
+  if (refreshed && written.ok()) AUTHD_FAILPOINT("refresh.written");
 
   std::vector<Done> waiters;
   {

@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/core/credentials_file.h"
+#include "daemon/core/failpoint.h"
 #include "daemon/core/file_change_watch.h"
 #include "daemon/core/storage_error_log.h"
 
@@ -97,6 +98,7 @@ class SharedDocumentFile {
       errors_.Record(file_.path(), std::string(lock.status().message()));
       return lock.status();
     }
+    AUTHD_FAILPOINT("shared_file.locked");
     absl::StatusOr<Document> document = ReadDocument();
     if (!document.ok()) {
       absl::Status refused =
@@ -111,6 +113,7 @@ class SharedDocumentFile {
       errors_.Record(file_.path(), std::string(s.message()));
       return s;
     }
+    AUTHD_FAILPOINT("shared_file.replaced");
     // A reader holding mu_ may be waiting for the file lock we hold (torn-read retry), so never
     // block on mu_ here. When it is busy we skip publishing: the pending change events make the
     // next Snapshot() re-read what we wrote.

@@ -10,6 +10,9 @@ usage:
   providers_writer.py AUTH_DIR add-many PREFIX COUNT   adds PREFIX-0..COUNT-1, one lock each
   providers_writer.py AUTH_DIR hold SECONDS ID  locks, prints "locked", writes ID (key from
                                                 stdin) while holding, sleeps, releases
+  providers_writer.py AUTH_DIR churn PREFIX COUNT  sets PREFIX-i for i < COUNT, and after every
+                                                third set removes PREFIX-(i-1); one lock each
+  providers_writer.py AUTH_DIR expire ID        sets ID's "expires" to a minute ago
 """
 import json
 import os
@@ -45,6 +48,16 @@ def set_key(auth_dir, provider_id, key):
         write_providers(path, data)
 
 
+def remove_key(auth_dir, provider_id):
+    path = os.path.join(auth_dir, "providers.json")
+    with FileLock(os.path.join(auth_dir, "providers.lock"), timeout=30):
+        data = read_providers(path)
+        if provider_id not in data:
+            raise SystemExit(f"{provider_id} vanished before its removal: an update was lost")
+        del data[provider_id]
+        write_providers(path, data)
+
+
 def main(argv):
     auth_dir, command = argv[1], argv[2]
     if command == "set":
@@ -54,6 +67,19 @@ def main(argv):
         for i in range(count):
             provider_id = f"{prefix}-{i}"
             set_key(auth_dir, provider_id, derived_key(provider_id))
+    elif command == "churn":
+        prefix, count = argv[3], int(argv[4])
+        for i in range(count):
+            provider_id = f"{prefix}-{i}"
+            set_key(auth_dir, provider_id, derived_key(provider_id))
+            if i % 3 == 2:
+                remove_key(auth_dir, f"{prefix}-{i - 1}")
+    elif command == "expire":
+        path = os.path.join(auth_dir, "providers.json")
+        with FileLock(os.path.join(auth_dir, "providers.lock"), timeout=30):
+            data = read_providers(path)
+            data[argv[3]]["expires"] = int(time.time() * 1000) - 60_000
+            write_providers(path, data)
     elif command == "hold":
         seconds, provider_id = float(argv[3]), argv[4]
         key = sys.stdin.read().strip()

@@ -47,9 +47,9 @@ TEST(SecurityTest, SameUidReaderCannotReadTheDaemonsMemory) {
   struct stat st {};
   ASSERT_EQ(stat((proc + "/status").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u) << "the daemon is dumpable";
-  ChildProcess control({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                        "/bin/sleep", "30"},
-                       ProcessOptions());
+  ChildProcess control(
+      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sleep", "30"},
+      ProcessOptions());
   const std::string control_proc = "/proc/" + std::to_string(control.pid());
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (absl::Now() < deadline &&
@@ -70,9 +70,8 @@ TEST(SecurityTest, SameUidReaderCannotReadTheDaemonsMemory) {
   EXPECT_THAT(reader.out, Not(HasSubstr("read\n")));
   // The same reader can read the control's memory: the refusal is the daemon's doing.
   ProcessResult control_reader = RunProcess(
-      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", AUTHD_PYTHON3,
-       "-c", "import sys\nf = open(sys.argv[1] + '/mem', 'rb')\nprint('opened')\n",
-       control_proc});
+      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", AUTHD_PYTHON3, "-c",
+       "import sys\nf = open(sys.argv[1] + '/mem', 'rb')\nprint('opened')\n", control_proc});
   EXPECT_EQ(control_reader.out, "opened\n") << control_reader.err;
   EXPECT_EQ(daemon.Stop().exit_code, 0);
 }
@@ -98,7 +97,8 @@ TEST(SecurityTest, ACrashLeavesNoCoreFile) {
   ASSERT_TRUE(daemon.Start().ok()) << daemon.Log();
   daemon.Signal(SIGSEGV);
   ProcessResult crashed = daemon.WaitForExit(absl::Seconds(10));
-  EXPECT_EQ(crashed.signal, SIGSEGV);
+  // Under AddressSanitizer its SEGV handler reports and aborts instead: a crash all the same.
+  EXPECT_TRUE(crashed.signal == SIGSEGV || crashed.signal == SIGABRT) << crashed.signal;
   EXPECT_FALSE(AnyCoreFileIn(cwd));
 }
 

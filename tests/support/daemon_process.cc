@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -30,8 +32,40 @@ bool SocketAccepts(const std::string& path) {
   return ok;
 }
 
+namespace {
+
+// $AUTHD_TEST_LOG_DIR: where every daemon's log is kept for the secret-leak scan
+// (scripts/leak_scan.py); empty when the logs are not kept.
+std::string LogDir() {
+  const char* dir = std::getenv("AUTHD_TEST_LOG_DIR");
+  return dir == nullptr ? std::string() : std::string(dir);
+}
+
+}  // namespace
+
 DaemonProcess::DaemonProcess(const std::string& root, const std::string& binary)
-    : root_(root), binary_(binary.empty() ? AUTHD_DAEMON_PATH : binary) {}
+    : root_(root), binary_(binary.empty() ? AUTHD_DAEMON_PATH : binary) {
+  // The scan wants everything the daemon can say.
+  if (!LogDir().empty()) log_level_ = "trace";
+}
+
+DaemonProcess::~DaemonProcess() {
+  if (child_ == nullptr) return;
+  kill(child_->pid(), SIGKILL);
+  Keep(child_->Wait(absl::Seconds(10)));
+}
+
+void DaemonProcess::Keep(const ProcessResult& result) {
+  const std::string dir = LogDir();
+  if (dir.empty() || child_ == nullptr) return;
+  static int sequence = 0;
+  const std::string path =
+      absl::StrCat(dir, "/daemon-", getpid(), "-", child_->pid(), "-", sequence++, ".log");
+  if (FILE* f = std::fopen(path.c_str(), "w"); f != nullptr) {
+    std::fwrite(result.err.data(), 1, result.err.size(), f);
+    std::fclose(f);
+  }
+}
 
 std::string LoopbackOnlyConfig(const std::string& base_url) {
   nlohmann::json providers = nlohmann::json::object();
@@ -69,7 +103,8 @@ void DaemonProcess::Launch() {
 
 absl::Status DaemonProcess::Start() {
   Launch();
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  // Generous: a sanitizer build on a loaded 2-core machine can take seconds to start.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     int status = 0;
     if (waitpid(child_->pid(), &status, WNOHANG) == child_->pid()) {
@@ -80,13 +115,14 @@ absl::Status DaemonProcess::Start() {
     if (SocketAccepts(socket_path())) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(10));
   }
-  return absl::DeadlineExceededError("operator-authd did not open its socket within 10 s");
+  return absl::DeadlineExceededError("operator-authd did not open its socket within 30 s");
 }
 
 ProcessResult DaemonProcess::Stop() {
   if (child_ == nullptr) return {};
   kill(child_->pid(), SIGTERM);
   ProcessResult result = child_->Wait(absl::Seconds(10));
+  Keep(result);
   child_.reset();
   return result;
 }
@@ -94,6 +130,7 @@ ProcessResult DaemonProcess::Stop() {
 ProcessResult DaemonProcess::WaitForExit(absl::Duration timeout) {
   if (child_ == nullptr) return {};
   ProcessResult result = child_->Wait(timeout);
+  Keep(result);
   child_.reset();
   return result;
 }

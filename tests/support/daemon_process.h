@@ -18,6 +18,11 @@ class DaemonProcess {
   // `root` holds home/ and run/authd.sock; it must outlive the daemon. `binary` defaults to the
   // operator-authd this build made.
   explicit DaemonProcess(const std::string& root, const std::string& binary = "");
+  // Kills a daemon still running. With $AUTHD_TEST_LOG_DIR set, every daemon logs at trace level
+  // and its log is written there when it ends, for the secret-leak scan.
+  ~DaemonProcess();
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
 
   std::string home() const { return root_ + "/home"; }
   std::string auth_dir() const { return root_ + "/home/auth"; }
@@ -30,7 +35,7 @@ class DaemonProcess {
   // point at a closed port on 127.0.0.1, so no test can ever reach a real provider.
   void SetConfig(const std::string& json) { config_ = json; }
   std::string config_path() const { return root_ + "/authd.json"; }
-  // --log-level for the next Start(); "debug" unless set.
+  // --log-level for the next Start(); "debug" unless set ("trace" under $AUTHD_TEST_LOG_DIR).
   void SetLogLevel(const std::string& level) { log_level_ = level; }
   // More daemon flags for the next Start().
   void AddArgs(std::vector<std::string> args) { extra_args_ = std::move(args); }
@@ -39,7 +44,7 @@ class DaemonProcess {
   // so that pid() and Signal() reach the daemon.
   void SetLauncher(std::vector<std::string> launcher) { launcher_ = std::move(launcher); }
 
-  // Starts the daemon and waits up to 10 s for its socket. Fails if it exits first.
+  // Starts the daemon and waits up to 30 s for its socket. Fails if it exits first.
   absl::Status Start();
   // Starts the daemon (or its launcher) without waiting or connecting: a connection would start
   // a socket-activated daemon.
@@ -55,6 +60,8 @@ class DaemonProcess {
   std::string Log() const;
 
  private:
+  void Keep(const ProcessResult& result);
+
   std::string root_;
   std::string binary_;
   std::string log_level_ = "debug";
