@@ -146,9 +146,9 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   proactive.Start();
   watches.Start();
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
-  AuthServiceImpl auth_service(manager, oauth_service, writes, calls, watches);
-  ChannelServiceImpl channel_service(channels, writes, calls);
   RequestCounter requests;
+  AuthServiceImpl auth_service(manager, oauth_service, writes, calls, watches, requests);
+  ChannelServiceImpl channel_service(channels, writes, calls, requests);
   DaemonServiceImpl daemon_service(
       {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path},
       {storage->get(), channels_file->get(), &manager, &proactive, &requests, listener->get()},
@@ -160,9 +160,6 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   builder.RegisterService(&auth_service);
   builder.RegisterService(&channel_service);
   builder.RegisterService(&daemon_service);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(requests.MakeInterceptorFactory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     spdlog::critical("gRPC server failed to start");

@@ -77,6 +77,24 @@ void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
 
 }  // namespace
 
+AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
+                                 BlockingExecutor& writes, CallTracker& calls,
+                                 ApiKeyWatchHub& watches, RequestCounter& requests)
+    : manager_(manager),
+      oauth_(oauth),
+      writes_(writes),
+      calls_(calls),
+      watches_(watches),
+      get_api_key_(requests.Register("/operator_auth.v1.AuthService/GetApiKey")),
+      get_auth_status_(requests.Register("/operator_auth.v1.AuthService/GetAuthStatus")),
+      list_providers_(requests.Register("/operator_auth.v1.AuthService/ListProviders")),
+      set_api_key_(requests.Register("/operator_auth.v1.AuthService/SetApiKey")),
+      set_runtime_api_key_(requests.Register("/operator_auth.v1.AuthService/SetRuntimeApiKey")),
+      logout_(requests.Register("/operator_auth.v1.AuthService/Logout")),
+      drain_errors_(requests.Register("/operator_auth.v1.AuthService/DrainErrors")),
+      login_(requests.Register("/operator_auth.v1.AuthService/Login")),
+      watch_api_key_(requests.Register("/operator_auth.v1.AuthService/WatchApiKey")) {}
+
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::GetApiKeyRequest* request,
                                                      v1::GetApiKeyResponse* response) {
@@ -84,8 +102,9 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
   // Answered inline on the hot path; from the refresh thread when a token had to be refreshed.
   manager_.GetApiKeyAsync(
       request->provider(),
-      [reactor, response, call = std::make_shared<CallTracker::Call>(calls_.Track())](
+      [this, reactor, response, call = std::make_shared<CallTracker::Call>(calls_.Track())](
           absl::StatusOr<ResolvedKey> key) {
+        get_api_key_.Record(key.ok());
         if (key.ok()) {
           response->set_key(std::move(key->key));
           response->set_source(ToProto(key->source));
@@ -103,7 +122,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerCon
   CallTracker::Call call = calls_.Track();
   absl::StatusOr<ProviderStatus> status = manager_.GetStatus(request->provider());
   if (status.ok()) ToProto(*status, *response);
-  return FinishNow(context, status.status());
+  return FinishNow(context, status.status(), get_auth_status_);
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerContext* context,
@@ -119,13 +138,13 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerCon
     info->set_builtin(p.builtin);
     ToProto(p.status, *info->mutable_status());
   }
-  return FinishNow(context, absl::OkStatus());
+  return FinishNow(context, absl::OkStatus(), list_providers_);
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::SetApiKeyRequest* request,
                                                      v1::SetApiKeyResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, [this, request, response] {
+  return FinishOnExecutor(context, writes_, calls_, set_api_key_, [this, request, response] {
     absl::StatusOr<bool> replaced = manager_.SetApiKey(request->provider(), request->key());
     if (replaced.ok()) response->set_replaced(*replaced);
     return replaced.status();
@@ -138,13 +157,13 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
   CallTracker::Call call = calls_.Track();
   absl::StatusOr<bool> cleared = manager_.SetRuntimeApiKey(request->provider(), request->key());
   if (cleared.ok()) response->set_cleared(*cleared);
-  return FinishNow(context, cleared.status());
+  return FinishNow(context, cleared.status(), set_runtime_api_key_);
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* context,
                                                   const v1::LogoutRequest* request,
                                                   v1::LogoutResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, [this, request, response] {
+  return FinishOnExecutor(context, writes_, calls_, logout_, [this, request, response] {
     absl::StatusOr<LogoutResult> result = manager_.Logout(request->provider());
     if (result.ok()) {
       response->set_removed(result->removed);
@@ -165,16 +184,18 @@ grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerConte
     out->set_message(std::move(e.message));
     out->set_unix_ms(absl::ToUnixMillis(e.when));
   }
-  return FinishNow(context, absl::OkStatus());
+  return FinishNow(context, absl::OkStatus(), drain_errors_);
 }
 
 grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Login(
     grpc::CallbackServerContext*) {
+  login_.Record(true);
   return new LoginReactor(manager_, oauth_, calls_);
 }
 
 grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
     grpc::CallbackServerContext*, const v1::WatchApiKeyRequest* request) {
+  watch_api_key_.Record(true);
   return new WatchReactor(watches_, request->provider());
 }
 

@@ -8,6 +8,7 @@
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/oauth/provider_oauth_service.h"
 #include "daemon/server/call_tracker.h"
+#include "daemon/server/request_counter.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
 
 namespace operator_auth {
@@ -17,10 +18,11 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   // `manager`, `oauth`, `writes` and `calls` must outlive the service. Every call is counted in
   // `calls` until it has finished.
   // `watches` serves WatchApiKey; it must outlive the server. Watch streams are not counted in
-  // `calls`: they last until the client leaves, and shutdown cancels them.
+  // `calls`: they last until the client leaves, and shutdown cancels them. Every call is counted
+  // by method in `requests` (streams when they open).
   AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
-                  BlockingExecutor& writes, CallTracker& calls, ApiKeyWatchHub& watches)
-      : manager_(manager), oauth_(oauth), writes_(writes), calls_(calls), watches_(watches) {}
+                  BlockingExecutor& writes, CallTracker& calls, ApiKeyWatchHub& watches,
+                  RequestCounter& requests);
 
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
                                       const v1::GetApiKeyRequest* request,
@@ -54,6 +56,15 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   BlockingExecutor& writes_;
   CallTracker& calls_;
   ApiKeyWatchHub& watches_;
+  RequestCounter::Slot& get_api_key_;
+  RequestCounter::Slot& get_auth_status_;
+  RequestCounter::Slot& list_providers_;
+  RequestCounter::Slot& set_api_key_;
+  RequestCounter::Slot& set_runtime_api_key_;
+  RequestCounter::Slot& logout_;
+  RequestCounter::Slot& drain_errors_;
+  RequestCounter::Slot& login_;
+  RequestCounter::Slot& watch_api_key_;
 };
 
 }  // namespace operator_auth

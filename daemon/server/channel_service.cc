@@ -44,7 +44,7 @@ grpc::ServerUnaryReactor* ChannelServiceImpl::ListChannels(grpc::CallbackServerC
                                                            v1::ListChannelsResponse* response) {
   CallTracker::Call call = calls_.Track();
   for (ChannelState& state : manager_.List()) ToProto(std::move(state), *response->add_channels());
-  return FinishNow(context, absl::OkStatus());
+  return FinishNow(context, absl::OkStatus(), list_);
 }
 
 grpc::ServerUnaryReactor* ChannelServiceImpl::GetChannel(grpc::CallbackServerContext* context,
@@ -53,13 +53,13 @@ grpc::ServerUnaryReactor* ChannelServiceImpl::GetChannel(grpc::CallbackServerCon
   CallTracker::Call call = calls_.Track();
   absl::StatusOr<ChannelState> state = manager_.Get(request->channel());
   if (state.ok()) ToProto(*std::move(state), *response->mutable_channel());
-  return FinishNow(context, state.status());
+  return FinishNow(context, state.status(), get_);
 }
 
 grpc::ServerUnaryReactor* ChannelServiceImpl::SetChannel(grpc::CallbackServerContext* context,
                                                          const v1::SetChannelRequest* request,
                                                          v1::SetChannelResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, [this, request, response] {
+  return FinishOnExecutor(context, writes_, calls_, set_, [this, request, response] {
     std::map<std::string, std::string> fields(request->fields().begin(), request->fields().end());
     absl::StatusOr<bool> changed = manager_.Set(request->channel(), fields);
     if (changed.ok()) response->set_changed(*changed);
@@ -70,7 +70,7 @@ grpc::ServerUnaryReactor* ChannelServiceImpl::SetChannel(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* ChannelServiceImpl::UnsetChannel(grpc::CallbackServerContext* context,
                                                            const v1::UnsetChannelRequest* request,
                                                            v1::UnsetChannelResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, [this, request, response] {
+  return FinishOnExecutor(context, writes_, calls_, unset_, [this, request, response] {
     absl::StatusOr<bool> changed = manager_.Unset(request->channel());
     if (changed.ok()) response->set_changed(*changed);
     return changed.status();

@@ -6,6 +6,7 @@
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/channel_auth_manager.h"
 #include "daemon/server/call_tracker.h"
+#include "daemon/server/request_counter.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
 
 namespace operator_auth {
@@ -13,8 +14,15 @@ namespace operator_auth {
 class ChannelServiceImpl final : public v1::ChannelService::CallbackService {
  public:
   // `manager`, `writes` and `calls` must outlive the service.
-  ChannelServiceImpl(ChannelAuthManager& manager, BlockingExecutor& writes, CallTracker& calls)
-      : manager_(manager), writes_(writes), calls_(calls) {}
+  ChannelServiceImpl(ChannelAuthManager& manager, BlockingExecutor& writes, CallTracker& calls,
+                     RequestCounter& requests)
+      : manager_(manager),
+        writes_(writes),
+        calls_(calls),
+        list_(requests.Register("/operator_auth.v1.ChannelService/ListChannels")),
+        get_(requests.Register("/operator_auth.v1.ChannelService/GetChannel")),
+        set_(requests.Register("/operator_auth.v1.ChannelService/SetChannel")),
+        unset_(requests.Register("/operator_auth.v1.ChannelService/UnsetChannel")) {}
 
   grpc::ServerUnaryReactor* ListChannels(grpc::CallbackServerContext* context,
                                          const v1::ListChannelsRequest* request,
@@ -33,6 +41,10 @@ class ChannelServiceImpl final : public v1::ChannelService::CallbackService {
   ChannelAuthManager& manager_;
   BlockingExecutor& writes_;
   CallTracker& calls_;
+  RequestCounter::Slot& list_;
+  RequestCounter::Slot& get_;
+  RequestCounter::Slot& set_;
+  RequestCounter::Slot& unset_;
 };
 
 }  // namespace operator_auth

@@ -51,7 +51,7 @@ void DaemonServiceImpl::RecordReload(absl::Time when, std::string config_error) 
 grpc::ServerUnaryReactor* DaemonServiceImpl::GetDaemonStatus(grpc::CallbackServerContext* context,
                                                              const v1::GetDaemonStatusRequest*,
                                                              v1::DaemonStatus* response) {
-  return FinishOnExecutor(context, work_, calls_, [this, response] {
+  return FinishOnExecutor(context, work_, calls_, get_status_, [this, response] {
     Fill(*response);
     return absl::OkStatus();
   });

@@ -44,7 +44,12 @@ class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
 
   // The status is gathered on `work` (reading a file may wait for its lock).
   DaemonServiceImpl(Identity identity, Sources sources, BlockingExecutor& work, CallTracker& calls)
-      : identity_(std::move(identity)), sources_(sources), work_(work), calls_(calls) {}
+      : identity_(std::move(identity)),
+        sources_(sources),
+        work_(work),
+        calls_(calls),
+        get_status_(sources.requests->Register("/operator_auth.v1.DaemonService/GetDaemonStatus")) {
+  }
 
   // The outcome of a SIGHUP: `config_error` empty when the new configuration took effect.
   void RecordReload(absl::Time when, std::string config_error);
@@ -60,6 +65,7 @@ class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
   const Sources sources_;
   BlockingExecutor& work_;
   CallTracker& calls_;
+  RequestCounter::Slot& get_status_;
 
   absl::Mutex mu_;
   absl::Time last_reload_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -7,7 +7,8 @@
 namespace operator_auth {
 
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const absl::Status& status) {
+                                    const absl::Status& status, RequestCounter::Slot& method) {
+  method.Record(status.ok());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
@@ -15,13 +16,18 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
 
 grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
                                            BlockingExecutor& writes, CallTracker& calls,
+                                           RequestCounter::Slot& method,
                                            std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // std::function must be copyable, so the move-only call guard rides in a shared_ptr.
   auto call = std::make_shared<CallTracker::Call>(calls.Track());
-  bool queued = writes.Submit(
-      [reactor, work = std::move(work), call] { reactor->Finish(ToGrpcStatus(work())); });
+  bool queued = writes.Submit([reactor, work = std::move(work), call, &method] {
+    absl::Status status = work();
+    method.Record(status.ok());
+    reactor->Finish(ToGrpcStatus(status));
+  });
   if (!queued) {
+    method.Record(false);
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "too many writes are queued; try again"));
   }

@@ -9,17 +9,19 @@
 #include "absl/status/status.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/server/call_tracker.h"
+#include "daemon/server/request_counter.h"
 
 namespace operator_auth {
 
-// Finishes the call with `status` now.
+// Finishes the call with `status` now, and counts it in `method`.
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const absl::Status& status);
+                                    const absl::Status& status, RequestCounter::Slot& method);
 
 // Runs `work` on `writes` and finishes the call with its status; RESOURCE_EXHAUSTED when the
-// executor's queue is full. The call counts in `calls` until it has finished.
+// executor's queue is full. The call counts in `calls` until it has finished, and in `method`.
 grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
                                            BlockingExecutor& writes, CallTracker& calls,
+                                           RequestCounter::Slot& method,
                                            std::function<absl::Status()> work);
 
 }  // namespace operator_auth
