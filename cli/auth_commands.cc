@@ -66,7 +66,7 @@ int AuthCommands::Status(const std::string& provider) {
 int AuthCommands::Set(const SetArguments& arguments) {
   if (arguments.oauth) {
     return Login(LoginArguments{arguments.provider, arguments.enterprise_domain,
-                                /*open_browser=*/!arguments.no_browser});
+                                /*open_browser=*/!arguments.no_browser, arguments.device});
   }
   if (!arguments.api_key.has_value()) {
     return ReportUsageError(

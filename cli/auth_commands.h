@@ -23,6 +23,7 @@ struct SetArguments {
   bool oauth = false;                  // log in instead, with the two options below
   std::string enterprise_domain;
   bool no_browser = false;
+  bool device = false;
 };
 
 // The client every subcommand uses: the chosen socket, and no fallback to this shell's

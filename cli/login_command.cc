@@ -83,6 +83,7 @@ int LoginCommand::Run() {
   v1::LoginRequest start;
   start.mutable_start()->set_provider(arguments_.provider);
   start.mutable_start()->set_enterprise_domain(arguments_.enterprise_domain);
+  start.mutable_start()->set_device(arguments_.device);
   // A failed write ends the reads below at once, and Finish() says why.
   Send(start);
   v1::LoginEvent event;
@@ -218,6 +219,9 @@ int LoginCommand::Conclude(const grpc::Status& status) {
         "Logged in to ", complete_.has_value() ? complete_->provider() : arguments_.provider);
     if (complete_.has_value() && !complete_->account_id().empty()) {
       absl::StrAppend(&done, " (account ", complete_->account_id(), ")");
+    }
+    if (complete_.has_value() && !complete_->project_id().empty()) {
+      absl::StrAppend(&done, " (project ", complete_->project_id(), ")");
     }
     if (complete_.has_value() && complete_->expires_unix_ms() != 0) {
       absl::StrAppend(&done, " — token valid until ",

@@ -18,6 +18,8 @@ struct LoginArguments {
   std::string enterprise_domain;
   // Try xdg-open when there is a graphical session.
   bool open_browser = true;
+  // A device-code login where the provider offers one besides the browser (openai-codex).
+  bool device = false;
 };
 
 // Runs the login to its end and returns the exit code (cli/exit_status.h). Not thread-safe: while

@@ -8,14 +8,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "cli/auth_commands.h"
 #include "cli/channel_commands.h"
 #include "cli/daemon_commands.h"
 #include "cli/exit_status.h"
 #include "common/default_paths.h"
+#include "common/host_name.h"
 #include "common/provider_id.h"
 
 namespace operator_auth::cli {
@@ -33,34 +31,13 @@ CLI::Validator ProviderIdValidator() {
 }
 
 // A GitHub Enterprise host, "ghe.example.com" or "ghe.example.com:8443". A pasted
-// "https://ghe.example.com/" is trimmed to its host. The daemon puts it into URLs as it is, so
-// nothing that could add a path, query or user part gets through.
+// "https://ghe.example.com/" is trimmed to its host. The daemon applies the same rule.
 CLI::Validator EnterpriseDomainValidator() {
   return CLI::Validator(
       [](std::string& domain) -> std::string {
-        absl::string_view address = domain;
-        if (!absl::ConsumePrefix(&address, "https://")) absl::ConsumePrefix(&address, "http://");
-        absl::ConsumeSuffix(&address, "/");
-        absl::string_view host = address;
-        std::optional<absl::string_view> port;
-        if (size_t colon = address.find(':'); colon != absl::string_view::npos) {
-          host = address.substr(0, colon);
-          port = address.substr(colon + 1);
-        }
-        constexpr size_t kMaxHostLength = 253;  // a DNS name
-        constexpr size_t kMaxPortDigits = 5;
-        bool valid = !host.empty() && host.size() <= kMaxHostLength && host.front() != '-' &&
-                     host.front() != '.';
-        for (char c : host) {
-          valid =
-              valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.');
-        }
-        if (port.has_value()) {
-          valid = valid && !port->empty() && port->size() <= kMaxPortDigits;
-          for (char c : *port) valid = valid && absl::ascii_isdigit(static_cast<unsigned char>(c));
-        }
-        if (!valid) return "expected a host name such as ghe.example.com";
-        domain = std::string(address);
+        absl::StatusOr<std::string> normalized = NormalizeHostAndPort(domain);
+        if (!normalized.ok()) return "expected a host name such as ghe.example.com";
+        domain = *std::move(normalized);
         return std::string();
       },
       "", "enterprise domain");
@@ -68,7 +45,7 @@ CLI::Validator EnterpriseDomainValidator() {
 
 // Adds the options `auth login` and `auth set --oauth` share.
 void AddLoginOptions(CLI::App& command, std::string& enterprise_domain, bool& no_browser,
-                     CLI::Option* needs = nullptr) {
+                     bool& device, CLI::Option* needs = nullptr) {
   CLI::Option* domain =
       command
           .add_option("--enterprise-domain", enterprise_domain,
@@ -77,9 +54,14 @@ void AddLoginOptions(CLI::App& command, std::string& enterprise_domain, bool& no
           ->transform(EnterpriseDomainValidator());
   CLI::Option* browser = command.add_flag("--no-browser", no_browser,
                                           "print the URL only; do not open it with xdg-open");
+  CLI::Option* device_flag = command.add_flag(
+      "--device", device,
+      "log in with a code entered on another device (openai-codex), for machines without a "
+      "browser");
   if (needs != nullptr) {
     domain->needs(needs);
     browser->needs(needs);
+    device_flag->needs(needs);
   }
 }
 
@@ -108,6 +90,7 @@ int Main(int argc, char** argv) {
   std::string api_key;
   std::string enterprise_domain;
   bool no_browser = false;
+  bool device = false;
 
   CLI::App app{
       "operatorctl: manage the LLM provider and chat-channel credentials that operator-authd "
@@ -138,12 +121,13 @@ int Main(int argc, char** argv) {
   CLI::Option* oauth_option =
       set->add_flag("--oauth", set_arguments.oauth, "log in with OAuth, as `auth login` does");
   api_key_option->excludes(oauth_option);
-  AddLoginOptions(*set, set_arguments.enterprise_domain, set_arguments.no_browser, oauth_option);
+  AddLoginOptions(*set, set_arguments.enterprise_domain, set_arguments.no_browser,
+                  set_arguments.device, oauth_option);
 
   CLI::App* login = auth->add_subcommand(
       "login", "log in to an OAuth provider in a browser (Ctrl-C cancels; exit 130)");
   AddProviderId(*login, provider);
-  AddLoginOptions(*login, enterprise_domain, no_browser);
+  AddLoginOptions(*login, enterprise_domain, no_browser, device);
 
   CLI::App* unset = auth->add_subcommand("unset", "remove a provider's stored credential");
   AddProviderId(*unset, provider);
@@ -219,7 +203,7 @@ int Main(int argc, char** argv) {
     if (status->parsed()) return commands.Status(provider);
     if (set->parsed()) return commands.Set(set_arguments);
     if (login->parsed()) {
-      return commands.Login(LoginArguments{provider, enterprise_domain, !no_browser});
+      return commands.Login(LoginArguments{provider, enterprise_domain, !no_browser, device});
     }
     if (unset->parsed()) return commands.Unset(provider);
     if (token->parsed()) return commands.Token(provider);

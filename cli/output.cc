@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 
 namespace operator_auth::cli {
@@ -118,7 +119,9 @@ void PrintProviderTable(const v1::ListProvidersResponse& providers, std::ostream
       if (IsOAuth(p) != oauth) continue;
       any = true;
       out << "  " << Padded(p.id(), id_width) << "  " << Padded(p.display_name(), name_width)
-          << "  " << StatusSummary(p.status()) << "\n";
+          << "  " << StatusSummary(p.status());
+      if (!p.aliases().empty()) out << "  (alias " << absl::StrJoin(p.aliases(), ", ") << ")";
+      out << "\n";
     }
     if (!any) out << "  (none)\n";
   };
@@ -141,6 +144,7 @@ void PrintStatusDetail(const v1::AuthStatus& status, std::ostream& out) {
       {"expires", expires},
       {"expired", YesNo(status.expired())},
       {"account id", OrNone(status.account_id())},
+      {"project id", OrNone(status.project_id())},
       {"storage error", OrNone(status.storage_error())},
       {"needs login", YesNo(status.needs_login())},
       {"refresh state", OrNone(status.refresh_state())},
@@ -174,6 +178,7 @@ nlohmann::ordered_json StatusToJson(const v1::AuthStatus& status) {
       {"expires_unix_ms", status.expires_unix_ms()},
       {"expired", status.expired()},
       {"account_id", status.account_id()},
+      {"project_id", status.project_id()},
       {"storage_error", status.storage_error()},
       {"needs_login", status.needs_login()},
       {"refresh_state", status.refresh_state()},
@@ -192,6 +197,7 @@ nlohmann::ordered_json ProvidersToJson(const v1::ListProvidersResponse& provider
         {"display_name", p.display_name()},
         {"kind", IsOAuth(p) ? "oauth" : "api_key"},
         {"builtin", p.builtin()},
+        {"aliases", std::vector<std::string>(p.aliases().begin(), p.aliases().end())},
         {"status", StatusToJson(p.status())},
     });
   }
@@ -200,11 +206,28 @@ nlohmann::ordered_json ProvidersToJson(const v1::ListProvidersResponse& provider
 
 nlohmann::ordered_json ApiKeyToJson(absl::string_view provider, const ApiKey& key) {
   nlohmann::ordered_json out;
-  out["provider"] = std::string(provider);
+  out["provider"] = key.provider.empty() ? std::string(provider) : key.provider;
   out["key"] = key.key;
   out["source"] = SourceName(key.source);
   out["label"] = key.label;
   out["expires_unix_ms"] = key.expires_unix_ms;
+  switch (key.kind) {
+    case ApiKeyKind::kApiKey:
+      out["kind"] = "api_key";
+      break;
+    case ApiKeyKind::kOAuthAccessToken:
+      out["kind"] = "oauth_access_token";
+      break;
+    case ApiKeyKind::kUnknown:
+      out["kind"] = nullptr;
+      break;
+  }
+  out["account_id"] = key.account_id;
+  out["project_id"] = key.project_id;
+  out["base_url"] = key.base_url;
+  nlohmann::ordered_json headers = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : key.headers) headers[name] = value;
+  out["headers"] = std::move(headers);
   return out;
 }
 

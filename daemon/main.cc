@@ -23,6 +23,7 @@
 #include "common/default_paths.h"
 #include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/blocking_executor.h"
+#include "daemon/core/credential_completion.h"
 #include "daemon/core/channel_auth_manager.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/core/proactive_refresher.h"
@@ -30,7 +31,7 @@
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
 #include "daemon/oauth/http_client.h"
-#include "daemon/oauth/oauth_config_file.h"
+#include "daemon/oauth/authd_config_file.h"
 #include "daemon/oauth/provider_oauth_service.h"
 #include "daemon/process_hygiene.h"
 #include "daemon/server/auth_service.h"
@@ -58,17 +59,18 @@ struct Flags {
   std::string log_level = "info";
 };
 
-// The built-in API-key providers plus every configured OAuth provider, under the names the
-// configuration gives them.
-ProviderRegistry RegistryWith(const std::vector<OAuthProviderConfig>& oauth) {
-  std::vector<ProviderDescriptor> providers;
-  for (const OAuthProviderConfig& c : oauth) {
-    providers.push_back({c.id, c.name, ProviderKind::kOAuth});
+// An alias must not shadow an id that holds a stored credential: callers naming it would get
+// another provider's key.
+absl::Status CheckAliasesAgainstStored(const ProviderRegistry& registry,
+                                       const CredentialSnapshot& snapshot) {
+  for (const auto& [alias, target] : registry.aliases()) {
+    if (snapshot.credentials.contains(alias)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("alias \"", alias, "\" (for ", target,
+                       ") shadows a credential stored under that id in providers.json"));
+    }
   }
-  for (const ProviderDescriptor& p : ProviderRegistry::BuiltIn().providers()) {
-    if (p.kind == ProviderKind::kApiKey) providers.push_back(p);
-  }
-  return ProviderRegistry(std::move(providers));
+  return absl::OkStatus();
 }
 
 // The signals sigwait() takes in Run. main() blocks them before any thread exists (gRPC starts
@@ -92,10 +94,9 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
 
   const bool config_named = !flags.config.empty();
   const std::string config_path = config_named ? flags.config : flags.home + "/authd.json";
-  absl::StatusOr<std::vector<OAuthProviderConfig>> oauth_providers =
-      LoadOAuthConfig(config_path, config_named);
-  if (!oauth_providers.ok()) {
-    spdlog::critical("bad configuration: {}", std::string(oauth_providers.status().message()));
+  absl::StatusOr<DaemonConfig> config = LoadDaemonConfig(config_path, config_named);
+  if (!config.ok()) {
+    spdlog::critical("bad configuration: {}", std::string(config.status().message()));
     return 1;
   }
 
@@ -108,6 +109,11 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   }
   spdlog::info("credentials: {} (change detection: {})", (*storage)->path(),
                (*storage)->watching_with_inotify() ? "inotify" : "stat");
+  if (absl::Status s = CheckAliasesAgainstStored(config->registry, *(*storage)->Snapshot());
+      !s.ok()) {
+    spdlog::critical("bad configuration: {}: {}", config_path, std::string(s.message()));
+    return 1;
+  }
   absl::StatusOr<std::unique_ptr<ChannelsFile>> channels_file =
       OpenChannelsFile(flags.home + "/auth");
   if (!channels_file.ok()) {
@@ -120,10 +126,11 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   // executor's and the refresh coordinator's threads release theirs after answering.
   CallTracker calls;
   CurlHttpClient http;
-  ProviderOAuthService oauth_service(*oauth_providers, http);
+  ProviderOAuthService oauth_service(config->oauth_providers, http);
   RefreshCoordinator refresh_coordinator(**storage, oauth_service, nullptr);
-  ProviderAuthManager manager(**storage, RegistryWith(*oauth_providers), nullptr, nullptr,
-                              &refresh_coordinator);
+  CredentialCompletion completion(**storage, oauth_service);
+  ProviderAuthManager manager(**storage, config->registry, nullptr, nullptr, &refresh_coordinator,
+                              &completion);
   ProactiveRefresher::Options proactive_options;
   proactive_options.max_sleep = absl::Seconds(flags.refresh_check_seconds);
   ProactiveRefresher proactive(**storage, refresh_coordinator, nullptr, proactive_options);
@@ -179,16 +186,24 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
       systemd.Reloading();
       spdlog::info("SIGHUP: re-reading {} and the credentials files", config_path);
       std::string config_error;
-      absl::StatusOr<std::vector<OAuthProviderConfig>> reloaded =
-          LoadOAuthConfig(config_path, config_named);
+      absl::StatusOr<DaemonConfig> reloaded = LoadDaemonConfig(config_path, config_named);
       if (reloaded.ok()) {
-        oauth_service.Reconfigure(*reloaded);
-        // A refresh refused under the old configuration (a wrong client id) may work now.
-        for (const OAuthProviderConfig& provider : *reloaded) {
-          refresh_coordinator.Forget(provider.id);
+        if (absl::Status s = CheckAliasesAgainstStored(reloaded->registry, *(*storage)->Snapshot());
+            !s.ok()) {
+          reloaded = absl::InvalidArgumentError(absl::StrCat(config_path, ": ", s.message()));
         }
-        manager.SetRegistry(RegistryWith(*reloaded));
-        spdlog::info("configuration reloaded: {} OAuth provider(s)", reloaded->size());
+      }
+      if (reloaded.ok()) {
+        oauth_service.Reconfigure(reloaded->oauth_providers);
+        // A refresh or completion refused under the old configuration (a wrong client id, a
+        // missing project) may work now.
+        for (const OAuthProviderConfig& provider : reloaded->oauth_providers) {
+          refresh_coordinator.Forget(provider.id);
+          completion.Forget(provider.id);
+        }
+        manager.SetRegistry(reloaded->registry);
+        spdlog::info("configuration reloaded: {} OAuth provider(s), {} alias(es)",
+                     reloaded->oauth_providers.size(), reloaded->registry.aliases().size());
       } else {
         config_error = std::string(reloaded.status().message());
         spdlog::error("keeping the previous configuration: {}", config_error);
@@ -235,7 +250,8 @@ int main(int argc, char** argv) {
                  "socket path (default $OPERATOR_AUTHD_SOCKET, else "
                  "$XDG_RUNTIME_DIR/operator/authd.sock, else $OPERATOR_HOME/run/authd.sock)");
   app.add_option("--config", flags.config,
-                 "daemon config with \"oauth_providers\" (default <home>/authd.json; optional)");
+                 "daemon config with \"oauth_providers\" and \"aliases\" (default <home>/authd.json; "
+                 "optional)");
   app.add_option("--refresh-check-seconds", flags.refresh_check_seconds,
                  "how often the background refresher looks for OAuth tokens to renew")
       ->check(CLI::Range(1, 3600));

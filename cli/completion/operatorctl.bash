@@ -66,8 +66,8 @@ _operatorctl() {
         list | status | set | unset | token | login)
           ((${#words[@]} == 2)) && arguments=$providers
           case ${words[1]} in
-            set) options+=' --api-key --oauth --enterprise-domain --no-browser' ;;
-            login) options+=' --enterprise-domain --no-browser' ;;
+            set) options+=' --api-key --oauth --enterprise-domain --no-browser --device' ;;
+            login) options+=' --enterprise-domain --no-browser --device' ;;
           esac
           ;;
       esac

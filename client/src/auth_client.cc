@@ -61,8 +61,7 @@ absl::StatusOr<ApiKey> AuthClient::GetApiKey(absl::string_view provider) {
       Call<v1::GetApiKeyRequest, v1::GetApiKeyResponse>(*stub_, &v1::AuthService::Stub::GetApiKey,
                                                         request);
   if (response.ok()) {
-    return ApiKey{std::move(*response->mutable_key()), FromProto(response->source()),
-                  response->label(), response->expires_unix_ms()};
+    return client_internal::ApiKeyFrom(*response);
   }
   const bool unreachable = IsDaemonUnreachable(response.status());
   if (!options_.env_fallback || (!unreachable && !absl::IsNotFound(response.status())) ||
@@ -71,10 +70,12 @@ absl::StatusOr<ApiKey> AuthClient::GetApiKey(absl::string_view provider) {
   }
   const std::string env_var = ApiKeyEnvVarName(provider);
   if (std::optional<std::string> value = CallerEnv(env_var)) {
-    return ApiKey{*std::move(value), ApiKeySource::kCallerEnv,
-                  absl::StrCat(env_var, unreachable ? " (daemon unreachable)"
-                                                    : " (daemon has no credential)"),
-                  0};
+    ApiKey key;
+    key.key = *std::move(value);
+    key.source = ApiKeySource::kCallerEnv;
+    key.label = absl::StrCat(env_var, unreachable ? " (daemon unreachable)"
+                                                  : " (daemon has no credential)");
+    return key;
   }
   if (unreachable) {
     absl::Status status(response.status().code(),

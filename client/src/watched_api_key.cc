@@ -53,11 +53,13 @@ absl::StatusOr<ApiKey> WatchedApiKey::Answer(const State& state) const {
       break;
   }
   if (env_value_.has_value()) {
-    return ApiKey{
-        *env_value_, ApiKeySource::kCallerEnv,
-        absl::StrCat(env_var_, state.kind == State::Kind::kNone ? " (daemon has no credential)"
-                                                                : " (daemon unreachable)"),
-        0};
+    ApiKey key;
+    key.key = *env_value_;
+    key.source = ApiKeySource::kCallerEnv;
+    key.label = absl::StrCat(env_var_, state.kind == State::Kind::kNone
+                                           ? " (daemon has no credential)"
+                                           : " (daemon unreachable)");
+    return key;
   }
   if (state.kind == State::Kind::kNone) return absl::NotFoundError(state.reason);
   return absl::UnavailableError(
@@ -136,9 +138,7 @@ void WatchedApiKey::Run() {
       State state;
       if (update.present()) {
         state.kind = State::Kind::kKey;
-        state.key =
-            ApiKey{std::move(*update.mutable_key()), client_internal::FromProto(update.source()),
-                   update.label(), update.expires_unix_ms()};
+        state.key = client_internal::ApiKeyFrom(update);
       } else {
         state.kind = State::Kind::kNone;
         state.reason = update.reason();

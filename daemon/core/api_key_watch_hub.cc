@@ -18,7 +18,8 @@ bool KeyUpdate::operator==(const KeyUpdate& other) const {
   if (present != other.present) return false;
   if (!present) return reason == other.reason && code == other.code;
   return key.key == other.key.key && key.source == other.key.source &&
-         key.label == other.key.label && key.expires_unix_ms == other.key.expires_unix_ms;
+         key.label == other.key.label && key.expires_unix_ms == other.key.expires_unix_ms &&
+         key.provider == other.key.provider && key.usage == other.key.usage;
 }
 
 ApiKeyWatchHub::ApiKeyWatchHub(ProviderAuthManager& manager, AuthStorage& storage, Options options)

@@ -1,6 +1,7 @@
 // The credential model of providers.json, one entry per provider id:
 //   {"type": "api_key", "key": "..."}
 //   {"type": "oauth", "access": "...", "refresh": "...", "expires": <unix ms>, "account_id": "..."}
+// (pi's spelling "accountId" is read too; "account_id" is what we write).
 // A Credential is the parsed, typed view of an entry; the entry's JSON itself (with every field we
 // do not understand) lives in CredentialDocument. Plain value type.
 #pragma once
@@ -42,6 +43,23 @@ struct Credential {
   }
 
   bool usable() const { return type != CredentialType::kUnknown && problem.empty(); }
+
+  // attributes[name], else attributes[alternate] (pi writes camelCase: "projectId",
+  // "enterpriseUrl"); empty when neither holds a value. We read both, and write ours.
+  const std::string& Attribute(const std::string& name, const std::string& alternate) const {
+    static const std::string* const kEmpty = new std::string();
+    for (const std::string* attribute : {&name, &alternate}) {
+      auto it = attributes.find(*attribute);
+      if (it != attributes.end() && !it->second.empty()) return it->second;
+    }
+    return *kEmpty;
+  }
 };
+
+// Attribute names a dialect keeps, ours first and pi's spelling second.
+inline constexpr char kProjectIdAttribute[] = "project_id";
+inline constexpr char kProjectIdAttributePi[] = "projectId";
+inline constexpr char kEnterpriseUrlAttribute[] = "enterprise_url";
+inline constexpr char kEnterpriseUrlAttributePi[] = "enterpriseUrl";
 
 }  // namespace operator_auth

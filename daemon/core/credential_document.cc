@@ -38,7 +38,7 @@ int64_t ExpiresField(const Json& entry, std::string& problem) {
 // The fields of an OAuth entry that Credential holds in typed members, never in `attributes`.
 bool IsTypedOAuthField(const std::string& name) {
   return name == "type" || name == "access" || name == "refresh" || name == "expires" ||
-         name == "account_id";
+         name == "account_id" || name == "accountId";
 }
 
 }  // namespace
@@ -65,6 +65,7 @@ Credential CredentialFromEntry(const Json& entry) {
     c.refresh = StringField(entry, "refresh", c.problem);
     c.expires_unix_ms = ExpiresField(entry, c.problem);
     c.account_id = StringField(entry, "account_id", c.problem);
+    if (c.account_id.empty()) c.account_id = StringField(entry, "accountId", c.problem);
     if (c.account_id.empty()) {
       // Older writers kept the account id inside "extra".
       auto extra = entry.find("extra");
@@ -99,6 +100,12 @@ std::map<std::string, Credential> CredentialDocument::Credentials() const {
   std::map<std::string, Credential> out;
   for (const auto& [id, entry] : root_.items()) out.emplace(id, CredentialFromEntry(entry));
   return out;
+}
+
+bool CredentialDocument::Replace(const std::string& id, const Credential& credential) {
+  const bool existed = Remove(id);
+  Put(id, credential);
+  return existed;
 }
 
 bool CredentialDocument::Put(const std::string& id, const Credential& credential) {

@@ -34,6 +34,10 @@ class CredentialDocument {
   // Stores `credential` under `id`. When the existing entry has the same type, its other fields
   // are kept; a different type replaces the entry. Returns true when an entry was replaced.
   bool Put(const std::string& id, const Credential& credential);
+  // Stores `credential` under `id` as a new entry: nothing of the old one survives. A new login
+  // uses this, so that a field of an earlier login (a GitHub Enterprise host, a project) cannot
+  // send the new token somewhere else. Returns true when an entry was replaced.
+  bool Replace(const std::string& id, const Credential& credential);
 
   // Removes the entry for `id`; returns false when there was none.
   bool Remove(const std::string& id);

@@ -4,10 +4,12 @@
 // Implementations are thread-safe.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "daemon/core/credential.h"
+#include "daemon/core/key_usage.h"
 
 namespace operator_auth {
 
@@ -31,6 +33,35 @@ class OAuthTokenService {
   // RFC 7009 revocation at the provider's revocation endpoint. OK when the provider has none.
   // Errors are for reporting only: local removal proceeds regardless.
   virtual absl::Status Revoke(const std::string& provider, const Credential& current) = 0;
+
+  // What a caller needs besides `current`'s access token (KeyUsage). Cheap: no I/O, no lock
+  // beyond a lookup; called on the hot path.
+  virtual KeyUsage UsageFor(const std::string& provider, const Credential& current) const {
+    (void)provider;
+    KeyUsage usage;
+    usage.kind = KeyKind::kOAuthAccessToken;
+    usage.account_id = current.account_id;
+    return usage;
+  }
+
+  // True when `current` lacks something only the provider can tell and callers need (Google:
+  // the Code Assist project); Complete() fetches it. Cheap, like UsageFor.
+  virtual bool NeedsCompletion(const std::string& provider, const Credential& current) const {
+    (void)provider;
+    (void)current;
+    return false;
+  }
+
+  // Asks the provider for what NeedsCompletion found missing, using `current`'s valid access
+  // token, and returns the attributes to add to the stored entry. May block on the network.
+  // Errors: FAILED_PRECONDITION / PERMISSION_DENIED when the account cannot be completed until
+  // the user acts (the message says how); UNAVAILABLE / DEADLINE_EXCEEDED when transient.
+  virtual absl::StatusOr<std::map<std::string, std::string>> Complete(const std::string& provider,
+                                                                      const Credential& current) {
+    (void)provider;
+    (void)current;
+    return std::map<std::string, std::string>();
+  }
 };
 
 }  // namespace operator_auth

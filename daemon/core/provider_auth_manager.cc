@@ -26,18 +26,59 @@ StoredType StoredTypeOf(const Credential& c) {
 }  // namespace
 
 ProviderAuthManager::ProviderAuthManager(AuthStorage& storage, const ProviderRegistry& registry,
-                                         EnvLookup env, Clock clock, RefreshCoordinator* refresher)
+                                         EnvLookup env, Clock clock, RefreshCoordinator* refresher,
+                                         CredentialCompletion* completion)
     : storage_(storage),
       registry_(std::make_shared<const ProviderRegistry>(registry)),
       env_(env ? std::move(env) : EnvLookup(ProcessEnv)),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
-      refresher_(refresher) {}
+      refresher_(refresher),
+      completion_(completion) {}
+
+std::string ProviderAuthManager::Canonical(absl::string_view name) const {
+  return registry()->Canonical(name);
+}
 
 std::optional<ResolvedKey> ProviderAuthManager::EnvKey(const std::string& provider) {
   const std::string env_var = ApiKeyEnvVarName(provider);
   std::optional<std::string> value = env_(env_var);
   if (!value.has_value()) return std::nullopt;
-  return ResolvedKey{*std::move(value), KeySource::kEnv, env_var, 0};
+  return ResolvedKey{*std::move(value), KeySource::kEnv, env_var, 0, provider, KeyUsage()};
+}
+
+ResolvedKey ProviderAuthManager::OAuthKey(const std::string& provider,
+                                          const Credential& credential) const {
+  KeyUsage usage;
+  if (refresher_ != nullptr) {
+    usage = refresher_->service().UsageFor(provider, credential);
+  } else {
+    usage.kind = KeyKind::kOAuthAccessToken;
+    usage.account_id = credential.account_id;
+  }
+  return ResolvedKey{credential.access,         KeySource::kStored, "providers.json (oauth)",
+                     credential.expires_unix_ms, provider,           std::move(usage)};
+}
+
+void ProviderAuthManager::DeliverOAuth(const std::string& provider, const Credential& credential,
+                                       KeyCallback done) {
+  if (completion_ == nullptr || refresher_ == nullptr ||
+      !refresher_->service().NeedsCompletion(provider, credential)) {
+    done(OAuthKey(provider, credential));
+    return;
+  }
+  completion_->Complete(
+      provider, credential,
+      [this, provider, done = std::move(done)](absl::StatusOr<Credential> complete) {
+        if (complete.ok()) {
+          done(OAuthKey(provider, *complete));
+          return;
+        }
+        if (std::optional<ResolvedKey> env_key = EnvKey(provider)) {
+          done(*std::move(env_key));
+          return;
+        }
+        done(complete.status());
+      });
 }
 
 bool ProviderAuthManager::Expired(int64_t expires_unix_ms) const {
@@ -51,7 +92,8 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
     absl::MutexLock lock(&runtime_mu_);
     auto it = runtime_keys_.find(provider);
     if (it != runtime_keys_.end()) {
-      return {ResolvedKey{it->second, KeySource::kRuntime, "runtime", 0}, false, absl::OkStatus()};
+      return {ResolvedKey{it->second, KeySource::kRuntime, "runtime", 0, provider, KeyUsage()},
+              nullptr, false, absl::OkStatus()};
     }
   }
   absl::Status failure;
@@ -59,22 +101,23 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
   if (stored != snapshot.credentials.end() && stored->second.usable()) {
     const Credential& c = stored->second;
     if (c.type == CredentialType::kApiKey) {
-      return {ResolvedKey{c.key, KeySource::kStored, "providers.json (api_key)", 0}, false,
-              absl::OkStatus()};
+      return {ResolvedKey{c.key, KeySource::kStored, "providers.json (api_key)", 0, provider,
+                          KeyUsage()},
+              nullptr, false, absl::OkStatus()};
     }
     if (!c.access.empty() && !Expired(c.expires_unix_ms)) {
-      return {
-          ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)", c.expires_unix_ms},
-          false, absl::OkStatus()};
+      return {ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)",
+                          c.expires_unix_ms, provider, KeyUsage()},
+              &c, false, absl::OkStatus()};
     }
     if (!c.refresh.empty() && refresher_ != nullptr && refresher_->CanRefresh(provider)) {
-      return {std::nullopt, true, absl::OkStatus()};
+      return {std::nullopt, nullptr, true, absl::OkStatus()};
     }
     failure = absl::FailedPreconditionError(
         absl::StrCat("the stored OAuth token for ", provider, " has expired; log in again"));
   }
   if (std::optional<ResolvedKey> env_key = EnvKey(provider)) {
-    return {std::move(env_key), false, absl::OkStatus()};
+    return {std::move(env_key), nullptr, false, absl::OkStatus()};
   }
   if (failure.ok()) {
     const std::string env_var = ApiKeyEnvVarName(provider);
@@ -92,7 +135,7 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
     }
     failure = absl::NotFoundError(why);
   }
-  return {std::nullopt, false, failure};
+  return {std::nullopt, nullptr, false, failure};
 }
 
 void ProviderAuthManager::GetApiKeyAsync(absl::string_view provider, KeyCallback done) {
@@ -100,10 +143,13 @@ void ProviderAuthManager::GetApiKeyAsync(absl::string_view provider, KeyCallback
     done(s);
     return;
   }
-  std::string id(provider);
-  Resolution r = Resolve(id, *storage_.Snapshot());
+  std::string id = Canonical(provider);
+  std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
+  Resolution r = Resolve(id, *snapshot);
   if (!r.refresh) {
-    if (r.key.has_value()) {
+    if (r.oauth != nullptr) {
+      DeliverOAuth(id, *r.oauth, std::move(done));
+    } else if (r.key.has_value()) {
       done(*std::move(r.key));
     } else {
       done(r.failure);
@@ -111,10 +157,9 @@ void ProviderAuthManager::GetApiKeyAsync(absl::string_view provider, KeyCallback
     return;
   }
   refresher_->Refresh(id, clock_() + kOAuthExpiryMargin,
-                      [this, id, done = std::move(done)](absl::StatusOr<Credential> fresh) {
+                      [this, id, done = std::move(done)](absl::StatusOr<Credential> fresh) mutable {
                         if (fresh.ok()) {
-                          done(ResolvedKey{std::move(fresh->access), KeySource::kStored,
-                                           "providers.json (oauth)", fresh->expires_unix_ms});
+                          DeliverOAuth(id, *fresh, std::move(done));
                           return;
                         }
                         // The refresh failed; the environment may still stand in (the credential
@@ -149,6 +194,7 @@ ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
       status.expires_unix_ms = c.expires_unix_ms;
       status.expired = Expired(c.expires_unix_ms);
       status.account_id = c.account_id;
+      status.project_id = c.Attribute(kProjectIdAttribute, kProjectIdAttributePi);
       if (refresher_ != nullptr) {
         status.refresh = refresher_->StateOf(provider);
         status.needs_login = refresher_->NeedsLogin(provider, c.refresh);
@@ -184,7 +230,7 @@ ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
 
 absl::StatusOr<ProviderStatus> ProviderAuthManager::GetStatus(absl::string_view provider) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
-  return StatusFrom(std::string(provider), *storage_.Snapshot());
+  return StatusFrom(Canonical(provider), *storage_.Snapshot());
 }
 
 void ProviderAuthManager::SetRegistry(ProviderRegistry registry) {
@@ -203,7 +249,8 @@ std::vector<ProviderListing> ProviderAuthManager::ListProviders() {
   std::shared_ptr<const ProviderRegistry> registry = this->registry();
   std::vector<ProviderListing> out;
   for (const ProviderDescriptor& p : registry->providers()) {
-    out.push_back({p.id, p.display_name, p.kind, true, StatusFrom(p.id, *snapshot)});
+    out.push_back(
+        {p.id, p.display_name, p.kind, true, StatusFrom(p.id, *snapshot), registry->AliasesOf(p.id)});
   }
   std::set<std::string> custom;
   for (const auto& [id, credential] : snapshot->credentials) {
@@ -221,7 +268,7 @@ std::vector<ProviderListing> ProviderAuthManager::ListProviders() {
         stored != snapshot->credentials.end() && stored->second.type == CredentialType::kOAuth
             ? ProviderKind::kOAuth
             : ProviderKind::kApiKey;
-    out.push_back({id, id, kind, false, StatusFrom(id, *snapshot)});
+    out.push_back({id, id, kind, false, StatusFrom(id, *snapshot), {}});
   }
   return out;
 }
@@ -231,7 +278,7 @@ absl::StatusOr<bool> ProviderAuthManager::SetApiKey(absl::string_view provider,
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
   if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
   bool replaced = false;
-  const std::string id(provider);
+  const std::string id = Canonical(provider);
   absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
     replaced = document.Put(id, Credential::ApiKey(std::string(key)));
     return true;
@@ -243,12 +290,13 @@ absl::StatusOr<bool> ProviderAuthManager::SetApiKey(absl::string_view provider,
 absl::Status ProviderAuthManager::StoreOAuthLogin(absl::string_view provider,
                                                   const Credential& credential) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
-  const std::string id(provider);
+  const std::string id = Canonical(provider);
   absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
-    document.Put(id, credential);
+    document.Replace(id, credential);
     return true;
   });
   if (s.ok() && refresher_ != nullptr) refresher_->Forget(id);
+  if (s.ok() && completion_ != nullptr) completion_->Forget(id);
   return s;
 }
 
@@ -258,12 +306,13 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
   if (!key.empty()) {
     if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
   }
+  const std::string id = Canonical(provider);
   absl::MutexLock lock(&runtime_mu_);
   bool cleared = false;
   if (key.empty()) {
-    cleared = runtime_keys_.erase(std::string(provider)) > 0;
+    cleared = runtime_keys_.erase(id) > 0;
   } else {
-    runtime_keys_[std::string(provider)] = std::string(key);
+    runtime_keys_[id] = std::string(key);
   }
   if (runtime_listener_) runtime_listener_();
   return cleared;
@@ -271,7 +320,7 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
 
 absl::StatusOr<LogoutResult> ProviderAuthManager::Logout(absl::string_view provider) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
-  const std::string id(provider);
+  const std::string id = Canonical(provider);
   // Remove under the lock and revoke exactly what was removed: a refresh racing with us may
   // have rotated the token since any earlier look.
   std::optional<Credential> removed;

@@ -19,7 +19,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/core/auth_storage.h"
+#include "daemon/core/credential_completion.h"
 #include "daemon/core/env_lookup.h"
+#include "daemon/core/key_usage.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
 
@@ -35,6 +37,8 @@ struct ResolvedKey {
   KeySource source = KeySource::kStored;
   std::string label;  // "providers.json (api_key)", "runtime", or the env variable's name
   int64_t expires_unix_ms = 0;
+  std::string provider;  // the canonical id, also when the caller named an alias
+  KeyUsage usage;
 };
 
 enum class StoredType { kNone, kApiKey, kOAuth, kUnknown };
@@ -49,6 +53,7 @@ struct ProviderStatus {
   int64_t expires_unix_ms = 0;
   bool expired = false;
   std::string account_id;
+  std::string project_id;  // Google Code Assist, once known
   std::string env_var;
   bool runtime_override = false;
   std::string storage_error;
@@ -70,6 +75,7 @@ struct ProviderListing {
   ProviderKind kind = ProviderKind::kApiKey;
   bool builtin = false;
   ProviderStatus status;
+  std::vector<std::string> aliases;
 };
 
 class ProviderAuthManager {
@@ -79,17 +85,24 @@ class ProviderAuthManager {
 
   using KeyCallback = std::function<void(absl::StatusOr<ResolvedKey>)>;
 
-  // `storage` and `refresher` (when given) must outlive the manager; `registry` is copied. Without
-  // a refresher an expired OAuth token is reported as expired. `env` defaults to the process
-  // environment, `clock` to absl::Now.
+  // `storage`, `refresher` and `completion` (when given) must outlive the manager; `registry` is
+  // copied. Without a refresher an expired OAuth token is reported as expired; without a
+  // completion a credential is handed out as stored. `env` defaults to the process environment,
+  // `clock` to absl::Now.
   ProviderAuthManager(AuthStorage& storage, const ProviderRegistry& registry,
                       EnvLookup env = nullptr, Clock clock = nullptr,
-                      RefreshCoordinator* refresher = nullptr);
+                      RefreshCoordinator* refresher = nullptr,
+                      CredentialCompletion* completion = nullptr);
+
+  // Every entry point below accepts an alias of a provider (the registry's) and answers with the
+  // canonical id. This is that mapping; `name` must be a valid id.
+  std::string Canonical(absl::string_view name) const;
 
   // Calls `done` exactly once: inline when no refresh is needed (the hot path: no lock beyond the
-  // snapshot's, no disk write, no network), else from the refresh thread. NOT_FOUND when no level
-  // has a credential; INVALID_ARGUMENT for a bad id; a refresh's error when it failed and no
-  // environment key stands in.
+  // snapshot's, no disk write, no network), else from the refresh or completion thread. NOT_FOUND
+  // when no level has a credential; INVALID_ARGUMENT for a bad id; a refresh's or completion's
+  // error (e.g. FAILED_PRECONDITION: a Google account that needs GOOGLE_CLOUD_PROJECT) when it
+  // failed and no environment key stands in.
   void GetApiKeyAsync(absl::string_view provider, KeyCallback done);
   // Blocking form.
   absl::StatusOr<ResolvedKey> GetApiKey(absl::string_view provider);
@@ -97,8 +110,8 @@ class ProviderAuthManager {
   // Every registered provider, then every other id with a stored or runtime credential (sorted).
   std::vector<ProviderListing> ListProviders();
 
-  // Persists the OAuth credential a login produced (replacing whatever was stored) and clears
-  // the provider's refresh state (a needs-login mark, a back-off).
+  // Persists the OAuth credential a login produced as a new entry (nothing of the old entry
+  // survives) and clears the provider's refresh and completion state.
   absl::Status StoreOAuthLogin(absl::string_view provider, const Credential& credential);
   // Persists an API key. Returns true when a stored credential was replaced.
   absl::StatusOr<bool> SetApiKey(absl::string_view provider, absl::string_view key);
@@ -125,6 +138,8 @@ class ProviderAuthManager {
  private:
   struct Resolution {
     std::optional<ResolvedKey> key;
+    // The stored OAuth credential `key` comes from (points into the snapshot resolved).
+    const Credential* oauth = nullptr;
     // The stored OAuth token has expired and can be refreshed: do that before falling back.
     bool refresh = false;
     // Why nothing resolved, when it did not: used for the NOT_FOUND / FAILED_PRECONDITION text.
@@ -133,6 +148,9 @@ class ProviderAuthManager {
 
   Resolution Resolve(const std::string& provider, const CredentialSnapshot& snapshot);
   std::optional<ResolvedKey> EnvKey(const std::string& provider);
+  // The key for a usable stored OAuth credential, completed first when it needs that.
+  void DeliverOAuth(const std::string& provider, const Credential& credential, KeyCallback done);
+  ResolvedKey OAuthKey(const std::string& provider, const Credential& credential) const;
   ProviderStatus StatusFrom(const std::string& provider, const CredentialSnapshot& snapshot);
   bool Expired(int64_t expires_unix_ms) const;
 
@@ -144,6 +162,7 @@ class ProviderAuthManager {
   EnvLookup env_;
   Clock clock_;
   RefreshCoordinator* refresher_;
+  CredentialCompletion* completion_;
 
   absl::Mutex runtime_mu_;
   std::function<void()> runtime_listener_ ABSL_GUARDED_BY(runtime_mu_);

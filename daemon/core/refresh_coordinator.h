@@ -80,6 +80,8 @@ class RefreshCoordinator {
   // Records when the background refresher plans to renew `provider`'s token, for status.
   void SetScheduled(const std::string& provider, absl::Time when);
   bool CanRefresh(const std::string& provider) const { return refresher_.CanRefresh(provider); }
+  // The provider side this coordinator refreshes through (usage, completion).
+  OAuthTokenService& service() const { return refresher_; }
 
  private:
   struct Flight {

@@ -19,4 +19,20 @@ absl::StatusOr<Credential> AnthropicOAuthClient::ExchangeCode(const std::string&
   return CredentialFromReply(*reply, nullptr);
 }
 
+std::string AnthropicOAuthClient::TermsNotice() const {
+  return "Note: Anthropic allows Claude Pro/Max subscription credentials only in its own apps "
+         "(Claude Code, Claude.ai); other use may break its terms.";
+}
+
+KeyUsage AnthropicOAuthClient::UsageFor(const Credential& credential) const {
+  KeyUsage usage = OAuthClient::UsageFor(credential);
+  // An OAuth token goes in Authorization: Bearer (not x-api-key) with the oauth beta; pi-mono's
+  // packages/ai/src/providers/anthropic.ts sends these with every such request, as Claude Code
+  // does.
+  usage.headers = {{"anthropic-version", "2023-06-01"},
+                   {"anthropic-beta", "oauth-2025-04-20,claude-code-20250219"},
+                   {"x-app", "cli"}};
+  return usage;
+}
+
 }  // namespace operator_auth

@@ -1,5 +1,5 @@
-// Anthropic (Claude Pro/Max): JSON token requests, and the code exchange carries `state`, which
-// Anthropic's flow sets to the PKCE verifier.
+// Anthropic (Claude Pro/Max): JSON token requests, and the code exchange carries `state` (its own
+// random value: Claude Code does so; pi-mono reuses the verifier, which would put it in a URL).
 #pragma once
 
 #include "daemon/oauth/oauth_client.h"
@@ -11,6 +11,8 @@ class AnthropicOAuthClient : public OAuthClient {
   using OAuthClient::OAuthClient;
   absl::StatusOr<Credential> ExchangeCode(const std::string& code, const std::string& code_verifier,
                                           const std::string& state) override;
+  std::string TermsNotice() const override;
+  KeyUsage UsageFor(const Credential& credential) const override;
 };
 
 }  // namespace operator_auth

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "daemon/oauth/http_client.h"
+#include "daemon/oauth/printable_text.h"
 
 namespace operator_auth {
 namespace {
@@ -25,18 +26,6 @@ constexpr absl::string_view kNoCodeMessage =
 bool IsCodeCharacter(char c) {
   const auto byte = static_cast<unsigned char>(c);
   return byte > 0x20 && byte < 0x7F;
-}
-
-// RFC 6749 4.1.2.1 allows %x20-21 / %x23-5B / %x5D-7E in error fields; anything else (control
-// characters, quotes, UTF-8 from a provider that ignores that) becomes '?'.
-std::string PrintableErrorText(absl::string_view text, size_t max_bytes) {
-  std::string out;
-  for (char c : text.substr(0, max_bytes)) {
-    const auto byte = static_cast<unsigned char>(c);
-    const bool allowed = byte >= 0x20 && byte <= 0x7E && c != '"' && c != '\\';
-    out.push_back(allowed ? c : '?');
-  }
-  return out;
 }
 
 bool IsResponseParameter(absl::string_view name) {

@@ -70,16 +70,33 @@ std::optional<std::string> LoginSession::WaitForAnswer(absl::Duration timeout) {
 }
 
 absl::StatusOr<Credential> LoginSession::Run(const EventSink& emit) {
-  if (client_.config().flow == OAuthFlow::kDeviceCode) return RunDeviceCode(emit);
-  return RunAuthorizationCode(emit);
+  absl::StatusOr<bool> device = client_.UsesDeviceFlow(options_);
+  if (!device.ok()) return device.status();
+  if (std::string terms = client_.TermsNotice(); !terms.empty()) {
+    LoginEvent notice;
+    notice.kind = LoginEvent::Kind::kProgress;
+    notice.text = std::move(terms);
+    emit(notice);
+  }
+  absl::StatusOr<Credential> credential =
+      *device ? RunDeviceCode(emit) : RunAuthorizationCode(emit);
+  if (!credential.ok()) return credential;
+  absl::StatusOr<Credential> finished = client_.FinishLogin(*std::move(credential), notes_);
+  for (const std::string& note : notes_) {
+    LoginEvent event;
+    event.kind = LoginEvent::Kind::kProgress;
+    event.text = note;
+    emit(event);
+  }
+  return finished;
 }
 
 absl::StatusOr<Credential> LoginSession::RunAuthorizationCode(const EventSink& emit) {
   const OAuthProviderConfig& config = client_.config();
   PkcePair pkce = GeneratePkce();
-  // Anthropic's flow uses the verifier as state; everyone else gets a fresh random value.
-  const std::string state =
-      config.dialect == OAuthDialect::kAnthropic ? pkce.verifier : RandomUrlSafeToken(16);
+  // Its own random value for every provider: the verifier must never appear in a URL, as it
+  // would if it doubled as state (pi-mono's anthropic.ts does that; Claude Code does not).
+  const std::string state = RandomUrlSafeToken(32);
 
   absl::StatusOr<LoopbackRedirect> redirect = ParseLoopbackRedirect(config.redirect_uri);
   std::unique_ptr<LoopbackCallbackServer> callback;
@@ -167,7 +184,9 @@ absl::StatusOr<Credential> LoginSession::RunDeviceCode(const EventSink& emit) {
       absl::StrCat("Open ", device->verification_uri, " and enter the code ", device->user_code);
   emit(code);
 
-  const absl::Time deadline = absl::Now() + std::min(timeout_, device->expires_in);
+  // The code lives as long as the provider said (GitHub: 15 min), however short the session's
+  // own timeout for pasted answers is.
+  const absl::Time deadline = absl::Now() + device->expires_in;
   absl::Duration interval = device->interval;
   while (true) {
     // Sleep the interval, but wake for a cancel at once.

@@ -4,14 +4,17 @@
 //    redirect (127.0.0.1 only) and accepts a pasted redirect URL / code#state / query / code at
 //    the same time; whichever comes first wins, state checked.
 //  - Device code: emits the user code and verification URI, polls at the provider's interval
-//    (slow_down honoured) until approved, expired or cancelled.
-// Ends on success, error, Cancel(), or after kLoginTimeout; the loopback port is freed on every
-// path. Thread-safe: Run() on one thread, Answer()/Cancel() from any other.
+//    (slow_down honoured) until approved, cancelled, or the code expires (the provider's
+//    expires_in).
+// Then the dialect's post-login steps run (OAuthClient::FinishLogin), whose notes are emitted as
+// progress. Ends on success, error, Cancel(), or after the timeout; the loopback port is freed on
+// every path. Thread-safe: Run() on one thread, Answer()/Cancel() from any other.
 #pragma once
 
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -47,6 +50,9 @@ class LoginSession {
   // DEADLINE_EXCEEDED after the timeout, the provider's error otherwise. Call once.
   absl::StatusOr<Credential> Run(const EventSink& emit);
 
+  // What the post-login steps reported; read after Run() returned.
+  const std::vector<std::string>& notes() const { return notes_; }
+
   // Text the user pasted (redirect URL, code#state, query string or code).
   void Answer(std::string text);
   void Cancel();
@@ -61,6 +67,7 @@ class LoginSession {
   OAuthClient& client_;
   const LoginOptions options_;
   const absl::Duration timeout_;
+  std::vector<std::string> notes_;  // Run()'s thread only
 
   mutable absl::Mutex mu_;
   std::deque<std::string> answers_ ABSL_GUARDED_BY(mu_);

@@ -1,11 +1,35 @@
 #include "daemon/oauth/oauth_client.h"
 
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
 #include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace operator_auth {
+
+std::optional<int64_t> WholeSeconds(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    return static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), INT32_MAX));
+  }
+  if (it->is_number_integer()) return std::max<int64_t>(it->get<int64_t>(), INT32_MIN);
+  if (it->is_number_float()) {
+    const double d = it->get<double>();
+    if (std::isfinite(d)) return static_cast<int64_t>(std::min(std::max(d, -1e9), 1e9));
+    return std::nullopt;
+  }
+  int64_t parsed = 0;
+  if (it->is_string() && absl::SimpleAtoi(it->get<std::string>(), &parsed)) return parsed;
+  return std::nullopt;
+}
 
 OAuthClient::OAuthClient(OAuthProviderConfig config, HttpClient& http, Clock clock)
     : config_(std::move(config)),
@@ -20,11 +44,53 @@ HttpFields OAuthClient::ClientFields() const {
 
 int64_t OAuthClient::ExpiresAt(std::optional<int64_t> expires_in_s) const {
   if (!expires_in_s.has_value()) return 0;  // the provider did not say: treat as not expiring
-  return absl::ToUnixMillis(clock_()) + *expires_in_s * 1000 - config_.expiry_margin_ms;
+  // ParseTokenReply clamped the lifetime; a margin longer than half of it would leave a token
+  // that is born expired.
+  const int64_t lifetime_ms =
+      ClampSeconds(*expires_in_s, kMinTokenLifetimeS, kMaxTokenLifetimeS) * 1000;
+  return absl::ToUnixMillis(clock_()) + lifetime_ms -
+         std::min(config_.expiry_margin_ms, lifetime_ms / 2);
+}
+
+absl::StatusOr<bool> OAuthClient::UsesDeviceFlow(const LoginOptions& options) const {
+  if (config_.flow == OAuthFlow::kDeviceCode) return true;
+  if (options.device) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config_.id, " has no device-code login; log in without --device"));
+  }
+  return false;
+}
+
+absl::StatusOr<Credential> OAuthClient::FinishLogin(Credential credential,
+                                                    std::vector<std::string>&) {
+  return credential;
+}
+
+KeyUsage OAuthClient::UsageFor(const Credential& credential) const {
+  KeyUsage usage;
+  usage.kind = KeyKind::kOAuthAccessToken;
+  usage.account_id = credential.account_id;
+  return usage;
+}
+
+bool OAuthClient::NeedsCompletion(const Credential&) const { return false; }
+
+absl::StatusOr<std::map<std::string, std::string>> OAuthClient::Complete(const Credential&) {
+  return std::map<std::string, std::string>();
 }
 
 absl::StatusOr<HttpResponse> OAuthClient::Send(HttpRequest request, absl::string_view what) {
   request.timeout = absl::Milliseconds(config_.request_timeout_ms);
+  if (!config_.user_agent.empty()) {
+    bool has_user_agent = false;
+    for (auto& [name, value] : request.headers) {
+      if (absl::EqualsIgnoreCase(name, "User-Agent")) {
+        value = config_.user_agent;
+        has_user_agent = true;
+      }
+    }
+    if (!has_user_agent) request.headers.emplace_back("User-Agent", config_.user_agent);
+  }
   absl::StatusOr<HttpResponse> response = http_.Send(request);
   if (!response.ok()) {
     return absl::Status(response.status().code(),
@@ -112,9 +178,15 @@ std::string OAuthClient::AuthorizeUrl(const std::string& code_challenge,
 absl::StatusOr<Credential> OAuthClient::ExchangeCode(const std::string& code,
                                                      const std::string& code_verifier,
                                                      const std::string&) {
+  return ExchangeCodeFor(code, code_verifier, config_.redirect_uri);
+}
+
+absl::StatusOr<Credential> OAuthClient::ExchangeCodeFor(const std::string& code,
+                                                        const std::string& code_verifier,
+                                                        const std::string& redirect_uri) {
   HttpFields fields = {{"grant_type", "authorization_code"},
                        {"code", code},
-                       {"redirect_uri", config_.redirect_uri},
+                       {"redirect_uri", redirect_uri},
                        {"code_verifier", code_verifier}};
   for (auto& f : ClientFields()) fields.push_back(std::move(f));
   absl::StatusOr<TokenReply> reply = PostTokenRequest(
@@ -153,11 +225,14 @@ absl::StatusOr<DeviceAuthorization> OAuthClient::StartDeviceAuthorization(
                                                " failed: the reply lacks device_code, "
                                                "user_code or verification_uri"));
   }
-  if (auto it = body->find("expires_in"); it != body->end() && it->is_number()) {
-    device.expires_in = absl::Seconds(it->get<int64_t>());
+  // RFC 8628 3.2: expires_in is required, interval defaults to 5 s. Clamped, so that a bad
+  // number neither polls in a tight loop nor waits for hours.
+  if (std::optional<int64_t> s = WholeSeconds(*body, "expires_in")) {
+    device.expires_in = absl::Seconds(ClampSeconds(*s, kMinDeviceCodeLifetimeS,
+                                                   kMaxDeviceCodeLifetimeS));
   }
-  if (auto it = body->find("interval"); it != body->end() && it->is_number()) {
-    device.interval = absl::Seconds(it->get<int64_t>());
+  if (std::optional<int64_t> s = WholeSeconds(*body, "interval")) {
+    device.interval = absl::Seconds(ClampSeconds(*s, kMinPollIntervalS, kMaxPollIntervalS));
   }
   return device;
 }

@@ -6,18 +6,31 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "daemon/core/credential.h"
+#include "daemon/core/key_usage.h"
 #include "daemon/oauth/http_client.h"
 #include "daemon/oauth/oauth_provider_config.h"
 #include "daemon/oauth/token_reply.h"
 
 namespace operator_auth {
+
+// Bounds for a device authorization's numbers (RFC 8628 3.2); GitHub gives 900 s and 5 s.
+inline constexpr int64_t kMinDeviceCodeLifetimeS = 60;
+inline constexpr int64_t kMaxDeviceCodeLifetimeS = 30 * 60;
+inline constexpr int64_t kMinPollIntervalS = 1;
+inline constexpr int64_t kMaxPollIntervalS = 60;
+
+// A whole number of seconds in `object[key]`, given as a JSON number or a decimal string (some
+// providers send strings); nullopt when absent or unreadable. Not clamped.
+std::optional<int64_t> WholeSeconds(const nlohmann::json& object, const char* key);
 
 struct DeviceAuthorization {
   std::string device_code;  // secret: never logged
@@ -28,9 +41,11 @@ struct DeviceAuthorization {
   absl::Duration interval = absl::Seconds(5);
 };
 
-// Login options a client may pass (e.g. the GitHub Enterprise host).
+// Login options a client may pass.
 struct LoginOptions {
-  std::string enterprise_domain;
+  std::string enterprise_domain;  // GitHub Copilot: a GitHub Enterprise host, validated
+  bool device = false;            // a device-code login where the provider has one besides
+                                  // its browser login (OpenAI Codex)
 };
 
 class OAuthClient {
@@ -56,12 +71,34 @@ class OAuthClient {
                                                   const std::string& code_verifier,
                                                   const std::string& state);
 
+  // Whether a login with `options` runs the device flow (the provider's only flow, or asked for
+  // and offered); INVALID_ARGUMENT when a device login is asked for and the provider has none.
+  virtual absl::StatusOr<bool> UsesDeviceFlow(const LoginOptions& options) const;
+
   // Device flow (RFC 8628).
   virtual absl::StatusOr<DeviceAuthorization> StartDeviceAuthorization(const LoginOptions& options);
   // nullopt while the user has not approved yet (authorization_pending). A slow_down answer adds
   // 5 s to `interval`, as RFC 8628 3.5 says.
   virtual absl::StatusOr<std::optional<Credential>> PollDeviceAuthorization(
       const DeviceAuthorization& device, const LoginOptions& options, absl::Duration& interval);
+
+  // The steps after a login's tokens arrive (Google: the Code Assist project; Copilot: enabling
+  // models), returning the credential to store. `notes` gets one line per thing the user should
+  // know (what was enabled, what is missing). A failure of a best-effort step is a note, not an
+  // error.
+  virtual absl::StatusOr<Credential> FinishLogin(Credential credential,
+                                                 std::vector<std::string>& notes);
+
+  // One line shown when a login starts, for providers whose terms restrict third-party use of
+  // their OAuth client; empty when there is nothing to say.
+  virtual std::string TermsNotice() const { return std::string(); }
+
+  // What a caller needs besides the access token (see KeyUsage). No I/O.
+  virtual KeyUsage UsageFor(const Credential& credential) const;
+  // True when the credential lacks something Complete() can fetch (Google: the project). No I/O.
+  virtual bool NeedsCompletion(const Credential& credential) const;
+  // Fetches it; see OAuthTokenService::Complete.
+  virtual absl::StatusOr<std::map<std::string, std::string>> Complete(const Credential& credential);
 
  protected:
   // Posts `fields` to `url` in the configured format (form or JSON) and reads the reply.
@@ -71,6 +108,10 @@ class OAuthClient {
   // reply leaves out: the refresh token when it did not rotate, and the attributes.
   virtual absl::StatusOr<Credential> CredentialFromReply(const TokenReply& reply,
                                                          const Credential* previous);
+  // The authorization-code grant (RFC 6749 4.1.3) with `redirect_uri`.
+  absl::StatusOr<Credential> ExchangeCodeFor(const std::string& code,
+                                             const std::string& code_verifier,
+                                             const std::string& redirect_uri);
   // client_id, and client_secret when configured.
   HttpFields ClientFields() const;
   int64_t ExpiresAt(std::optional<int64_t> expires_in_s) const;

@@ -1,5 +1,6 @@
 #include "daemon/oauth/anthropic_oauth_client.h"
 #include "daemon/oauth/github_copilot_oauth_client.h"
+#include "daemon/oauth/google_code_assist_oauth_client.h"
 #include "daemon/oauth/oauth_client.h"
 #include "daemon/oauth/openai_codex_oauth_client.h"
 
@@ -14,6 +15,10 @@ std::unique_ptr<OAuthClient> MakeOAuthClient(OAuthProviderConfig config, HttpCli
       return std::make_unique<OpenAICodexOAuthClient>(std::move(config), http, std::move(clock));
     case OAuthDialect::kGithubCopilot:
       return std::make_unique<GithubCopilotOAuthClient>(std::move(config), http, std::move(clock));
+    case OAuthDialect::kGoogleGeminiCli:
+    case OAuthDialect::kGoogleAntigravity:
+      return std::make_unique<GoogleCodeAssistOAuthClient>(std::move(config), http,
+                                                           std::move(clock));
     case OAuthDialect::kStandard:
       break;
   }

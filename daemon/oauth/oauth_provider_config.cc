@@ -32,6 +32,8 @@ OAuthProviderConfig OpenAICodex() {
   c.authorize_url = "https://auth.openai.com/oauth/authorize";
   c.token_url = "https://auth.openai.com/oauth/token";
   c.revocation_url = "https://auth.openai.com/oauth/revoke";
+  // Device-code login (auth login codex --device); see openai_device_login.h.
+  c.device_authorization_url = "https://auth.openai.com/api/accounts/deviceauth/usercode";
   c.client_id = "app_EMoamEEZ73f0CkXaXp7hrann";
   c.scopes = {"openid", "profile", "email", "offline_access"};
   c.redirect_uri = "http://localhost:1455/auth/callback";
@@ -57,12 +59,19 @@ OAuthProviderConfig GithubCopilot() {
   return c;
 }
 
-OAuthProviderConfig Google(std::string id, std::string name, std::string client_id,
-                           std::string client_secret, std::string redirect_uri,
-                           std::vector<std::string> scopes) {
+OAuthProviderConfig Google(OAuthDialect dialect, std::string id, std::string name,
+                           std::string client_id, std::string client_secret,
+                           std::string redirect_uri, std::vector<std::string> scopes) {
   OAuthProviderConfig c;
   c.id = std::move(id);
   c.name = std::move(name);
+  c.dialect = dialect;
+  // Both gemini-cli (packages/core/src/code_assist/server.ts, CODE_ASSIST_ENDPOINT) and pi-mono
+  // (packages/ai/src/utils/oauth/google-gemini-cli.ts and google-antigravity.ts) discover the
+  // project at the production Code Assist endpoint; pi's Antigravity tries the daily sandbox
+  // only after production fails. We use production for both: it is the one host every
+  // reference agrees answers loadCodeAssist, and the sandbox is a pre-release service.
+  c.code_assist_url = "https://cloudcode-pa.googleapis.com";
   c.authorize_url = "https://accounts.google.com/o/oauth2/v2/auth";
   c.token_url = "https://oauth2.googleapis.com/token";
   c.revocation_url = "https://oauth2.googleapis.com/revoke";
@@ -83,12 +92,12 @@ std::vector<OAuthProviderConfig> BuiltInOAuthProviders() {
       Anthropic(),
       OpenAICodex(),
       GithubCopilot(),
-      Google("google-antigravity", "Google Antigravity",
+      Google(OAuthDialect::kGoogleAntigravity, "google-antigravity", "Google Antigravity",
              "1071006060591-tmhssin2h21lcre235vtolojh4g403ep.apps.googleusercontent.com",
              "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", "http://localhost:51121/oauth-callback",
              {g + "cloud-platform", g + "userinfo.email", g + "userinfo.profile", g + "cclog",
               g + "experimentsandconfigs"}),
-      Google("google-gemini-cli", "Google Gemini CLI",
+      Google(OAuthDialect::kGoogleGeminiCli, "google-gemini-cli", "Google Gemini CLI",
              "681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com",
              "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", "http://localhost:8085/oauth2callback",
              {g + "cloud-platform", g + "userinfo.email", g + "userinfo.profile"}),

@@ -19,13 +19,14 @@ enum class TokenRequestFormat { kForm, kJson };
 // Provider quirks beyond plain RFC 6749. kStandard is what custom providers speak.
 enum class OAuthDialect {
   kStandard,
-  kAnthropic,      // JSON token requests; `state` (= PKCE verifier) sent with the code
+  kAnthropic,      // JSON token requests; `state` sent with the code
   kOpenAICodex,    // account id from the access token's https://api.openai.com/auth claim
   kGithubCopilot,  // device flow for a GitHub token (kept as "refresh"), exchanged for a
-                   // short-lived Copilot token (kept as "access"); enterprise domain kept
+                   // short-lived Copilot token (kept as "access"); enterprise domain kept;
+                   // models enabled after a login
+  kGoogleGeminiCli,    // plain RFC 6749 tokens, plus the Code Assist project (loadCodeAssist,
+  kGoogleAntigravity,  // onboardUser) found after a login and kept as "project_id"
 };
-// Google's providers speak kStandard: client_secret goes with every token request when
-// configured, and a refresh reply without a new refresh token keeps the old one (RFC 6749 6).
 
 struct OAuthProviderConfig {
   std::string id;
@@ -51,6 +52,17 @@ struct OAuthProviderConfig {
   std::string default_domain;
   // How long one request to the provider may take before it counts as a transient failure.
   int64_t request_timeout_ms = 15'000;
+  // Sent as User-Agent with every request to the provider; empty: libcurl's own.
+  std::string user_agent;
+  // Google: where loadCodeAssist / onboardUser live, and the user's own Cloud project (standard
+  // tier), which GOOGLE_CLOUD_PROJECT / GOOGLE_CLOUD_PROJECT_ID in the daemon's environment
+  // override.
+  std::string code_assist_url;
+  std::string project_id;
+  // How often an onboarding operation is polled (gemini-cli: 5 s).
+  int64_t code_assist_poll_interval_ms = 5'000;
+  // GitHub Copilot: where API requests go; empty: derived from the token (see README).
+  std::string copilot_api_url;
 };
 
 // The built-in OAuth providers with their real endpoints.

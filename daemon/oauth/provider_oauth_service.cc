@@ -50,4 +50,24 @@ absl::Status ProviderOAuthService::Revoke(const std::string& provider, const Cre
   return client->Revoke(current);
 }
 
+KeyUsage ProviderOAuthService::UsageFor(const std::string& provider,
+                                        const Credential& current) const {
+  std::shared_ptr<OAuthClient> client = ClientFor(provider);
+  if (client == nullptr) return OAuthTokenService::UsageFor(provider, current);
+  return client->UsageFor(current);
+}
+
+bool ProviderOAuthService::NeedsCompletion(const std::string& provider,
+                                           const Credential& current) const {
+  std::shared_ptr<OAuthClient> client = ClientFor(provider);
+  return client != nullptr && client->NeedsCompletion(current);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ProviderOAuthService::Complete(
+    const std::string& provider, const Credential& current) {
+  std::shared_ptr<OAuthClient> client = ClientFor(provider);
+  if (client == nullptr) return std::map<std::string, std::string>();
+  return client->Complete(current);
+}
+
 }  // namespace operator_auth

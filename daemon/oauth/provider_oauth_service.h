@@ -28,6 +28,10 @@ class ProviderOAuthService : public OAuthTokenService {
   absl::StatusOr<Credential> Refresh(const std::string& provider,
                                      const Credential& current) override;
   absl::Status Revoke(const std::string& provider, const Credential& current) override;
+  KeyUsage UsageFor(const std::string& provider, const Credential& current) const override;
+  bool NeedsCompletion(const std::string& provider, const Credential& current) const override;
+  absl::StatusOr<std::map<std::string, std::string>> Complete(const std::string& provider,
+                                                              const Credential& current) override;
 
   // nullptr when `provider` is not an OAuth provider.
   std::shared_ptr<OAuthClient> ClientFor(const std::string& provider) const;

@@ -1,12 +1,18 @@
 #include "daemon/oauth/token_reply.h"
 
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/oauth/printable_text.h"
 
 namespace operator_auth {
 namespace {
 
 using Json = nlohmann::json;
 
+constexpr size_t kMaxErrorCode = 64;
 constexpr size_t kMaxDescription = 200;
 
 std::string StringField(const Json& object, const char* key) {
@@ -14,18 +20,44 @@ std::string StringField(const Json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-absl::Status Classify(const HttpResponse& response, const Json& body, absl::string_view what) {
-  std::string error = body.is_object() ? StringField(body, "error") : "";
-  std::string description = body.is_object() ? StringField(body, "error_description") : "";
-  if (description.size() > kMaxDescription) description.resize(kMaxDescription);
-  if (error == "authorization_pending" || error == "slow_down") {
-    return absl::FailedPreconditionError(error);
+// The OAuth error code and description of a reply. RFC 6749 5.2 puts them in "error" and
+// "error_description"; OpenAI's token endpoint may instead answer {"error": {"code": ...,
+// "message": ...}}.
+void ErrorOf(const Json& body, std::string& error, std::string& description) {
+  if (!body.is_object()) return;
+  auto it = body.find("error");
+  if (it != body.end() && it->is_object()) {
+    error = StringField(*it, "code");
+    description = StringField(*it, "message");
+  } else {
+    error = StringField(body, "error");
   }
+  if (description.empty()) description = StringField(body, "error_description");
+}
+
+// The error codes that say the grant itself is dead, so that only a new login helps:
+// RFC 6749 5.2's invalid_grant, and OpenAI's equivalents, which codex-rs treats as permanent
+// (openai/codex codex-rs/core/src/auth.rs: refresh_token_expired, refresh_token_reused,
+// refresh_token_invalidated). Any other refusal (a proxy's 403 page, invalid_client from a
+// misconfigured client id, a 401 without an OAuth error) backs off instead.
+bool IsDeadGrant(absl::string_view error) {
+  return error == "invalid_grant" || error == "refresh_token_expired" ||
+         error == "refresh_token_reused" || error == "refresh_token_invalidated";
+}
+
+absl::Status Classify(const HttpResponse& response, const Json& body, absl::string_view what) {
+  std::string raw_error;
+  std::string raw_description;
+  ErrorOf(body, raw_error, raw_description);
+  if (raw_error == "authorization_pending" || raw_error == "slow_down") {
+    return absl::FailedPreconditionError(raw_error);
+  }
+  const std::string error = PrintableErrorText(raw_error, kMaxErrorCode);
+  const std::string description = PrintableErrorText(raw_description, kMaxDescription);
   std::string detail = absl::StrCat("HTTP ", response.status);
   if (!error.empty()) absl::StrAppend(&detail, " ", error);
   if (!description.empty()) absl::StrAppend(&detail, ": ", description);
-  if (error == "invalid_grant" || response.status == 400 || response.status == 401 ||
-      response.status == 403) {
+  if (IsDeadGrant(raw_error)) {
     return absl::UnauthenticatedError(
         absl::StrCat(what, " was refused (", detail, "); a new login is needed"));
   }
@@ -33,6 +65,10 @@ absl::Status Classify(const HttpResponse& response, const Json& body, absl::stri
 }
 
 }  // namespace
+
+int64_t ClampSeconds(int64_t value, int64_t lo, int64_t hi) {
+  return std::min(std::max(value, lo), hi);
+}
 
 absl::StatusOr<Json> ParseJsonReply(const HttpResponse& response, absl::string_view what) {
   Json body = Json::parse(response.body, nullptr, /*allow_exceptions=*/false);
@@ -56,20 +92,25 @@ absl::StatusOr<TokenReply> ParseTokenReply(const HttpResponse& response, absl::s
   reply.id_token = StringField(*body, "id_token");
   if (reply.access_token.empty()) {
     // A 200 without a token is as good as garbage; some providers put errors in 200s.
-    if (!StringField(*body, "error").empty()) return Classify(response, *body, what);
+    if (body->contains("error")) return Classify(response, *body, what);
     return absl::UnavailableError(absl::StrCat(what, " failed: the reply has no access_token"));
   }
   auto expires = body->find("expires_in");
   if (expires != body->end()) {
-    if (expires->is_number()) {
-      reply.expires_in_s = expires->get<int64_t>();
-    } else if (expires->is_string()) {
-      try {
-        reply.expires_in_s = std::stoll(expires->get<std::string>());
-      } catch (...) {
-        return absl::UnavailableError(absl::StrCat(what, " failed: expires_in is not a number"));
-      }
+    int64_t seconds = 0;
+    if (expires->is_number_unsigned()) {
+      seconds = static_cast<int64_t>(std::min<uint64_t>(expires->get<uint64_t>(),
+                                                         kMaxTokenLifetimeS));
+    } else if (expires->is_number_integer()) {
+      seconds = expires->get<int64_t>();
+    } else if (expires->is_number_float()) {
+      const double d = expires->get<double>();
+      seconds = std::isfinite(d) && d < 1e12 && d > -1e12 ? static_cast<int64_t>(d) : 0;
+    } else if (!expires->is_string() ||
+               !absl::SimpleAtoi(expires->get<std::string>(), &seconds)) {
+      return absl::UnavailableError(absl::StrCat(what, " failed: expires_in is not a number"));
     }
+    reply.expires_in_s = ClampSeconds(seconds, kMinTokenLifetimeS, kMaxTokenLifetimeS);
   }
   reply.body = *std::move(body);
   return reply;

@@ -1,10 +1,13 @@
 // Reading a token endpoint's reply (RFC 6749 5.1 / 5.2) and classifying its failures the way
 // the RefreshCoordinator needs them:
-//   UNAUTHENTICATED      the grant is dead (invalid_grant, or HTTP 400/401/403): log in again;
+//   UNAUTHENTICATED      the grant is dead (invalid_grant, or a provider's documented
+//                        equivalent): log in again;
 //   FAILED_PRECONDITION  a device-flow poll that should continue: authorization_pending /
 //                        slow_down (the message is the error code itself);
-//   UNAVAILABLE          5xx, 429, or a reply that cannot be read: transient.
-// Messages quote the provider's error code and description, never a token or a body.
+//   UNAVAILABLE          any other refusal (5xx, 429, a proxy's 403 page, invalid_client), or a
+//                        reply that cannot be read: transient.
+// Messages quote the provider's error code and description reduced to printable ASCII, never a
+// token or a body. Numbers are clamped: expires_in to [kMinTokenLifetimeS, kMaxTokenLifetimeS].
 #pragma once
 
 #include <cstdint>
@@ -18,6 +21,14 @@
 #include "daemon/oauth/http_client.h"
 
 namespace operator_auth {
+
+// A provider's expires_in outside these bounds (negative, zero, centuries) is clamped to them, so
+// that a bad number neither makes every request refresh again nor keeps a dead token forever.
+inline constexpr int64_t kMinTokenLifetimeS = 60;
+inline constexpr int64_t kMaxTokenLifetimeS = 366LL * 24 * 3600;
+
+// `value` clamped to [lo, hi].
+int64_t ClampSeconds(int64_t value, int64_t lo, int64_t hi);
 
 struct TokenReply {
   std::string access_token;

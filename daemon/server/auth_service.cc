@@ -1,6 +1,8 @@
 #include "daemon/server/auth_service.h"
 
 #include "absl/time/time.h"
+#include "common/provider_id.h"
+#include "daemon/server/key_conversion.h"
 #include "daemon/server/login_reactor.h"
 #include "daemon/server/status_conversion.h"
 #include "daemon/server/unary_finish.h"
@@ -8,18 +10,6 @@
 
 namespace operator_auth {
 namespace {
-
-v1::CredentialSource ToProto(KeySource source) {
-  switch (source) {
-    case KeySource::kStored:
-      return v1::CREDENTIAL_SOURCE_STORED;
-    case KeySource::kRuntime:
-      return v1::CREDENTIAL_SOURCE_RUNTIME;
-    case KeySource::kEnv:
-      return v1::CREDENTIAL_SOURCE_ENV;
-  }
-  return v1::CREDENTIAL_SOURCE_UNSPECIFIED;
-}
 
 v1::StoredCredentialType ToProto(StoredType type) {
   switch (type) {
@@ -58,6 +48,7 @@ void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
   out.set_expires_unix_ms(in.expires_unix_ms);
   out.set_expired(in.expired);
   out.set_account_id(in.account_id);
+  out.set_project_id(in.project_id);
   out.set_env_var(in.env_var);
   out.set_runtime_override(in.runtime_override);
   out.set_storage_error(in.storage_error);
@@ -110,6 +101,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
           response->set_source(ToProto(key->source));
           response->set_label(std::move(key->label));
           response->set_expires_unix_ms(key->expires_unix_ms);
+          response->set_provider(std::move(key->provider));
+          ToProto(key->usage, *response->mutable_usage());
         }
         reactor->Finish(ToGrpcStatus(key.status()));
       });
@@ -137,6 +130,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerCon
                                                   : v1::PROVIDER_KIND_API_KEY);
     info->set_builtin(p.builtin);
     ToProto(p.status, *info->mutable_status());
+    for (const std::string& alias : p.aliases) info->add_aliases(alias);
   }
   return FinishNow(context, absl::OkStatus(), list_providers_);
 }
@@ -196,7 +190,10 @@ grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Logi
 grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
     grpc::CallbackServerContext*, const v1::WatchApiKeyRequest* request) {
   watch_api_key_.Record(true);
-  return new WatchReactor(watches_, request->provider());
+  // An invalid id is refused by the reactor; a valid one is watched under its canonical id.
+  const std::string& name = request->provider();
+  return new WatchReactor(watches_,
+                          ValidateProviderId(name).ok() ? manager_.Canonical(name) : name);
 }
 
 }  // namespace operator_auth

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/host_name.h"
 #include "common/provider_id.h"
 #include "daemon/server/status_conversion.h"
 
@@ -49,10 +50,21 @@ void LoginReactor::OnReadDone(bool ok) {
 }
 
 void LoginReactor::StartSession(const v1::LoginStart& start) {
-  const std::string provider = start.provider();
-  if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
+  if (absl::Status s = ValidateProviderId(start.provider()); !s.ok()) {
     FinishWhenDrained(ToGrpcStatus(s));
     return;
+  }
+  const std::string provider = manager_.Canonical(start.provider());
+  LoginOptions options;
+  options.device = start.device();
+  if (!start.enterprise_domain().empty()) {
+    // Spliced into URLs: the daemon checks it itself, whatever the client did.
+    absl::StatusOr<std::string> domain = NormalizeHostAndPort(start.enterprise_domain());
+    if (!domain.ok()) {
+      FinishWhenDrained(ToGrpcStatus(domain.status()));
+      return;
+    }
+    options.enterprise_domain = *std::move(domain);
   }
   std::shared_ptr<OAuthClient> client = oauth_.ClientFor(provider);
   if (client == nullptr) {
@@ -61,8 +73,6 @@ void LoginReactor::StartSession(const v1::LoginStart& start) {
         absl::StrCat(provider, " is not an OAuth provider; API-key providers use SetApiKey")));
     return;
   }
-  LoginOptions options;
-  options.enterprise_domain = start.enterprise_domain();
   {
     absl::MutexLock lock(&mu_);
     client_ = client;  // kept for the session, even if SIGHUP replaces the configuration
@@ -115,6 +125,9 @@ void LoginReactor::RunSession(std::string provider) {
   done.mutable_complete()->set_provider(provider);
   done.mutable_complete()->set_account_id(credential->account_id);
   done.mutable_complete()->set_expires_unix_ms(credential->expires_unix_ms);
+  done.mutable_complete()->set_project_id(
+      credential->Attribute(kProjectIdAttribute, kProjectIdAttributePi));
+  for (const std::string& note : session->notes()) done.mutable_complete()->add_notes(note);
   Emit(std::move(done));
   FinishWhenDrained(grpc::Status::OK);
 }

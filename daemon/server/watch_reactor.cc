@@ -1,29 +1,22 @@
 #include "daemon/server/watch_reactor.h"
 
 #include "common/provider_id.h"
+#include "daemon/server/key_conversion.h"
 #include "daemon/server/status_conversion.h"
 
 namespace operator_auth {
 namespace {
 
-v1::ApiKeyUpdate ToProto(const KeyUpdate& in) {
+v1::ApiKeyUpdate ToProto(const KeyUpdate& in, const std::string& provider) {
   v1::ApiKeyUpdate out;
   out.set_present(in.present);
+  out.set_provider(provider);
   if (in.present) {
     out.set_key(in.key.key);
-    switch (in.key.source) {
-      case KeySource::kStored:
-        out.set_source(v1::CREDENTIAL_SOURCE_STORED);
-        break;
-      case KeySource::kRuntime:
-        out.set_source(v1::CREDENTIAL_SOURCE_RUNTIME);
-        break;
-      case KeySource::kEnv:
-        out.set_source(v1::CREDENTIAL_SOURCE_ENV);
-        break;
-    }
+    out.set_source(ToProto(in.key.source));
     out.set_label(in.key.label);
     out.set_expires_unix_ms(in.key.expires_unix_ms);
+    ToProto(in.key.usage, *out.mutable_usage());
   } else {
     out.set_reason(in.reason);
     out.set_code(static_cast<int32_t>(in.code));
@@ -33,7 +26,8 @@ v1::ApiKeyUpdate ToProto(const KeyUpdate& in) {
 
 }  // namespace
 
-WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider) : hub_(hub) {
+WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider)
+    : hub_(hub), provider_(provider) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
     absl::MutexLock lock(&mu_);
     finished_ = true;
@@ -55,11 +49,11 @@ void WatchReactor::Offer(const KeyUpdate& update) {
   absl::MutexLock lock(&mu_);
   if (finished_ || cancelled_) return;
   if (writing_) {
-    pending_ = ToProto(update);  // replaces an older update the client has not received
+    pending_ = ToProto(update, provider_);  // replaces an older update the client has not received
     return;
   }
   writing_ = true;
-  in_flight_ = ToProto(update);
+  in_flight_ = ToProto(update, provider_);
   StartWrite(&in_flight_);
 }
 

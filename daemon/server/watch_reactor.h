@@ -18,7 +18,7 @@ namespace operator_auth {
 
 class WatchReactor final : public grpc::ServerWriteReactor<v1::ApiKeyUpdate> {
  public:
-  // `hub` must outlive the server.
+  // `hub` must outlive the server. `provider` is the canonical id (the caller resolved aliases).
   WatchReactor(ApiKeyWatchHub& hub, const std::string& provider);
 
   void OnWriteDone(bool ok) override;
@@ -30,6 +30,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::ApiKeyUpdate> {
   void StopWatching();
 
   ApiKeyWatchHub& hub_;
+  const std::string provider_;
   absl::Mutex mu_;
   std::optional<uint64_t> watch_id_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -143,7 +143,12 @@ int Run(const Flags& flags) {
       asm volatile("" : : "r"(&k) : "memory");
     });
     const double copy_ns = NsPerCall(flags.rounds, flags.lookups_per_round, threads, [&] {
-      ApiKey k{key, ApiKeySource::kDaemonStored, "providers.json (api_key)", 0};
+      ApiKey k;  // the same fields Get() hands out for an API key
+      k.key = key;
+      k.source = ApiKeySource::kDaemonStored;
+      k.label = "providers.json (api_key)";
+      k.provider = "openai";
+      k.kind = ApiKeyKind::kApiKey;
       asm volatile("" : : "r"(&k) : "memory");
     });
     const double rpc_ns = NsPerCall(flags.rounds, flags.rpc_calls / threads, threads, [&] {

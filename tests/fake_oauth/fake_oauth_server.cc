@@ -34,6 +34,24 @@ constexpr size_t kServerThreads = 64;
 constexpr time_t kKeepAliveTimeoutS = 1;
 constexpr size_t kMaxRequestBodyBytes = 1024 * 1024;
 constexpr int kDeviceCodeLifetimeS = 900;
+// Variable parts of the paths recorded under kCodeAssistOperationPattern and
+// kCopilotModelPolicyPattern.
+constexpr char kCodeAssistOperationRoute[] = R"(/v1internal/operations/[^/]+)";
+constexpr char kCodeAssistApiPrefix[] = "/v1internal/";  // GET /v1internal/<operation name>
+constexpr char kCopilotModelPolicyRoute[] = R"(/models/[^/]+/policy)";
+constexpr char kCopilotModelsPrefix[] = "/models/";
+constexpr char kCopilotPolicySuffix[] = "/policy";
+// Headers the Copilot API wants from an editor (pi-mono github-copilot.ts COPILOT_HEADERS), and
+// the intent headers of a policy change (enableGitHubCopilotModel).
+constexpr char kEditorVersionHeader[] = "editor-version";
+constexpr char kIntegrationIdHeader[] = "copilot-integration-id";
+constexpr char kChatPolicy[] = "chat-policy";
+constexpr char kOpenAiIntentHeader[] = "openai-intent";
+constexpr char kInteractionTypeHeader[] = "x-interaction-type";
+// google.rpc 401 message, as Google APIs word it.
+constexpr char kUnauthenticatedMessage[] =
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
+    "or other valid authentication credential.";
 
 // httplib 0.11 listens with a backlog of 5; a burst of concurrent clients then loses SYNs and
 // waits for the 1 s (3 s, 7 s, ...) retransmission. Linux lets a listening socket raise its
@@ -89,12 +107,13 @@ RecordedRequest ToRecordedRequest(const httplib::Request& request) {
   // httplib puts the query string and an urlencoded form body in `params`.
   for (const auto& [name, value] : request.params) recorded.params[name] = value;
   if (MediaType(recorded.content_type) == "application/json") {
-    const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
     if (body.is_object()) {
       for (const auto& [name, value] : body.items()) {
         recorded.params[name] = value.is_string() ? value.get<std::string>() : value.dump();
       }
     }
+    if (!body.is_discarded()) recorded.json_body = std::move(body);
   }
   for (const auto& [name, value] : request.headers) {
     if (!IsPseudoHeader(name)) recorded.headers[absl::AsciiStrToLower(name)] = value;
@@ -107,6 +126,29 @@ std::string Param(const RecordedRequest& request, const std::string& name) {
   return it == request.params.end() ? std::string() : it->second;
 }
 
+std::string Header(const RecordedRequest& request, const std::string& lower_case_name) {
+  auto it = request.headers.find(lower_case_name);
+  return it == request.headers.end() ? std::string() : it->second;
+}
+
+// A string field of a JSON object body, or "" when absent or not a string.
+std::string JsonField(const RecordedRequest& request, const std::string& name) {
+  if (!request.json_body.is_object()) return "";
+  auto it = request.json_body.find(name);
+  return it != request.json_body.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// The credential of "Authorization: <scheme> <credential>" when the scheme (any case) is Bearer,
+// or also token if `allow_token_scheme`; otherwise "".
+std::string AuthorizationCredential(const RecordedRequest& request, bool allow_token_scheme) {
+  const std::string header = Header(request, "authorization");
+  const std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrSplit(header, absl::MaxSplits(' ', 1));
+  const std::string scheme = absl::AsciiStrToLower(parts.first);
+  if (scheme != "bearer" && !(allow_token_scheme && scheme == "token")) return "";
+  return std::string(absl::StripAsciiWhitespace(parts.second));
+}
+
 void ReplyJson(httplib::Response& response, int status, const nlohmann::json& body) {
   response.status = status;
   response.set_content(body.dump(), "application/json");
@@ -117,6 +159,15 @@ void ReplyError(httplib::Response& response, int status, const std::string& erro
   nlohmann::json body = {{"error", error}};
   if (!description.empty()) body["error_description"] = description;
   ReplyJson(response, status, body);
+}
+
+void ReplyCodeAssist(httplib::Response& response, const CodeAssistReply& reply) {
+  ReplyJson(response, reply.status, reply.body);
+}
+
+// The Copilot API's error shape: {"message": ...}.
+void ReplyCopilotError(httplib::Response& response, int status, const std::string& message) {
+  ReplyJson(response, status, {{"message", message}});
 }
 
 void ReplyGrant(httplib::Response& response, const GrantResult& result) {
@@ -141,7 +192,8 @@ void ReplyGrant(httplib::Response& response, const GrantResult& result) {
 FakeOAuthServer::FakeOAuthServer(FakeOAuthOptions options)
     : options_(std::move(options)),
       tokens_(TokenPolicy{options_.access_token_lifetime_s, options_.device_pending_polls,
-                          options_.device_interval_s, options_.account_id}) {}
+                          options_.device_interval_s, options_.account_id}),
+      codex_device_(tokens_, options_.device_pending_polls, options_.device_interval_s) {}
 
 FakeOAuthServer::~FakeOAuthServer() { Stop(); }
 
@@ -155,9 +207,9 @@ void FakeOAuthServer::Start() {
   server->set_payload_max_length(kMaxRequestBodyBytes);
   server->set_socket_options(ReuseAddressOnly);
 
-  auto route = [this](Endpoint endpoint) {
-    return [this, endpoint](const httplib::Request& request, httplib::Response& response) {
-      Serve(request, response, endpoint);
+  auto route = [this](Endpoint endpoint, std::string log_key = "") {
+    return [this, endpoint, log_key](const httplib::Request& request, httplib::Response& response) {
+      Serve(request, response, endpoint, log_key);
     };
   };
   server->Get("/authorize", route(&FakeOAuthServer::HandleAuthorize));
@@ -166,6 +218,16 @@ void FakeOAuthServer::Start() {
   server->Get("/device", route(&FakeOAuthServer::HandleDevicePage));
   server->Post("/revoke", route(&FakeOAuthServer::HandleRevoke));
   server->Get("/copilot_internal/v2/token", route(&FakeOAuthServer::HandleCopilotToken));
+  server->Post(kCodeAssistLoadPath, route(&FakeOAuthServer::HandleLoadCodeAssist));
+  server->Post(kCodeAssistOnboardPath, route(&FakeOAuthServer::HandleOnboardUser));
+  server->Get(kCodeAssistOperationRoute,
+              route(&FakeOAuthServer::HandleCodeAssistOperation, kCodeAssistOperationPattern));
+  server->Get(kCopilotModelsPath, route(&FakeOAuthServer::HandleCopilotModels));
+  server->Post(kCopilotModelPolicyRoute,
+               route(&FakeOAuthServer::HandleCopilotModelPolicy, kCopilotModelPolicyPattern));
+  server->Post(kCodexUserCodePath, route(&FakeOAuthServer::HandleCodexUserCode));
+  server->Post(kCodexDeviceTokenPath, route(&FakeOAuthServer::HandleCodexDeviceToken));
+  server->Get("/codex/device", route(&FakeOAuthServer::HandleDevicePage));
   server->Get("/_stats", [this](const httplib::Request&, httplib::Response& response) {
     ReplyJson(response, 200, log_.Stats());
   });
@@ -231,6 +293,22 @@ void FakeOAuthServer::AddGithubToken(const std::string& github_token) {
   tokens_.AddGithubToken(github_token);
 }
 
+void FakeOAuthServer::AddAccessToken(const std::string& access_token) {
+  tokens_.AddAccessToken(access_token);
+}
+
+void FakeOAuthServer::SetCodeAssistScenario(CodeAssistScenario scenario) {
+  code_assist_.SetScenario(scenario);
+}
+
+void FakeOAuthServer::SetCodeAssistOperationPendingPolls(int polls) {
+  code_assist_.SetOperationPendingPolls(polls);
+}
+
+std::map<std::string, std::string> FakeOAuthServer::CopilotModelPolicyStates() const {
+  return copilot_models_.PolicyStates();
+}
+
 void FakeOAuthServer::SetFault(const std::string& path, FaultSpec fault) {
   faults_.Set(path, fault);
 }
@@ -252,12 +330,13 @@ int FakeOAuthServer::InvalidGrantCount() const { return log_.InvalidGrantCount()
 void FakeOAuthServer::Reset() { log_.Clear(); }
 
 void FakeOAuthServer::Serve(const httplib::Request& request, httplib::Response& response,
-                            Endpoint endpoint) {
+                            Endpoint endpoint, const std::string& log_key) {
   RecordedRequest recorded = ToRecordedRequest(request);
+  const std::string key = log_key.empty() ? recorded.path : log_key;
   if (recorded.path == kTokenPath) log_.CountGrant(Param(recorded, "grant_type"));
-  log_.Record(recorded);
+  log_.Record(key, recorded);
 
-  const FaultSpec fault = faults_.Take(recorded.path);
+  const FaultSpec fault = faults_.Take(key);
   switch (fault.fault) {
     case Fault::kNone:
       break;
@@ -366,23 +445,14 @@ void FakeOAuthServer::HandleRevoke(const RecordedRequest& request, httplib::Resp
     ReplyError(response, 400, "invalid_request", "token required");
     return;
   }
-  tokens_.RevokeRefreshToken(token);
+  tokens_.RevokeToken(token);
   log_.RecordRevocation(token);
   response.status = 200;
 }
 
 void FakeOAuthServer::HandleCopilotToken(const RecordedRequest& request,
                                          httplib::Response& response) {
-  std::string github_token;
-  auto header = request.headers.find("authorization");
-  if (header != request.headers.end()) {
-    const std::pair<absl::string_view, absl::string_view> parts =
-        absl::StrSplit(header->second, absl::MaxSplits(' ', 1));
-    const std::string scheme = absl::AsciiStrToLower(parts.first);
-    if (scheme == "token" || scheme == "bearer") {
-      github_token = std::string(absl::StripAsciiWhitespace(parts.second));
-    }
-  }
+  const std::string github_token = AuthorizationCredential(request, /*allow_token_scheme=*/true);
   const std::optional<CopilotToken> copilot =
       github_token.empty() ? std::nullopt : tokens_.ExchangeGithubToken(github_token);
   if (!copilot.has_value()) {
@@ -395,6 +465,130 @@ void FakeOAuthServer::HandleCopilotToken(const RecordedRequest& request,
                 {"expires_at", copilot->expires_at},
                 {"refresh_in", copilot->refresh_in},
             });
+}
+
+void FakeOAuthServer::HandleLoadCodeAssist(const RecordedRequest& request,
+                                           httplib::Response& response) {
+  if (!tokens_.IsAccessTokenValid(AuthorizationCredential(request, false))) {
+    ReplyCodeAssist(response, GoogleError(401, "UNAUTHENTICATED", kUnauthenticatedMessage));
+    return;
+  }
+  ReplyCodeAssist(response, code_assist_.LoadCodeAssist(request.json_body));
+}
+
+void FakeOAuthServer::HandleOnboardUser(const RecordedRequest& request,
+                                        httplib::Response& response) {
+  if (!tokens_.IsAccessTokenValid(AuthorizationCredential(request, false))) {
+    ReplyCodeAssist(response, GoogleError(401, "UNAUTHENTICATED", kUnauthenticatedMessage));
+    return;
+  }
+  ReplyCodeAssist(response, code_assist_.OnboardUser(request.json_body));
+}
+
+void FakeOAuthServer::HandleCodeAssistOperation(const RecordedRequest& request,
+                                                httplib::Response& response) {
+  if (!tokens_.IsAccessTokenValid(AuthorizationCredential(request, false))) {
+    ReplyCodeAssist(response, GoogleError(401, "UNAUTHENTICATED", kUnauthenticatedMessage));
+    return;
+  }
+  // The route matched /v1internal/operations/<id>; the operation's name is what follows
+  // /v1internal/.
+  const std::string name = request.path.substr(std::strlen(kCodeAssistApiPrefix));
+  ReplyCodeAssist(response, code_assist_.GetOperation(name));
+}
+
+void FakeOAuthServer::HandleCopilotModels(const RecordedRequest& request,
+                                          httplib::Response& response) {
+  if (!tokens_.IsCopilotTokenValid(AuthorizationCredential(request, false))) {
+    ReplyCopilotError(response, 401, "unauthorized: Copilot token invalid or expired");
+    return;
+  }
+  if (Header(request, kEditorVersionHeader).empty() ||
+      Header(request, kIntegrationIdHeader).empty()) {
+    ReplyCopilotError(response, 400, "Editor-Version and Copilot-Integration-Id are required");
+    return;
+  }
+  ReplyJson(response, 200, copilot_models_.ListReply());
+}
+
+void FakeOAuthServer::HandleCopilotModelPolicy(const RecordedRequest& request,
+                                               httplib::Response& response) {
+  if (!tokens_.IsCopilotTokenValid(AuthorizationCredential(request, false))) {
+    ReplyCopilotError(response, 401, "unauthorized: Copilot token invalid or expired");
+    return;
+  }
+  if (Header(request, kOpenAiIntentHeader) != kChatPolicy ||
+      Header(request, kInteractionTypeHeader) != kChatPolicy) {
+    ReplyCopilotError(response, 400,
+                      "openai-intent: chat-policy and x-interaction-type: chat-policy required");
+    return;
+  }
+  // The route matched /models/<id>/policy.
+  const size_t id_start = std::strlen(kCopilotModelsPrefix);
+  const std::string model_id = request.path.substr(
+      id_start, request.path.size() - id_start - std::strlen(kCopilotPolicySuffix));
+  if (!copilot_models_.Contains(model_id)) {
+    ReplyCopilotError(response, 404, "model not found: " + model_id);
+    return;
+  }
+  const std::string state = JsonField(request, "state");
+  if (!CopilotModels::IsPolicyState(state)) {
+    ReplyCopilotError(response, 400,
+                      R"(a JSON body {"state": "enabled"|"disabled"|"unconfigured"} is required)");
+    return;
+  }
+  copilot_models_.SetPolicyState(model_id, state);
+  ReplyJson(response, 200, nlohmann::json::object());
+}
+
+void FakeOAuthServer::HandleCodexUserCode(const RecordedRequest& request,
+                                          httplib::Response& response) {
+  const std::string client_id = JsonField(request, "client_id");
+  if (client_id.empty()) {
+    ReplyError(response, 400, "invalid_request", R"(a JSON body {"client_id": ...} is required)");
+    return;
+  }
+  const CodexUserCode code = codex_device_.Start(client_id);
+  // codex-rs deserializes interval from a string, as the real server sends it.
+  ReplyJson(response, 200,
+            {
+                {"device_auth_id", code.device_auth_id},
+                {"user_code", code.user_code},
+                {"interval", std::to_string(code.interval_s)},
+            });
+}
+
+void FakeOAuthServer::HandleCodexDeviceToken(const RecordedRequest& request,
+                                             httplib::Response& response) {
+  const std::string device_auth_id = JsonField(request, "device_auth_id");
+  const std::string user_code = JsonField(request, "user_code");
+  if (device_auth_id.empty() || user_code.empty()) {
+    ReplyError(response, 400, "invalid_request",
+               R"(a JSON body {"device_auth_id": ..., "user_code": ...} is required)");
+    return;
+  }
+  const CodexDevicePoll poll = codex_device_.Poll(
+      device_auth_id, user_code, absl::StrCat(base_url(), kCodexDeviceRedirectPath));
+  switch (poll.state) {
+    case CodexDevicePoll::State::kPending:
+      // codex-rs reads only the status: 403 (or 404) means keep polling.
+      ReplyError(response, 403, "authorization_pending");
+      return;
+    case CodexDevicePoll::State::kUnknown:
+      ReplyError(response, 400, "invalid_grant", "device_auth_id unknown or already used");
+      return;
+    case CodexDevicePoll::State::kWrongUserCode:
+      ReplyError(response, 400, "invalid_grant", "user_code does not match device_auth_id");
+      return;
+    case CodexDevicePoll::State::kApproved:
+      ReplyJson(response, 200,
+                {
+                    {"authorization_code", poll.authorization_code},
+                    {"code_challenge", poll.code_challenge},
+                    {"code_verifier", poll.code_verifier},
+                });
+      return;
+  }
 }
 
 void FakeOAuthServer::HandleUnknownPath(const RecordedRequest&, httplib::Response& response) {

@@ -5,9 +5,14 @@
 namespace operator_auth::testing {
 
 void RequestLog::Record(RecordedRequest request) {
+  const std::string key = request.path;
+  Record(key, std::move(request));
+}
+
+void RequestLog::Record(const std::string& key, RecordedRequest request) {
   absl::MutexLock lock(&mu_);
-  ++request_counts_[request.path];
-  std::deque<RecordedRequest>& recorded = requests_[request.path];
+  ++request_counts_[key];
+  std::deque<RecordedRequest>& recorded = requests_[key];
   if (recorded.size() == kMaxRecordedRequestsPerPath) recorded.pop_front();
   recorded.push_back(std::move(request));
 }

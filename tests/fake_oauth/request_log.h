@@ -23,6 +23,9 @@ struct RecordedRequest {
   // stringified (dumped).
   std::map<std::string, std::string> params;
   std::map<std::string, std::string> headers;  // lower-case names
+  // The body of an application/json request as parsed (nested objects intact); null for other
+  // requests and for JSON that does not parse.
+  nlohmann::json json_body;
 };
 
 class RequestLog {
@@ -31,7 +34,11 @@ class RequestLog {
   // (its count stays).
   static constexpr size_t kMaxRecordedRequestsPerPath = 4096;
 
+  // Counts and keeps the request under its path.
   void Record(RecordedRequest request);
+  // Counts and keeps the request under `key`, e.g. a path pattern "/models/*/policy" for a path
+  // with a variable part.
+  void Record(const std::string& key, RecordedRequest request);
   void CountGrant(const std::string& grant_type);
   void CountInvalidGrant();
   void RecordRevocation(const std::string& token);

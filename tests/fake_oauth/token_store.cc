@@ -1,6 +1,7 @@
 #include "tests/fake_oauth/token_store.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,9 @@
 
 namespace operator_auth::testing {
 namespace {
+
+// Random bytes in the 8kp= signature field of a Copilot token.
+constexpr size_t kCopilotSignatureBytes = 32;
 
 GrantResult Error(std::string error, std::string description = "") {
   GrantResult result;
@@ -71,9 +75,22 @@ GrantResult TokenStore::RedeemRefreshToken(const std::string& refresh_token) {
   return Success(IssueLocked());
 }
 
-void TokenStore::RevokeRefreshToken(const std::string& token) {
+void TokenStore::RevokeToken(const std::string& token) {
   absl::MutexLock lock(&mu_);
   refresh_tokens_.erase(token);
+  access_tokens_.erase(token);
+}
+
+void TokenStore::AddAccessToken(const std::string& access_token) {
+  absl::MutexLock lock(&mu_);
+  access_tokens_[access_token] = absl::InfiniteFuture();
+}
+
+bool TokenStore::IsAccessTokenValid(const std::string& access_token) {
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  auto it = access_tokens_.find(access_token);
+  return it != access_tokens_.end() && now < it->second;
 }
 
 DeviceAuthorization TokenStore::StartDeviceAuthorization() {
@@ -115,19 +132,36 @@ void TokenStore::AddGithubToken(const std::string& github_token) {
 }
 
 std::optional<CopilotToken> TokenStore::ExchangeGithubToken(const std::string& github_token) {
-  const int64_t now_s = absl::ToUnixSeconds(absl::Now());
+  const absl::Time now = absl::Now();
+  const int64_t now_s = absl::ToUnixSeconds(now);
+  const std::string signature = RandomHex(kCopilotSignatureBytes);
   absl::MutexLock lock(&mu_);
   if (github_tokens_.count(github_token) == 0) return std::nullopt;
   const int64_t expires_at = now_s + policy_.access_token_lifetime_s;
-  return CopilotToken{absl::StrCat("tid=copilot-", ++serial_, ";exp=", expires_at), expires_at,
-                      std::max(0, policy_.access_token_lifetime_s - 300)};
+  CopilotToken copilot{
+      absl::StrCat("tid=copilot-", ++serial_, ";exp=", expires_at, ";sku=", kCopilotSku,
+                   ";proxy-ep=", kCopilotProxyEndpoint, ";8kp=1:", signature),
+      expires_at,
+      std::min(kCopilotRefreshInS,
+               std::max(0, policy_.access_token_lifetime_s - kCopilotRefreshMarginS))};
+  // Good for the whole lifetime; expires_at, truncated to seconds, may say a little less.
+  copilot_tokens_[copilot.token] = now + absl::Seconds(policy_.access_token_lifetime_s);
+  return copilot;
+}
+
+bool TokenStore::IsCopilotTokenValid(const std::string& copilot_token) {
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  auto it = copilot_tokens_.find(copilot_token);
+  return it != copilot_tokens_.end() && now < it->second;
 }
 
 IssuedTokens TokenStore::IssueLocked() {
   const int64_t serial = ++serial_;
+  const absl::Time expiry = absl::Now() + absl::Seconds(policy_.access_token_lifetime_s);
   const nlohmann::json payload = {
       {"sub", "fake-user"},
-      {"exp", absl::ToUnixSeconds(absl::Now()) + policy_.access_token_lifetime_s},
+      {"exp", absl::ToUnixSeconds(expiry)},
       {"https://api.openai.com/auth", {{"chatgpt_account_id", policy_.account_id}}},
       {"n", serial},
   };
@@ -136,6 +170,7 @@ IssuedTokens TokenStore::IssueLocked() {
   tokens.refresh_token = absl::StrCat("rt-", serial, "-", RandomHex(8));
   tokens.expires_in = policy_.access_token_lifetime_s;
   refresh_tokens_.insert(tokens.refresh_token);
+  access_tokens_[tokens.access_token] = expiry;
   return tokens;
 }
 

@@ -1,6 +1,8 @@
 // The fake OAuth server's grants: one-time authorization codes bound to a PKCE challenge,
 // rotating refresh tokens (each works once), device codes that answer authorization_pending
-// and slow_down before they succeed, and the GitHub tokens the Copilot exchange accepts.
+// and slow_down before they succeed, the GitHub tokens the Copilot exchange accepts, and the
+// access and Copilot tokens issued, which resource endpoints check until they expire or are
+// revoked.
 // Thread-safe; every redemption is atomic, so of concurrent uses of one grant exactly one wins.
 #pragma once
 
@@ -43,7 +45,10 @@ struct DeviceAuthorization {
 };
 
 struct CopilotToken {
-  std::string token;       // "tid=copilot-<serial>;exp=<unix seconds>"
+  // Shaped like GitHub's: "tid=copilot-<serial>;exp=<unix seconds>;sku=free_limited_copilot;
+  // proxy-ep=proxy.individual.githubcopilot.com;8kp=1:<hex>", so clients derive the API base URL
+  // from proxy-ep (pi-mono github-copilot.ts getBaseUrlFromToken).
+  std::string token;
   int64_t expires_at = 0;  // unix seconds
   int refresh_in = 0;      // seconds
 };
@@ -52,6 +57,12 @@ class TokenStore {
  public:
   // RFC 8628 section 3.5: each slow_down adds this much to the code's polling interval.
   static constexpr int kSlowDownIncrementS = 5;
+  // GitHub's Copilot tokens live 30 minutes and say to refresh after 25: refresh_in is this,
+  // or the lifetime less kCopilotRefreshMarginS when that is shorter.
+  static constexpr int kCopilotRefreshInS = 1500;
+  static constexpr int kCopilotRefreshMarginS = 300;
+  static constexpr char kCopilotProxyEndpoint[] = "proxy.individual.githubcopilot.com";
+  static constexpr char kCopilotSku[] = "free_limited_copilot";
 
   explicit TokenStore(TokenPolicy policy);
 
@@ -66,8 +77,13 @@ class TokenStore {
   void AddRefreshToken(const std::string& refresh_token);
   // Rotation: the token is spent and the answer carries a new one.
   GrantResult RedeemRefreshToken(const std::string& refresh_token);
-  // Spends a currently valid refresh token; other tokens are ignored.
-  void RevokeRefreshToken(const std::string& token);
+  // Spends a currently valid refresh token or access token; other tokens are ignored.
+  void RevokeToken(const std::string& token);
+
+  // Seeds an access token that never expires (as if issued by an earlier login).
+  void AddAccessToken(const std::string& access_token);
+  // An access token this store issued or was seeded with, neither expired nor revoked.
+  bool IsAccessTokenValid(const std::string& access_token);
 
   DeviceAuthorization StartDeviceAuthorization();
   GrantResult PollDeviceCode(const std::string& device_code);
@@ -75,6 +91,8 @@ class TokenStore {
   void AddGithubToken(const std::string& github_token);
   // Accepts seeded GitHub tokens and access tokens issued by the device flow.
   std::optional<CopilotToken> ExchangeGithubToken(const std::string& github_token);
+  // A Copilot token ExchangeGithubToken issued that has not expired.
+  bool IsCopilotTokenValid(const std::string& copilot_token);
 
  private:
   struct AuthorizationCode {
@@ -97,6 +115,8 @@ class TokenStore {
   std::set<std::string> refresh_tokens_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, DeviceCode> device_codes_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> github_tokens_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Time> access_tokens_ ABSL_GUARDED_BY(mu_);   // -> expiry
+  std::map<std::string, absl::Time> copilot_tokens_ ABSL_GUARDED_BY(mu_);  // -> expiry
 };
 
 }  // namespace operator_auth::testing

@@ -75,11 +75,19 @@ std::string LoopbackOnlyConfig(const std::string& base_url) {
                      {"token_url", base_url + "/token"},
                      {"revocation_url", base_url + "/revoke"}};
   }
+  providers["openai-codex"]["device_authorization_url"] =
+      base_url + "/api/accounts/deviceauth/usercode";
+  for (const char* id : {"google-antigravity", "google-gemini-cli"}) {
+    providers[id]["code_assist_url"] = base_url;
+    providers[id]["code_assist_poll_interval_ms"] = 50;
+  }
   providers["github-copilot"] = {
       {"device_authorization_url", base_url + "/device/code"},
       {"token_url", base_url + "/token"},
       // The fake records the query, so tests can see which enterprise host a refresh used.
-      {"copilot_token_url", base_url + "/copilot_internal/v2/token?domain={domain}"}};
+      {"copilot_token_url", base_url + "/copilot_internal/v2/token?domain={domain}"},
+      // Otherwise the token's proxy-ep names GitHub's host.
+      {"copilot_api_url", base_url}};
   return nlohmann::json{{"oauth_providers", providers}}.dump(2);
 }
 

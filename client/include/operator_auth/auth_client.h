@@ -30,12 +30,25 @@ enum class ApiKeySource {
   kCallerEnv,      // this process's environment, because the daemon had nothing or was away
 };
 
+enum class ApiKeyKind {
+  kUnknown,           // from this process's environment: the caller knows best
+  kApiKey,            // goes where the provider's API expects a key
+  kOAuthAccessToken,  // goes in "Authorization: Bearer"
+};
+
 struct ApiKey {
   std::string key;
   ApiKeySource source = ApiKeySource::kDaemonStored;
   // Where it came from in words: the daemon's label, or "VAR (daemon unreachable)".
   std::string label;
   int64_t expires_unix_ms = 0;  // 0: does not expire
+  // What else a request with this key needs (from the daemon; empty from the caller's env):
+  std::string provider;  // the canonical id, also when an alias was asked for
+  ApiKeyKind kind = ApiKeyKind::kUnknown;
+  std::string account_id;  // openai-codex: the ChatGPT account
+  std::string project_id;  // Google Code Assist: the project every request names
+  std::string base_url;    // empty: the provider's usual API host
+  std::vector<std::pair<std::string, std::string>> headers;  // non-secret request headers
 };
 
 struct AuthClientOptions {

@@ -13,8 +13,8 @@
 Errors derive from :class:`AuthError`; their messages never contain a secret.
 """
 
-from .api_key import (SOURCE_CALLER_ENV, SOURCE_DAEMON_ENV, SOURCE_RUNTIME, SOURCE_STORED,
-                      ApiKey)
+from .api_key import (KIND_API_KEY, KIND_OAUTH_ACCESS_TOKEN, SOURCE_CALLER_ENV, SOURCE_DAEMON_ENV,
+                      SOURCE_RUNTIME, SOURCE_STORED, ApiKey)
 from .client import (AuthClient, default_client, get_api_key, get_auth_status, unix_target,
                      watch_api_key)
 from .errors import AuthError, DaemonUnreachable, InvalidArgument, KeyExpired, NotFound
@@ -24,6 +24,7 @@ from .watched_key import KeyUpdate, WatchedKey
 
 __all__ = [
     "ApiKey", "AuthClient", "AuthError", "DaemonUnreachable", "InvalidArgument", "KeyExpired",
+    "KIND_API_KEY", "KIND_OAUTH_ACCESS_TOKEN",
     "KeyUpdate", "NotFound", "SOURCE_CALLER_ENV", "SOURCE_DAEMON_ENV", "SOURCE_RUNTIME",
     "SOURCE_STORED", "WatchedKey", "api_key_env_var", "default_client", "default_operator_home",
     "default_socket_path", "get_api_key", "get_auth_status", "is_valid_provider_id",

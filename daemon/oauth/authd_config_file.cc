@@ -1,10 +1,12 @@
-#include "daemon/oauth/oauth_config_file.h"
+#include "daemon/oauth/authd_config_file.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/provider_id.h"
 
@@ -14,6 +16,7 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr size_t kMaxConfigBytes = 1024 * 1024;
+constexpr size_t kMaxUserAgentBytes = 256;
 
 class FieldReader {
  public:
@@ -35,6 +38,35 @@ class FieldReader {
       return Error(key, "must be an http:// or https:// URL");
     }
     out = std::move(value);
+    return absl::OkStatus();
+  }
+
+  // Printable ASCII, since it goes into a request header as it is.
+  absl::Status UserAgent(const char* key, std::string& out) const {
+    std::string value;
+    if (absl::Status s = String(key, value); !s.ok()) return s;
+    if (value.size() > kMaxUserAgentBytes) return Error(key, "must be at most 256 bytes");
+    for (char c : value) {
+      if (c < 0x20 || c > 0x7E) return Error(key, "must be printable ASCII");
+    }
+    if (object_.contains(key)) out = std::move(value);
+    return absl::OkStatus();
+  }
+
+  // A Google Cloud project id: 6-30 of [a-z0-9-] (Google's rule), or a legacy domain-scoped
+  // "example.com:project". Spliced into JSON only, but a typo is better caught at start.
+  absl::Status ProjectId(const char* key, std::string& out) const {
+    std::string value;
+    if (absl::Status s = String(key, value); !s.ok()) return s;
+    bool valid = !value.empty() && value.size() <= 100;
+    for (char c : value) {
+      valid = valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                        c == '.' || c == ':' || c == '_');
+    }
+    if (object_.contains(key)) {
+      if (!valid) return Error(key, "must be a Google Cloud project id");
+      out = std::move(value);
+    }
     return absl::OkStatus();
   }
 
@@ -63,8 +95,14 @@ absl::Status ApplyOverrides(const Json& fields, const std::string& where, OAuthP
                                        "redirect_uri",
                                        "token_request_format",
                                        "copilot_token_url",
+                                       "copilot_api_url",
                                        "default_domain",
-                                       "request_timeout_ms"};
+                                       "request_timeout_ms",
+                                       "user_agent",
+                                       "code_assist_url",
+                                       "project_id",
+                                       "code_assist_poll_interval_ms",
+                                       "disabled"};
   for (const auto& [key, value] : fields.items()) {
     bool known = false;
     for (const char* k : kKnown) known = known || key == k;
@@ -78,7 +116,9 @@ absl::Status ApplyOverrides(const Json& fields, const std::string& where, OAuthP
         r.Url("revocation_url", c.revocation_url), r.String("client_id", c.client_id),
         r.String("client_secret", c.client_secret), r.Url("redirect_uri", c.redirect_uri),
         r.Url("copilot_token_url", c.copilot_token_url),
-        r.String("default_domain", c.default_domain)}) {
+        r.Url("copilot_api_url", c.copilot_api_url), r.Url("code_assist_url", c.code_assist_url),
+        r.String("default_domain", c.default_domain), r.UserAgent("user_agent", c.user_agent),
+        r.ProjectId("project_id", c.project_id)}) {
     if (!s.ok()) return s;
   }
   if (auto it = fields.find("flow"); it != fields.end()) {
@@ -104,6 +144,12 @@ absl::Status ApplyOverrides(const Json& fields, const std::string& where, OAuthP
       return r.Error("request_timeout_ms", "must be a whole number from 1 to 600000");
     }
     c.request_timeout_ms = it->get<int64_t>();
+  }
+  if (auto it = fields.find("code_assist_poll_interval_ms"); it != fields.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 10 || it->get<int64_t>() > 60'000) {
+      return r.Error("code_assist_poll_interval_ms", "must be a whole number from 10 to 60000");
+    }
+    c.code_assist_poll_interval_ms = it->get<int64_t>();
   }
   if (auto it = fields.find("scopes"); it != fields.end()) {
     if (!it->is_array()) return r.Error("scopes", "must be an array of strings");
@@ -131,10 +177,40 @@ absl::Status CheckComplete(const OAuthProviderConfig& c, const std::string& wher
   return absl::OkStatus();
 }
 
+absl::StatusOr<ProviderRegistry> RegistryFor(const std::vector<OAuthProviderConfig>& oauth,
+                                             const ProviderAliasMap& aliases,
+                                             const std::string& where) {
+  std::vector<ProviderDescriptor> providers;
+  for (const OAuthProviderConfig& c : oauth) {
+    providers.push_back({c.id, c.name, ProviderKind::kOAuth});
+  }
+  for (const ProviderDescriptor& p : ProviderRegistry::BuiltIn().providers()) {
+    if (p.kind == ProviderKind::kApiKey) providers.push_back(p);
+  }
+  absl::StatusOr<ProviderRegistry> registry =
+      ProviderRegistry::Create(std::move(providers), aliases);
+  if (!registry.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", registry.status().message()));
+  }
+  return registry;
+}
+
+absl::StatusOr<ProviderAliasMap> ParseAliases(const Json& section, const std::string& where) {
+  if (!section.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
+  ProviderAliasMap aliases;
+  for (const auto& [alias, target] : section.items()) {
+    if (!target.is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".", alias, ": must be a provider id (a string)"));
+    }
+    aliases.emplace(alias, target.get<std::string>());
+  }
+  return aliases;
+}
+
 }  // namespace
 
-absl::StatusOr<std::vector<OAuthProviderConfig>> ParseOAuthConfig(const std::string& text,
-                                                                  const std::string& source) {
+absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const std::string& source) {
   std::vector<OAuthProviderConfig> providers = BuiltInOAuthProviders();
   Json root;
   try {
@@ -149,41 +225,58 @@ absl::StatusOr<std::vector<OAuthProviderConfig>> ParseOAuthConfig(const std::str
   }
   if (!root.is_object()) return absl::InvalidArgumentError(source + ": must be a JSON object");
   for (const auto& [key, value] : root.items()) {
-    if (key != "oauth_providers") {
+    if (key != "oauth_providers" && key != "aliases") {
       return absl::InvalidArgumentError(absl::StrCat(source, ": ", key, ": unknown key"));
     }
   }
-  auto section = root.find("oauth_providers");
-  if (section == root.end()) return providers;
-  const std::string where = source + ": oauth_providers";
-  if (!section->is_object()) return absl::InvalidArgumentError(where + ": must be an object");
-  for (const auto& [id, fields] : section->items()) {
-    const std::string provider_where = absl::StrCat(where, ".", id);
-    if (absl::Status s = ValidateProviderId(id); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(provider_where, ": ", s.message()));
-    }
-    OAuthProviderConfig* target = nullptr;
-    for (OAuthProviderConfig& p : providers) {
-      if (p.id == id) target = &p;
-    }
-    if (target == nullptr) {
-      OAuthProviderConfig custom;
-      custom.id = id;
-      custom.name = id;
-      providers.push_back(std::move(custom));
-      target = &providers.back();
-    }
-    if (absl::Status s = ApplyOverrides(fields, provider_where, *target); !s.ok()) return s;
-    if (absl::Status s = CheckComplete(*target, provider_where); !s.ok()) return s;
+  ProviderAliasMap aliases;
+  if (auto section = root.find("aliases"); section != root.end()) {
+    absl::StatusOr<ProviderAliasMap> parsed = ParseAliases(*section, source + ": aliases");
+    if (!parsed.ok()) return parsed.status();
+    aliases = *std::move(parsed);
   }
-  return providers;
+  auto section = root.find("oauth_providers");
+  if (section != root.end()) {
+    const std::string where = source + ": oauth_providers";
+    if (!section->is_object()) return absl::InvalidArgumentError(where + ": must be an object");
+    for (const auto& [id, fields] : section->items()) {
+      const std::string provider_where = absl::StrCat(where, ".", id);
+      if (absl::Status s = ValidateProviderId(id); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(provider_where, ": ", s.message()));
+      }
+      auto target = std::find_if(providers.begin(), providers.end(),
+                                 [&id](const OAuthProviderConfig& p) { return p.id == id; });
+      if (fields.is_object() && fields.contains("disabled")) {
+        const Json& disabled = fields["disabled"];
+        if (!disabled.is_boolean()) {
+          return absl::InvalidArgumentError(provider_where + ".disabled: must be true or false");
+        }
+        if (disabled.get<bool>()) {
+          if (target != providers.end()) providers.erase(target);
+          continue;
+        }
+      }
+      if (target == providers.end()) {
+        OAuthProviderConfig custom;
+        custom.id = id;
+        custom.name = id;
+        providers.push_back(std::move(custom));
+        target = providers.end() - 1;
+      }
+      if (absl::Status s = ApplyOverrides(fields, provider_where, *target); !s.ok()) return s;
+      if (absl::Status s = CheckComplete(*target, provider_where); !s.ok()) return s;
+    }
+  }
+  absl::StatusOr<ProviderRegistry> registry =
+      RegistryFor(providers, aliases, source + ": aliases");
+  if (!registry.ok()) return registry.status();
+  return DaemonConfig{std::move(providers), *std::move(registry)};
 }
 
-absl::StatusOr<std::vector<OAuthProviderConfig>> LoadOAuthConfig(const std::string& path,
-                                                                 bool required) {
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path, bool required) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (!required) return BuiltInOAuthProviders();
+    if (!required) return ParseDaemonConfig("{}", path);
     return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
   }
   std::ostringstream text;
@@ -191,7 +284,7 @@ absl::StatusOr<std::vector<OAuthProviderConfig>> LoadOAuthConfig(const std::stri
   if (text.str().size() > kMaxConfigBytes) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": larger than 1 MiB"));
   }
-  return ParseOAuthConfig(text.str(), path);
+  return ParseDaemonConfig(text.str(), path);
 }
 
 }  // namespace operator_auth

@@ -1,0 +1,40 @@
+// The daemon's config file ($OPERATOR_HOME/authd.json, or --config PATH):
+//   {"oauth_providers": {"openai-codex": {"token_url": "http://127.0.0.1:8080/token"},
+//                        "my-idp": {"flow": "authorization_code", "authorize_url": ..., ...},
+//                        "google-antigravity": {"disabled": true}},
+//    "aliases": {"work-claude": "anthropic-claude-code"}}
+// "oauth_providers" overrides fields of built-in OAuth providers, removes one ("disabled": true)
+// or defines new ones. Keys: name, flow ("authorization_code" | "device_code"), authorize_url,
+// token_url, device_authorization_url, revocation_url, client_id, client_secret, scopes (array of
+// strings), redirect_uri, token_request_format ("form" | "json"), request_timeout_ms, user_agent,
+// disabled; for Google providers code_assist_url and project_id; for GitHub Copilot-style
+// providers copilot_token_url, copilot_api_url and default_domain. "aliases" adds names to the
+// built-in ones (claude, codex, copilot, gemini-cli, antigravity). Errors name the file and the
+// key. Thread-safe (pure).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/core/provider_registry.h"
+#include "daemon/oauth/oauth_provider_config.h"
+
+namespace operator_auth {
+
+struct DaemonConfig {
+  // The built-in OAuth providers (less the disabled ones) with their overrides, then new ones.
+  std::vector<OAuthProviderConfig> oauth_providers;
+  // The configured OAuth providers, the built-in API-key providers, and every alias (built-in
+  // and configured), checked: an alias that shadows a provider or another alias is an error.
+  ProviderRegistry registry{{}};
+};
+
+// `source` names the file in messages.
+absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const std::string& source);
+
+// Reads and parses `path`. A missing file means "built-ins only" unless `required` (a path the
+// user named with --config).
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path, bool required);
+
+}  // namespace operator_auth
