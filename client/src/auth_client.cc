@@ -7,8 +7,8 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/default_paths.h"
-#include "common/grpc_target.h"
 #include "common/provider_id.h"
+#include "daemon_channel.h"
 #include "key_conversion.h"
 
 namespace operator_auth {
@@ -24,12 +24,7 @@ constexpr char kUnreachablePayload[] = "type.operator-auth/daemon-unreachable";
 AuthClient::AuthClient(AuthClientOptions options)
     : socket_path_(options.socket_path.empty() ? DefaultSocketPath() : options.socket_path),
       options_(std::move(options)) {
-  grpc::ChannelArguments args;
-  // A local daemon restarts quickly: do not wait the default back-off of up to two minutes.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  channel_ = grpc::CreateCustomChannel(UnixSocketTarget(socket_path_),
-                                       grpc::InsecureChannelCredentials(), args);
+  channel_ = client_internal::DaemonChannel(socket_path_);
   stub_ = v1::AuthService::NewStub(channel_);
   channel_stub_ = v1::ChannelService::NewStub(channel_);
   daemon_stub_ = v1::DaemonService::NewStub(channel_);

@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/default_paths.h"
-#include "common/grpc_target.h"
 #include "common/provider_id.h"
+#include "daemon_channel.h"
 #include "key_conversion.h"
 
 namespace operator_auth {
@@ -112,11 +112,7 @@ bool WatchedApiKey::SleepUnlessStopping(std::chrono::milliseconds duration) {
 }
 
 void WatchedApiKey::Run() {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      UnixSocketTarget(socket_path_), grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::Channel> channel = client_internal::DaemonChannel(socket_path_);
   std::unique_ptr<v1::AuthService::Stub> stub = v1::AuthService::NewStub(channel);
   std::mt19937_64 random(std::random_device{}());
   std::chrono::milliseconds backoff = options_.initial_backoff;
