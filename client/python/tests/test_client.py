@@ -50,10 +50,15 @@ def loopback_only_config():
         providers[provider] = {"authorize_url": CLOSED_LOOPBACK + "/authorize",
                                "token_url": CLOSED_LOOPBACK + "/token",
                                "revocation_url": CLOSED_LOOPBACK + "/revoke"}
+    providers["openai-codex"]["device_authorization_url"] = (
+        CLOSED_LOOPBACK + "/api/accounts/deviceauth/usercode")
+    for provider in ("google-antigravity", "google-gemini-cli"):
+        providers[provider]["code_assist_url"] = CLOSED_LOOPBACK
     providers["github-copilot"] = {
         "device_authorization_url": CLOSED_LOOPBACK + "/device/code",
         "token_url": CLOSED_LOOPBACK + "/token",
-        "copilot_token_url": CLOSED_LOOPBACK + "/copilot_internal/v2/token?domain={domain}"}
+        "copilot_token_url": CLOSED_LOOPBACK + "/copilot_internal/v2/token?domain={domain}",
+        "copilot_api_url": CLOSED_LOOPBACK}
     return {"oauth_providers": providers}
 
 
@@ -442,6 +447,48 @@ class GetApiKeyTest(DaemonTestCase):
         self.daemon.write_providers({"acme-test": {"type": "api_key", "key": "sk-fake-py-stored"}})
         self.start_daemon()
         self.assertEqual(self.new_client().get_api_key("acme-test").key, "sk-fake-py-stored")
+
+
+class KeyUsageTest(DaemonTestCase):
+    """What a request needs besides the key: provider (canonical), kind, account, project, base
+    URL and headers, in get_api_key and in the watch stream alike."""
+
+    def in_one_hour_ms(self):
+        return int(time.time() * 1000) + 3_600_000
+
+    def test_an_api_key_is_of_kind_api_key(self):
+        self.start_daemon()
+        self.set_key("openai", "sk-fake-py-usage")
+        key = self.new_client().get_api_key("openai")
+        self.assertEqual((key.provider, key.kind, key.headers),
+                         ("openai", oac.KIND_API_KEY, ()))
+
+    def test_a_google_token_through_its_alias_carries_the_project(self):
+        # pi writes "projectId" (packages/ai/src/utils/oauth/google-gemini-cli.ts); the daemon
+        # reads it, so no Code Assist discovery is needed.
+        self.daemon.write_providers({"google-gemini-cli": {
+            "type": "oauth", "access": "ya29.fake-py-google", "refresh": "1//fake-py",
+            "expires": self.in_one_hour_ms(), "projectId": "pi-project-py"}})
+        self.start_daemon()
+        key = self.new_client().get_api_key("gemini-cli")
+        self.assertEqual(key.key, "ya29.fake-py-google")
+        self.assertEqual((key.provider, key.kind, key.project_id, key.base_url),
+                         ("google-gemini-cli", oac.KIND_OAUTH_ACCESS_TOKEN, "pi-project-py",
+                          CLOSED_LOOPBACK))
+        self.assertIn("Client-Metadata", dict(key.headers))
+        self.assertNotIn("ya29.fake-py-google", repr(key))
+
+    def test_the_watch_stream_carries_the_codex_account_header(self):
+        self.daemon.write_providers({"openai-codex": {
+            "type": "oauth", "access": "at-fake-py-codex", "refresh": "rt-fake-py-codex",
+            "expires": self.in_one_hour_ms(), "account_id": "acct-py-1"}})
+        self.start_daemon()
+        watched = self.new_client().watch_api_key("codex")
+        self.addCleanup(watched.close)
+        key = watched.get(timeout=PROPAGATION_S)
+        self.assertEqual((key.provider, key.account_id),
+                         ("openai-codex", "acct-py-1"))
+        self.assertEqual(dict(key.headers)["chatgpt-account-id"], "acct-py-1")
 
 
 class WatchApiKeyTest(DaemonTestCase):
