@@ -1,6 +1,7 @@
 # bash completion for operatorctl, the command line of operator-authd.
 # Static on purpose: it never asks the daemon, so it completes the same whether the daemon runs or
-# not, and a slow daemon cannot stall the shell. Provider ids are the built-in ones.
+# not, and a slow daemon cannot stall the shell. Provider ids are the built-in ones and their
+# aliases.
 
 _operatorctl() {
   local cur=${COMP_WORDS[COMP_CWORD]}
@@ -50,7 +51,7 @@ _operatorctl() {
 
   local providers='anthropic-claude-code openai-codex github-copilot google-antigravity
     google-gemini-cli openai anthropic google mistral groq openrouter xai deepseek perplexity
-    nvidia'
+    nvidia claude codex copilot gemini-cli antigravity'
   local channels='telegram discord slack twitch email'
   # What may come next: arguments (commands, ids, names) and options, offered when the word
   # begins with "-" or there is no argument to offer.

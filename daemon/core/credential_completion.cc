@@ -44,7 +44,7 @@ void CredentialCompletion::Complete(const std::string& provider, const Credentia
     absl::MutexLock lock(&mu_);
     Flight& flight = flights_[provider];
     if (flight.in_flight) {
-      flight.waiters.push_back(std::move(done));
+      flight.waiters.push_back({identity, current, std::move(done)});
       return;
     }
     if (flight.identity != identity) {
@@ -62,7 +62,7 @@ void CredentialCompletion::Complete(const std::string& provider, const Credentia
       answer = flight.failure;
     } else {
       flight.in_flight = true;
-      flight.waiters.push_back(std::move(done));
+      flight.waiters.push_back({identity, current, std::move(done)});
     }
   }
   if (answer.has_value()) {
@@ -70,14 +70,14 @@ void CredentialCompletion::Complete(const std::string& provider, const Credentia
     return;
   }
   if (!executor_.Submit([this, provider, current, identity] { Run(provider, current, identity); })) {
-    std::vector<Done> waiters;
+    std::vector<Waiter> waiters;
     {
       absl::MutexLock lock(&mu_);
       Flight& flight = flights_[provider];
       flight.in_flight = false;
       waiters.swap(flight.waiters);
     }
-    for (Done& w : waiters) w(absl::ResourceExhaustedError("too many completions queued"));
+    for (Waiter& w : waiters) w.done(absl::ResourceExhaustedError("too many completions queued"));
   }
 }
 
@@ -113,10 +113,7 @@ void CredentialCompletion::Run(const std::string& provider, const Credential& cu
                    provider, std::string(written.message()));
     }
   }
-  std::vector<Done> waiters;
-  absl::StatusOr<Credential> result =
-      attributes.ok() ? absl::StatusOr<Credential>(With(current, *attributes))
-                      : absl::StatusOr<Credential>(attributes.status());
+  std::vector<Waiter> waiters;
   {
     absl::MutexLock lock(&mu_);
     Flight& flight = flights_[provider];
@@ -144,7 +141,15 @@ void CredentialCompletion::Run(const std::string& provider, const Credential& cu
     spdlog::warn("completing the {} credential failed: {}", provider,
                  std::string(attributes.status().message()));
   }
-  for (Done& w : waiters) w(result);
+  for (Waiter& w : waiters) {
+    if (w.identity == identity) {
+      // The completed attributes on the credential this caller asked about.
+      w.done(attributes.ok() ? absl::StatusOr<Credential>(With(w.current, *attributes))
+                             : absl::StatusOr<Credential>(attributes.status()));
+    } else {
+      Complete(provider, w.current, std::move(w.done));  // its own flight, now or after this one
+    }
+  }
 }
 
 void CredentialCompletion::Forget(const std::string& provider) {

@@ -49,9 +49,17 @@ class CredentialCompletion {
   void Forget(const std::string& provider);
 
  private:
+  // A caller waiting for a flight, with the credential it asked about: when the flight turns out
+  // to be for another credential (a new login arrived meanwhile), it is asked again for its own.
+  struct Waiter {
+    std::string identity;
+    Credential current;
+    Done done;
+  };
+
   struct Flight {
     bool in_flight = false;
-    std::vector<Done> waiters;
+    std::vector<Waiter> waiters;
     // Which credential the remembered outcome is for (its refresh token, else its access token).
     std::string identity;
     std::map<std::string, std::string> attributes;  // the remembered success

@@ -167,6 +167,11 @@ absl::Status CheckComplete(const OAuthProviderConfig& c, const std::string& wher
     return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": required"));
   };
   if (c.token_url.empty()) return missing("token_url");
+  if ((c.dialect == OAuthDialect::kGoogleGeminiCli ||
+       c.dialect == OAuthDialect::kGoogleAntigravity) &&
+      c.code_assist_url.empty()) {
+    return missing("code_assist_url");
+  }
   if (c.client_id.empty()) return missing("client_id");
   if (c.flow == OAuthFlow::kAuthorizationCode) {
     if (c.authorize_url.empty()) return missing("authorize_url");

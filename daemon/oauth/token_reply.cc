@@ -37,7 +37,7 @@ void ErrorOf(const Json& body, std::string& error, std::string& description) {
 
 // The error codes that say the grant itself is dead, so that only a new login helps:
 // RFC 6749 5.2's invalid_grant, and OpenAI's equivalents, which codex-rs treats as permanent
-// (openai/codex codex-rs/core/src/auth.rs: refresh_token_expired, refresh_token_reused,
+// (openai/codex codex-rs/login/src/auth/manager.rs: refresh_token_expired, refresh_token_reused,
 // refresh_token_invalidated). Any other refusal (a proxy's 403 page, invalid_client from a
 // misconfigured client id, a 401 without an OAuth error) backs off instead.
 bool IsDeadGrant(absl::string_view error) {
@@ -104,8 +104,9 @@ absl::StatusOr<TokenReply> ParseTokenReply(const HttpResponse& response, absl::s
     } else if (expires->is_number_integer()) {
       seconds = expires->get<int64_t>();
     } else if (expires->is_number_float()) {
+      // Clamped below; here only kept inside int64_t. NaN counts as nothing (the minimum).
       const double d = expires->get<double>();
-      seconds = std::isfinite(d) && d < 1e12 && d > -1e12 ? static_cast<int64_t>(d) : 0;
+      seconds = std::isnan(d) ? 0 : static_cast<int64_t>(std::clamp(d, -1e12, 1e12));
     } else if (!expires->is_string() ||
                !absl::SimpleAtoi(expires->get<std::string>(), &seconds)) {
       return absl::UnavailableError(absl::StrCat(what, " failed: expires_in is not a number"));

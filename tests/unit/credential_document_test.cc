@@ -73,6 +73,68 @@ TEST(CredentialDocument, TopLevelAccountIdWinsOverLegacyExtra) {
   EXPECT_EQ(creds.at("x").account_id, "new");
 }
 
+// pi-mono packages/ai/src/utils/oauth/types.ts (OAuthCredentials) spells it "accountId".
+TEST(CredentialDocument, PisAccountIdIsReadAsTheAccountId) {
+  auto creds = ParseOrDie(R"({"openai-codex": {"type": "oauth", "access": "a", "refresh": "r",
+                                                "expires": 1, "accountId": "acct-pi"},
+                              "both": {"type": "oauth", "access": "a", "account_id": "ours",
+                                       "accountId": "theirs"}})")
+                   .Credentials();
+  EXPECT_EQ(creds.at("openai-codex").account_id, "acct-pi");
+  EXPECT_EQ(creds.at("both").account_id, "ours");
+  // A typed field, not an attribute that Put would write back besides account_id.
+  EXPECT_EQ(creds.at("openai-codex").attributes.count("accountId"), 0u);
+}
+
+TEST(CredentialDocument, ReplaceDropsEveryFieldOfTheOldEntryWhilePutKeepsThem) {
+  constexpr char kStale[] = R"({"github-copilot": {"type": "oauth", "access": "a-old",
+      "refresh": "gho-old", "expires": 1, "enterprise_url": "ghe.old.example",
+      "enterpriseUrl": "ghe.old.example", "extra": {"n": 1}}})";
+  Credential fresh;
+  fresh.type = CredentialType::kOAuth;
+  fresh.type_name = "oauth";
+  fresh.access = "a-new";
+  fresh.refresh = "gho-new";
+  fresh.expires_unix_ms = 2;
+
+  CredentialDocument replaced = ParseOrDie(kStale);
+  EXPECT_TRUE(replaced.Replace("github-copilot", fresh));
+  Json entry = Json::parse(replaced.Serialize())["github-copilot"];
+  EXPECT_EQ(entry,
+            Json({{"type", "oauth"}, {"access", "a-new"}, {"refresh", "gho-new"}, {"expires", 2}}));
+  EXPECT_FALSE(replaced.Replace("new-provider", fresh));  // nothing to replace
+
+  CredentialDocument put = ParseOrDie(kStale);
+  EXPECT_TRUE(put.Put("github-copilot", fresh));
+  entry = Json::parse(put.Serialize())["github-copilot"];
+  EXPECT_EQ(entry["access"], "a-new");
+  EXPECT_EQ(entry["enterprise_url"], "ghe.old.example");
+  EXPECT_EQ(entry["enterpriseUrl"], "ghe.old.example");
+  EXPECT_EQ(entry["extra"], Json({{"n", 1}}));
+}
+
+TEST(CredentialDocument, AttributesAreReadInPisSpellingWhenOursAreAbsent) {
+  auto creds = ParseOrDie(R"({
+      "pi": {"type": "oauth", "access": "a", "projectId": "proj-pi", "enterpriseUrl": "ghe.pi"},
+      "ours": {"type": "oauth", "access": "a", "project_id": "proj-ours", "projectId": "proj-pi",
+               "enterprise_url": "ghe.ours", "enterpriseUrl": "ghe.pi"},
+      "empty": {"type": "oauth", "access": "a", "project_id": "", "projectId": "proj-pi"},
+      "none": {"type": "oauth", "access": "a"}})")
+                   .Credentials();
+  const auto project = [](const Credential& c) {
+    return c.Attribute(kProjectIdAttribute, kProjectIdAttributePi);
+  };
+  const auto enterprise = [](const Credential& c) {
+    return c.Attribute(kEnterpriseUrlAttribute, kEnterpriseUrlAttributePi);
+  };
+  EXPECT_EQ(project(creds.at("pi")), "proj-pi");
+  EXPECT_EQ(enterprise(creds.at("pi")), "ghe.pi");
+  EXPECT_EQ(project(creds.at("ours")), "proj-ours");
+  EXPECT_EQ(enterprise(creds.at("ours")), "ghe.ours");
+  EXPECT_EQ(project(creds.at("empty")), "proj-pi");  // an empty value counts as absent
+  EXPECT_EQ(project(creds.at("none")), "");
+}
+
 TEST(CredentialDocument, WrongFieldTypesMakeAnEntryUnusableNotTheFile) {
   auto creds = ParseOrDie(R"({"a": {"type": "api_key", "key": 42},
                                "b": {"type": "oauth", "access": "x", "expires": "soon"},
