@@ -10,6 +10,8 @@
 #include <map>
 #include <string>
 
+#include "absl/time/time.h"
+
 namespace operator_auth {
 
 enum class CredentialType { kApiKey, kOAuth, kUnknown };
@@ -43,6 +45,13 @@ struct Credential {
   }
 
   bool usable() const { return type != CredentialType::kUnknown && problem.empty(); }
+
+  // True when the OAuth access token has a recorded expiry at or before `t`. The one expiry rule
+  // for resolution (is it expired, margin included?) and refresh (is it still valid until the
+  // callers' deadline?). Without an expiry (0) a token never expires.
+  bool ExpiresBy(absl::Time t) const {
+    return expires_unix_ms > 0 && absl::FromUnixMillis(expires_unix_ms) <= t;
+  }
 
   // attributes[name], else attributes[alternate] (pi writes camelCase: "projectId",
   // "enterpriseUrl"); empty when neither holds a value. We read both, and write ours.

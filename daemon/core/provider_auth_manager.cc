@@ -81,9 +81,8 @@ void ProviderAuthManager::DeliverOAuth(const std::string& provider, const Creden
       });
 }
 
-bool ProviderAuthManager::Expired(int64_t expires_unix_ms) const {
-  if (expires_unix_ms <= 0) return false;  // no expiry recorded
-  return clock_() + kOAuthExpiryMargin >= absl::FromUnixMillis(expires_unix_ms);
+bool ProviderAuthManager::Expired(const Credential& credential) const {
+  return credential.ExpiresBy(clock_() + kOAuthExpiryMargin);
 }
 
 ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& provider,
@@ -105,7 +104,7 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
                           KeyUsage()},
               nullptr, false, absl::OkStatus()};
     }
-    if (!c.access.empty() && !Expired(c.expires_unix_ms)) {
+    if (!c.access.empty() && !Expired(c)) {
       return {ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)",
                           c.expires_unix_ms, provider, KeyUsage()},
               &c, false, absl::OkStatus()};
@@ -192,7 +191,7 @@ ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
     status.stored_type = StoredTypeOf(c);
     if (c.type == CredentialType::kOAuth) {
       status.expires_unix_ms = c.expires_unix_ms;
-      status.expired = Expired(c.expires_unix_ms);
+      status.expired = Expired(c);
       status.account_id = c.account_id;
       status.project_id = c.Attribute(kProjectIdAttribute, kProjectIdAttributePi);
       if (refresher_ != nullptr) {

@@ -152,7 +152,8 @@ class ProviderAuthManager {
   void DeliverOAuth(const std::string& provider, const Credential& credential, KeyCallback done);
   ResolvedKey OAuthKey(const std::string& provider, const Credential& credential) const;
   ProviderStatus StatusFrom(const std::string& provider, const CredentialSnapshot& snapshot);
-  bool Expired(int64_t expires_unix_ms) const;
+  // Expired, or within kOAuthExpiryMargin of it.
+  bool Expired(const Credential& credential) const;
 
   AuthStorage& storage_;
   std::shared_ptr<const ProviderRegistry> registry() const;

@@ -17,9 +17,7 @@ namespace {
 constexpr size_t kMaxQueuedRefreshes = 256;
 
 bool ValidUntil(const Credential& c, absl::Time valid_until) {
-  if (c.access.empty()) return false;
-  if (c.expires_unix_ms <= 0) return true;  // no expiry recorded
-  return absl::FromUnixMillis(c.expires_unix_ms) > valid_until;
+  return !c.access.empty() && !c.ExpiresBy(valid_until);
 }
 
 }  // namespace

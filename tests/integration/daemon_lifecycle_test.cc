@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "operator_auth/watched_api_key.h"
 #include "tests/integration/daemon_fixture.h"
+#include "tests/support/run_as_nobody.h"
 
 namespace operator_auth::testing {
 namespace {
@@ -76,17 +77,8 @@ TEST_F(DaemonLifecycleTest, SigintAlsoExitsCleanly) {
 TEST_F(DaemonLifecycleTest, PeerWithAnotherUidIsRefusedAtAccept) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another uid";
   ASSERT_TRUE(client_->SetApiKey("openai", "sk-not-for-nobody").ok());
-  // Let uid 65534 reach the socket at all, so that only the daemon's own check stands between.
-  ASSERT_EQ(chmod(dir_.path().c_str(), 0711), 0);
-  ASSERT_EQ(chmod(dir_.Sub("run").c_str(), 0711), 0);
-  ASSERT_EQ(chmod(daemon_.socket_path().c_str(), 0666), 0);
-  // The build tree may sit where uid 65534 cannot reach it: run a copy from the test directory.
-  const std::string ctl_copy = dir_.Sub("operatorctl");
-  std::filesystem::copy_file(AUTHD_CTL_PATH, ctl_copy);
-  ASSERT_EQ(chmod(ctl_copy.c_str(), 0755), 0);
-  ProcessResult as_nobody =
-      RunProcess({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ctl_copy,
-                  "--socket", daemon_.socket_path(), "auth", "token", "openai"});
+  ProcessResult as_nobody = RunOperatorctlAsNobody(AUTHD_CTL_PATH, dir_, daemon_.socket_path(),
+                                                   {"auth", "token", "openai"});
   EXPECT_EQ(as_nobody.exit_code, 3) << as_nobody.out << as_nobody.err;
   EXPECT_THAT(as_nobody.out, ::testing::Not(HasSubstr("sk-not-for-nobody")));
   EXPECT_THAT(daemon_.Log(), HasSubstr("refused a connection from uid 65534"));

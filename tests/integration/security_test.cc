@@ -11,6 +11,7 @@
 
 #include "absl/time/clock.h"
 #include "tests/integration/daemon_fixture.h"
+#include "tests/support/run_as_nobody.h"
 
 namespace operator_auth::testing {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr uid_t kNobody = 65534;
+constexpr uid_t kNobody = kNobodyUid;
 
 bool AnyCoreFileIn(const std::string& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
@@ -34,11 +35,8 @@ TEST(SecurityTest, SameUidReaderCannotReadTheDaemonsMemory) {
   ASSERT_EQ(geteuid(), 0u) << "the suite runs as root (CI does) to start processes as 65534";
   TempDir dir;
   ASSERT_EQ(chown(dir.path().c_str(), kNobody, kNobody), 0);
-  const std::string daemon_copy = dir.Sub("operator-authd");
-  std::filesystem::copy_file(AUTHD_DAEMON_PATH, daemon_copy);
-  ASSERT_EQ(chmod(daemon_copy.c_str(), 0755), 0);
-  DaemonProcess daemon(dir.path(), daemon_copy);
-  daemon.SetLauncher({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+  DaemonProcess daemon(dir.path(), CopyForNobody(AUTHD_DAEMON_PATH, dir));
+  daemon.SetLauncher(AsNobody({}));
   ASSERT_TRUE(daemon.Start().ok()) << daemon.Log();
   const std::string proc = "/proc/" + std::to_string(daemon.pid());
 
@@ -47,9 +45,7 @@ TEST(SecurityTest, SameUidReaderCannotReadTheDaemonsMemory) {
   struct stat st {};
   ASSERT_EQ(stat((proc + "/status").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u) << "the daemon is dumpable";
-  ChildProcess control(
-      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sleep", "30"},
-      ProcessOptions());
+  ChildProcess control(AsNobody({"/bin/sleep", "30"}), ProcessOptions());
   const std::string control_proc = "/proc/" + std::to_string(control.pid());
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (absl::Now() < deadline &&
@@ -57,21 +53,20 @@ TEST(SecurityTest, SameUidReaderCannotReadTheDaemonsMemory) {
     absl::SleepFor(absl::Milliseconds(5));  // until setpriv has switched uid
   }
   EXPECT_EQ(st.st_uid, kNobody);
-  ProcessResult reader = RunProcess({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                                     "--clear-groups", AUTHD_PYTHON3, "-c",
-                                     "import sys\n"
-                                     "try:\n"
-                                     "    open(sys.argv[1] + '/mem', 'rb').read(1)\n"
-                                     "    print('read')\n"
-                                     "except OSError as e:\n"
-                                     "    print('refused', e.errno)\n",
-                                     proc});
+  ProcessResult reader = RunProcess(AsNobody({AUTHD_PYTHON3, "-c",
+                                               "import sys\n"
+                                               "try:\n"
+                                               "    open(sys.argv[1] + '/mem', 'rb').read(1)\n"
+                                               "    print('read')\n"
+                                               "except OSError as e:\n"
+                                               "    print('refused', e.errno)\n",
+                                               proc}));
   EXPECT_THAT(reader.out, HasSubstr("refused")) << reader.err;
   EXPECT_THAT(reader.out, Not(HasSubstr("read\n")));
   // The same reader can read the control's memory: the refusal is the daemon's doing.
-  ProcessResult control_reader = RunProcess(
-      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", AUTHD_PYTHON3, "-c",
-       "import sys\nf = open(sys.argv[1] + '/mem', 'rb')\nprint('opened')\n", control_proc});
+  ProcessResult control_reader = RunProcess(AsNobody(
+      {AUTHD_PYTHON3, "-c", "import sys\nf = open(sys.argv[1] + '/mem', 'rb')\nprint('opened')\n",
+       control_proc}));
   EXPECT_EQ(control_reader.out, "opened\n") << control_reader.err;
   EXPECT_EQ(daemon.Stop().exit_code, 0);
 }

@@ -20,6 +20,7 @@
 #include "operator_auth/auth_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/daemon_process.h"
+#include "tests/support/run_as_nobody.h"
 #include "tests/support/temp_dir.h"
 
 namespace operator_auth::testing {
@@ -128,19 +129,9 @@ TEST_F(SocketActivationTest, HandStartedDaemonCannotTakeTheActivatedSocket) {
 TEST_F(SocketActivationTest, PeerWithAnotherUidIsRefusedOnTheActivatedSocket) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another uid";
   ListenOnTheDaemonSocket();
-  // Let uid 65534 reach the socket at all, so that only the daemon's own check stands between.
-  ASSERT_EQ(chmod(dir_.path().c_str(), 0711), 0);
-  ASSERT_EQ(chmod(dir_.Sub("run").c_str(), 0711), 0);
-  ASSERT_EQ(chmod(daemon_.socket_path().c_str(), 0666), 0);
-  // The build tree may sit where uid 65534 cannot reach it: run a copy from the test directory.
-  const std::string ctl_copy = dir_.Sub("operatorctl");
-  std::filesystem::copy_file(AUTHD_CTL_PATH, ctl_copy);
-  ASSERT_EQ(chmod(ctl_copy.c_str(), 0755), 0);
-
   // Its connection is the first, so it starts the daemon, which then refuses it.
   ProcessResult as_nobody =
-      RunProcess({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ctl_copy,
-                  "--socket", daemon_.socket_path(), "auth", "list"});
+      RunOperatorctlAsNobody(AUTHD_CTL_PATH, dir_, daemon_.socket_path(), {"auth", "list"});
   EXPECT_EQ(as_nobody.exit_code, 3) << as_nobody.out << as_nobody.err;
 
   // Our own uid is served; connections are accepted in order, so the refusal is logged by now.

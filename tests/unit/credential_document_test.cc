@@ -171,4 +171,16 @@ TEST(CredentialDocument, RefusesOversizedText) {
 }
 
 }  // namespace
+// The one expiry rule resolution and refresh share: at or past the recorded expiry (ms), never
+// without one.
+TEST(Credential, ExpiresByIsTheOneExpiryRule) {
+  Credential c;
+  c.expires_unix_ms = 1'000'000;
+  EXPECT_FALSE(c.ExpiresBy(absl::FromUnixMillis(999'999)));
+  EXPECT_TRUE(c.ExpiresBy(absl::FromUnixMillis(1'000'000)));
+  EXPECT_TRUE(c.ExpiresBy(absl::FromUnixMillis(1'000'001)));
+  c.expires_unix_ms = 0;
+  EXPECT_FALSE(c.ExpiresBy(absl::InfiniteFuture()));
+}
+
 }  // namespace operator_auth
