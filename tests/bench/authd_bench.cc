@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
+#include "tests/bench/bench_daemon.h"
 #include "tests/bench/closed_loop.h"
 #include "tests/bench/latency_stats.h"
 #include "tests/support/daemon_process.h"
@@ -34,7 +35,6 @@ namespace {
 constexpr int kConcurrencies[] = {1, 16};
 constexpr char kProvider[] = "openai";
 constexpr std::chrono::milliseconds kCallDeadline{10000};
-constexpr std::chrono::seconds kConnectTimeout{10};
 // The goals from the issue: GetApiKey may cost at most 15% more latency than an empty call
 // and lose at most 10% of its throughput.
 constexpr double kP50RatioGoal = 1.15;
@@ -226,20 +226,10 @@ void PrintJson(const std::vector<Measurement>& rows, const Flags& flags) {
 }
 
 int Run(const Flags& flags) {
-  testing::TempDir dir;
-  testing::DaemonProcess daemon(dir.path(), flags.daemon);
-  daemon.SetLogLevel("warn");
-  if (absl::Status s = daemon.Start(); !s.ok()) {
-    std::fprintf(stderr, "authd_bench: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel("unix:" + daemon.socket_path(), grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
-    std::fprintf(stderr, "authd_bench: the channel to %s did not connect\n",
-                 daemon.socket_path().c_str());
-    return 1;
-  }
+  BenchDaemon daemon("authd_bench", flags.daemon);
+  if (!daemon.Start()) return 1;
+  std::shared_ptr<grpc::Channel> channel = daemon.ConnectedChannel();
+  if (channel == nullptr) return 1;
   const std::string key = RandomApiKey();
   if (absl::Status s = StoreApiKey(channel, key); !s.ok()) {
     std::fprintf(stderr, "authd_bench: %s\n", s.ToString().c_str());
@@ -264,14 +254,8 @@ int Run(const Flags& flags) {
     PrintTable(rows, flags);
   }
 
-  int exit_code = errors == 0 ? 0 : 1;
-  testing::ProcessResult stopped = daemon.Stop();
-  if (stopped.exit_code != 0) {
-    std::fprintf(stderr, "authd_bench: the daemon did not stop cleanly (exit %d, signal %d)\n",
-                 stopped.exit_code, stopped.signal);
-    exit_code = 1;
-  }
-  return exit_code;
+  const bool stopped = daemon.Stop();
+  return errors == 0 && stopped ? 0 : 1;
 }
 
 }  // namespace

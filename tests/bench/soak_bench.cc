@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "operator_auth/auth_client.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
+#include "tests/bench/bench_daemon.h"
 #include "tests/bench/closed_loop.h"
 #include "tests/bench/latency_stats.h"
 #include "tests/support/daemon_process.h"
@@ -63,13 +64,9 @@ UnaryMethod GetApiKey(const std::string& expected) {
 }
 
 int Run(const Flags& flags) {
-  testing::TempDir dir;
-  testing::DaemonProcess daemon(dir.path());
-  daemon.SetLogLevel("warn");
-  if (absl::Status s = daemon.Start(); !s.ok()) {
-    std::fprintf(stderr, "authd_soak_bench: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
+  BenchDaemon bench_daemon("authd_soak_bench");
+  if (!bench_daemon.Start()) return 1;
+  testing::DaemonProcess& daemon = bench_daemon.process();
   AuthClientOptions options;
   options.socket_path = daemon.socket_path();
   options.env_fallback = false;
@@ -174,11 +171,10 @@ int Run(const Flags& flags) {
       static_cast<long long>(rss_after_phase.front()),
       static_cast<long long>(rss_after_phase.back()), overall_kib_per_million,
       worst_kib_per_million, static_cast<long long>(flags.max_growth_kib_per_million));
-  testing::ProcessResult stopped = daemon.Stop();
+  const bool stopped = bench_daemon.Stop();
   const bool ok =
       errors == 0 && write_errors == 0 && side_errors == 0 &&
-      overall_kib_per_million <= static_cast<double>(flags.max_growth_kib_per_million) &&
-      stopped.exit_code == 0;
+      overall_kib_per_million <= static_cast<double>(flags.max_growth_kib_per_million) && stopped;
   return ok ? 0 : 1;
 }
 

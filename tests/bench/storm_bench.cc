@@ -34,6 +34,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
+#include "tests/bench/bench_daemon.h"
 #include "tests/bench/latency_stats.h"
 #include "tests/fake_oauth/fake_oauth_server.h"
 #include "tests/support/daemon_process.h"
@@ -57,7 +58,6 @@ constexpr char kRefreshGrant[] = "refresh_token";
 // Bounds every storm: a call that outlives its deadline completes with DEADLINE_EXCEEDED, so
 // waiting for all completions never hangs.
 constexpr std::chrono::seconds kCallDeadline{30};
-constexpr std::chrono::seconds kConnectTimeout{10};
 constexpr absl::Duration kNoticeTimeout = absl::Seconds(5);
 constexpr time_t kHttpTimeoutS = 10;
 // A trial whose refresh the daemon's background refresher made before the storm began measured
@@ -557,27 +557,17 @@ int Run(const Flags& flags) {
     std::fprintf(stderr, "authd_storm_bench: %s\n", e.what());
     return 1;
   }
-  testing::TempDir dir;
-  testing::DaemonProcess daemon(dir.path(), flags.daemon);
-  daemon.SetConfig(testing::LoopbackOnlyConfig(fake.base_url()));
-  daemon.SetLogLevel("warn");
-  if (absl::Status s = daemon.Start(); !s.ok()) {
-    std::fprintf(stderr, "authd_storm_bench: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel("unix:" + daemon.socket_path(), grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
-    std::fprintf(stderr, "authd_storm_bench: the channel to %s did not connect\n",
-                 daemon.socket_path().c_str());
-    return 1;
-  }
+  BenchDaemon daemon("authd_storm_bench", flags.daemon,
+                     testing::LoopbackOnlyConfig(fake.base_url()));
+  if (!daemon.Start()) return 1;
+  std::shared_ptr<grpc::Channel> channel = daemon.ConnectedChannel();
+  if (channel == nullptr) return 1;
 
   const std::vector<Scenario> scenarios = {
       {.name = "valid", .expired = false},
       {.name = "instant", .expired = true},
       {.name = absl::StrCat("delay", flags.delay_ms), .expired = true, .delay_ms = flags.delay_ms}};
-  StormBench bench(flags, fake, daemon, channel);
+  StormBench bench(flags, fake, daemon.process(), channel);
   absl::StatusOr<std::vector<ScenarioReport>> reports = bench.Run(scenarios);
   if (!reports.ok()) {
     std::fprintf(stderr, "authd_storm_bench: %s\n", reports.status().ToString().c_str());
@@ -593,13 +583,7 @@ int Run(const Flags& flags) {
   for (const ScenarioReport& r : *reports) {
     if (r.violations > 0 || r.failed_calls > 0) exit_code = 1;
   }
-  testing::ProcessResult stopped = daemon.Stop();
-  if (stopped.exit_code != 0) {
-    std::fprintf(stderr,
-                 "authd_storm_bench: the daemon did not stop cleanly (exit %d, signal %d)\n",
-                 stopped.exit_code, stopped.signal);
-    exit_code = 1;
-  }
+  if (!daemon.Stop()) exit_code = 1;
   return exit_code;
 }
 

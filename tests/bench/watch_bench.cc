@@ -25,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "operator_auth/auth_client.h"
 #include "operator_auth/watched_api_key.h"
+#include "tests/bench/bench_daemon.h"
 #include "tests/bench/latency_stats.h"
 #include "tests/fake_oauth/fake_oauth_server.h"
 #include "tests/support/daemon_process.h"
@@ -114,16 +115,11 @@ void PrintDistribution(const char* what, std::vector<double> ms) {
 }
 
 int Run(const Flags& flags) {
-  testing::TempDir dir;
   testing::FakeOAuthServer fake;
   fake.Start();
-  testing::DaemonProcess daemon(dir.path());
-  daemon.SetConfig(testing::LoopbackOnlyConfig(fake.base_url()));
-  daemon.SetLogLevel("warn");
-  if (absl::Status s = daemon.Start(); !s.ok()) {
-    std::fprintf(stderr, "authd_watch_bench: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
+  BenchDaemon bench_daemon("authd_watch_bench", "", testing::LoopbackOnlyConfig(fake.base_url()));
+  if (!bench_daemon.Start()) return 1;
+  testing::DaemonProcess& daemon = bench_daemon.process();
   AuthClientOptions client_options;
   client_options.socket_path = daemon.socket_path();
   client_options.env_fallback = false;
@@ -230,8 +226,8 @@ int Run(const Flags& flags) {
   one.clear();
   watchers.clear();
   oauth_watchers.clear();
-  testing::ProcessResult stopped = daemon.Stop();
-  return failures == 0 && stopped.exit_code == 0 ? 0 : 1;
+  const bool stopped = bench_daemon.Stop();
+  return failures == 0 && stopped ? 0 : 1;
 }
 
 }  // namespace
