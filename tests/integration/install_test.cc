@@ -1,6 +1,7 @@
 // `cmake --install` into a temporary prefix: both binaries, the systemd user units with that
-// prefix filled in (and accepted by systemd-analyze verify), and operatorctl's bash completion,
-// which has to parse and complete.
+// prefix filled in (and accepted by systemd-analyze verify), operatorctl's bash completion, which
+// has to parse and complete, and the C++ client, against which the example agent must build (with
+// CMake's find_package and with pkg-config) and run.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +14,9 @@
 
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "operator_auth/auth_client.h"
 #include "tests/support/child_process.h"
+#include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace operator_auth::testing {
@@ -170,6 +173,51 @@ TEST_F(InstallTest, InstalledCompletionParsesAndCompletes) {
               ElementsAre("-"));
   EXPECT_THAT(Complete({"operatorctl", "daemon", ""}), ElementsAre("status"));
   EXPECT_THAT(Complete({"operatorctl", "daemon", "status", "--j"}), ElementsAre("--json"));
+}
+
+// An agent outside this tree builds against the installed client both ways an agent's build
+// would find it, and talks to a real daemon. In a sanitizer build the installed libraries are
+// instrumented, so the agent is built with the same sanitizers.
+TEST_F(InstallTest, TheExampleAgentBuildsAgainstTheInstalledClientAndRuns) {
+  const std::string flags = AUTHD_EXAMPLE_SANITIZE_FLAGS;
+  ProcessOptions build_options;
+  build_options.timeout = absl::Seconds(300);
+
+  const std::string cmake_build = dir_.Sub("agent-cmake");
+  ProcessResult configured =
+      RunProcess({AUTHD_CMAKE_COMMAND, "-S", std::string(AUTHD_SOURCE_DIR) + "/client/examples",
+                  "-B", cmake_build, "-DCMAKE_PREFIX_PATH=" + prefix(),
+                  "-DCMAKE_CXX_FLAGS=" + flags, "-DCMAKE_EXE_LINKER_FLAGS=" + flags},
+                 build_options);
+  ASSERT_EQ(configured.exit_code, 0) << configured.out << configured.err;
+  ProcessResult built = RunProcess({AUTHD_CMAKE_COMMAND, "--build", cmake_build}, build_options);
+  ASSERT_EQ(built.exit_code, 0) << built.out << built.err;
+
+  // pkg-config: the .pc file finds the prefix relative to itself.
+  build_options.env = {{"PKG_CONFIG_PATH", prefix() + "/lib/pkgconfig"}};
+  const std::string pc_agent = dir_.Sub("agent-pkg-config");
+  ProcessResult pc_built = RunProcess(
+      {"/bin/sh", "-c",
+       "c++ -std=c++17 $0 \"$1\" -o \"$2\" $(pkg-config --cflags --libs operator_auth_client) $0",
+       flags, std::string(AUTHD_SOURCE_DIR) + "/client/examples/agent.cc", pc_agent},
+      build_options);
+  ASSERT_EQ(pc_built.exit_code, 0) << pc_built.out << pc_built.err;
+
+  TempDir daemon_dir;
+  DaemonProcess daemon(daemon_dir.path());
+  ASSERT_TRUE(daemon.Start().ok()) << daemon.Log();
+  AuthClientOptions options;
+  options.socket_path = daemon.socket_path();
+  ASSERT_TRUE(AuthClient(options).SetApiKey("openai", "sk-installed-agent-1").ok());
+  for (const std::string& agent : {cmake_build + "/agent", pc_agent}) {
+    ProcessResult ran = RunProcess({agent, "openai", daemon.socket_path()});
+    EXPECT_EQ(ran.exit_code, 0) << agent << ": " << ran.err;
+    EXPECT_THAT(ran.out, HasSubstr("provider openai\nkind api_key\nkey length 20\n")) << agent;
+    EXPECT_THAT(ran.out + ran.err, Not(HasSubstr("sk-installed-agent-1")));
+    ProcessResult none = RunProcess({agent, "mistral", daemon.socket_path()});
+    EXPECT_EQ(none.exit_code, 1) << agent << ": " << none.out << none.err;
+  }
+  EXPECT_EQ(daemon.Stop().exit_code, 0);
 }
 
 }  // namespace
