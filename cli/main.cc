@@ -10,6 +10,7 @@
 
 #include "cli/auth_commands.h"
 #include "cli/channel_commands.h"
+#include "cli/completion_script.h"
 #include "cli/daemon_commands.h"
 #include "cli/exit_status.h"
 #include "common/default_paths.h"
@@ -79,7 +80,10 @@ int ReportParseError(const CLI::ParseError& e, bool may_hold_secret) {
 
 // Adds the required "id" positional that every provider subcommand takes.
 void AddProviderId(CLI::App& command, std::string& id) {
-  command.add_option("id", id, "provider id")->required()->check(ProviderIdValidator());
+  command.add_option("id", id, "provider id")
+      ->required()
+      ->check(ProviderIdValidator())
+      ->type_name("PROVIDER");
 }
 
 int Main(int argc, char** argv) {
@@ -96,7 +100,9 @@ int Main(int argc, char** argv) {
       "operatorctl: manage the LLM provider and chat-channel credentials that operator-authd "
       "serves"};
   app.set_version_flag("--version", std::string("operatorctl ") + AUTHD_VERSION);
-  app.add_option("--socket", global.socket_path, "operator-authd's socket")->capture_default_str();
+  app.add_option("--socket", global.socket_path, "operator-authd's socket")
+      ->capture_default_str()
+      ->type_name("PATH");
   app.add_flag("--json", global.json,
                "machine-readable output on stdout (auth list/status/token, channels list/show, "
                "daemon status)");
@@ -108,7 +114,9 @@ int Main(int argc, char** argv) {
   auth->require_subcommand(0, 1);
 
   CLI::App* list = auth->add_subcommand("list", "every provider and its status, or one in detail");
-  list->add_option("id", provider, "show this provider in detail")->check(ProviderIdValidator());
+  list->add_option("id", provider, "show this provider in detail")
+      ->check(ProviderIdValidator())
+      ->type_name("PROVIDER");
 
   CLI::App* status =
       auth->add_subcommand("status", "one provider in detail; exit 1 when not configured");
@@ -116,8 +124,10 @@ int Main(int argc, char** argv) {
 
   CLI::App* set = auth->add_subcommand("set", "store a provider's API key, or log in with --oauth");
   AddProviderId(*set, set_arguments.provider);
-  CLI::Option* api_key_option = set->add_option(
-      "--api-key", api_key, "the key, or - to read it from stdin (keeps it out of ps and history)");
+  CLI::Option* api_key_option =
+      set->add_option("--api-key", api_key,
+                      "the key, or - to read it from stdin (keeps it out of ps and history)")
+          ->type_name("SECRET");
   CLI::Option* oauth_option =
       set->add_flag("--oauth", set_arguments.oauth, "log in with OAuth, as `auth login` does");
   api_key_option->excludes(oauth_option);
@@ -145,13 +155,15 @@ int Main(int argc, char** argv) {
   CLI::App* channels_show = channels->add_subcommand(
       "show", "one channel's fields; exit 1 when not every field is configured");
   channels_show->add_option("name", channel, "telegram, discord, slack, twitch or email")
-      ->required();
+      ->required()
+      ->type_name("CHANNEL");
   bool reveal = false;
   channels_show->add_flag("--reveal", reveal, "print secret values instead of ********");
   CLI::App* channels_set = channels->add_subcommand(
       "set", "store fields of a channel (only those given change); - reads a value from stdin");
   channels_set->add_option("name", channel, "telegram, discord, slack, twitch or email")
-      ->required();
+      ->required()
+      ->type_name("CHANNEL");
   std::map<std::string, std::string> channel_values;  // flag -> value
   for (const auto& [flag, field] : ChannelFieldFlags()) {
     channels_set
@@ -159,12 +171,23 @@ int Main(int argc, char** argv) {
             flag,
             [&channel_values, flag = flag](const std::string& v) { channel_values[flag] = v; },
             "the channel's " + field + ", or - to read it from stdin")
-        ->type_name("VALUE");
+        // Every field but the email username is a secret: completed as "-" (stdin).
+        ->type_name(flag == "--username" ? "VALUE" : "SECRET");
   }
   CLI::App* channels_unset =
       channels->add_subcommand("unset", "clear a channel's credentials in channels.json");
   channels_unset->add_option("name", channel, "telegram, discord, slack, twitch or email")
-      ->required();
+      ->required()
+      ->type_name("CHANNEL");
+
+  // Hidden (no group): the build writes the installed completion scripts with it.
+  CLI::App* completion = app.add_subcommand("completion", "print a shell completion script");
+  completion->group("");
+  std::string completion_shell;
+  completion->add_option("shell", completion_shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}))
+      ->type_name("SHELL");
 
   CLI::App* daemon = app.add_subcommand("daemon", "the daemon itself");
   daemon->require_subcommand(1);
@@ -181,6 +204,13 @@ int Main(int argc, char** argv) {
     return ReportParseError(e, set->parsed() || channels_set->parsed());
   }
   if (api_key_option->count() > 0) set_arguments.api_key = api_key;
+  if (completion->parsed()) {
+    const CompletionShell shell = completion_shell == "bash"  ? CompletionShell::kBash
+                                  : completion_shell == "zsh" ? CompletionShell::kZsh
+                                                              : CompletionShell::kFish;
+    std::cout << CompletionScript(app, shell);
+    return kExitOk;
+  }
 
   AuthCommands commands(global);
   auto run = [&]() {

@@ -9,8 +9,9 @@ packages=(
   libabsl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libssl-dev
   libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev libsystemd-dev
   libgtest-dev libgmock-dev
-  python3 python3-filelock python3-grpcio python3-protobuf util-linux
+  python3 python3-filelock python3-grpcio python3-protobuf python3-venv util-linux
   systemd  # systemd-analyze and systemd-socket-activate, for the unit tests
+  zsh fish  # the install test loads operatorctl's zsh and fish completion
 )
 
 missing=()

@@ -46,6 +46,42 @@ class InstallTest : public ::testing::Test {
   std::string CompletionPath() const {
     return prefix() + "/share/bash-completion/completions/operatorctl";
   }
+  std::string FishCompletionPath() const {
+    return prefix() + "/share/fish/vendor_completions.d/operatorctl.fish";
+  }
+
+  // What the installed zsh script hands compadd for `words` (the last one being completed; zsh's
+  // compadd filters by prefix itself), run in zsh with compadd and _files stood in for.
+  std::vector<std::string> ZshCandidates(const std::vector<std::string>& words) {
+    const std::string harness = R"(
+      compadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }
+      _files() { print FILES; }
+      script=$1; shift
+      words=("$@"); CURRENT=$#
+      complete_it() { source $script; }
+      complete_it
+    )";
+    std::vector<std::string> argv = {"/usr/bin/zsh", "-f", "-c", harness, "zsh",
+                                     prefix() + "/share/zsh/vendor-completions/_operatorctl"};
+    argv.insert(argv.end(), words.begin(), words.end());
+    ProcessResult result = RunProcess(argv);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.err, "");
+    return absl::StrSplit(result.out, '\n', absl::SkipEmpty());
+  }
+
+  // What fish offers for the command line `line` with the installed script loaded.
+  std::vector<std::string> FishComplete(const std::string& line) {
+    ProcessResult result = RunProcess({"/usr/bin/fish", "--no-config", "-c",
+                                       "source $argv[1]; complete -C $argv[2]", FishCompletionPath(),
+                                       line});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    std::vector<std::string> words;
+    for (absl::string_view row : absl::StrSplit(result.out, '\n', absl::SkipEmpty())) {
+      words.emplace_back(row.substr(0, row.find('\t')));
+    }
+    return words;
+  }
 
   // systemd-analyze verify as a user manager would load `units`. It only warns (and exits 0)
   // about unknown keys or values it cannot parse, so a clean result is exit 0 and no output.
@@ -123,8 +159,16 @@ TEST_F(InstallTest, InstallsBinariesUnitsAndCompletionUnderThePrefix) {
   EXPECT_THAT(service, HasSubstr("\nType=notify\n"));
   EXPECT_THAT(socket, HasSubstr("\nListenStream=%t/operator/authd.sock\n"));
 
-  EXPECT_EQ(ReadFileOrDie(CompletionPath()),
-            ReadFileOrDie(std::string(AUTHD_SOURCE_DIR) + "/cli/completion/operatorctl.bash"));
+  // The installed scripts are what operatorctl generates from its own definition.
+  const std::vector<std::pair<std::string, std::string>> scripts = {
+      {"bash", CompletionPath()},
+      {"zsh", prefix() + "/share/zsh/vendor-completions/_operatorctl"},
+      {"fish", prefix() + "/share/fish/vendor_completions.d/operatorctl.fish"}};
+  for (const auto& [shell, path] : scripts) {
+    ProcessResult generated = RunProcess({prefix() + "/bin/operatorctl", "completion", shell});
+    ASSERT_EQ(generated.exit_code, 0) << generated.err;
+    EXPECT_EQ(ReadFileOrDie(path), generated.out) << path;
+  }
 }
 
 TEST_F(InstallTest, InstalledUnitsPassSystemdAnalyzeVerify) {
@@ -173,6 +217,36 @@ TEST_F(InstallTest, InstalledCompletionParsesAndCompletes) {
               ElementsAre("-"));
   EXPECT_THAT(Complete({"operatorctl", "daemon", ""}), ElementsAre("status"));
   EXPECT_THAT(Complete({"operatorctl", "daemon", "status", "--j"}), ElementsAre("--json"));
+  EXPECT_THAT(Complete({"operatorctl", "auth", "login", "cod"}), ElementsAre("codex"));
+  EXPECT_THAT(Complete({"operatorctl", "auth", "set", "openai", "--api-key", ""}),
+              ElementsAre("-"));
+  // The hidden subcommand that writes these scripts is not offered.
+  EXPECT_THAT(Complete({"operatorctl", "co"}), ::testing::IsEmpty());
+}
+
+TEST_F(InstallTest, InstalledZshAndFishCompletionLoadAndComplete) {
+  ProcessResult zsh =
+      RunProcess({"/usr/bin/zsh", "-n", prefix() + "/share/zsh/vendor-completions/_operatorctl"});
+  EXPECT_EQ(zsh.exit_code, 0) << zsh.err;
+  EXPECT_THAT(ZshCandidates({"operatorctl", ""}), ElementsAre("auth", "channels", "daemon"));
+  EXPECT_THAT(ZshCandidates({"operatorctl", "auth", "token", "openai-c"}),
+              IsSupersetOf({"openai-codex", "codex"}));
+  EXPECT_THAT(ZshCandidates({"operatorctl", "--socket", "/x", "channels", "set", "slack",
+                             "--bot-token", ""}),
+              ElementsAre("-"));
+  EXPECT_THAT(ZshCandidates({"operatorctl", "--socket", ""}), ElementsAre("FILES"));
+  EXPECT_THAT(ZshCandidates({"operatorctl", "daemon", "status", "--"}),
+              IsSupersetOf({"--json", "--socket"}));
+
+  EXPECT_THAT(FishComplete("operatorctl "), ElementsAre("auth", "channels", "daemon"));
+  EXPECT_THAT(FishComplete("operatorctl auth "),
+              IsSupersetOf({"list", "status", "set", "unset", "token", "login"}));
+  EXPECT_THAT(FishComplete("operatorctl auth token openai-c"), ElementsAre("openai-codex"));
+  EXPECT_THAT(FishComplete("operatorctl channels show "),
+              IsSupersetOf({"telegram", "discord", "slack", "twitch", "email"}));
+  EXPECT_THAT(FishComplete("operatorctl auth login copilot --"),
+              IsSupersetOf({"--enterprise-domain", "--no-browser", "--device", "--json"}));
+  EXPECT_THAT(FishComplete("operatorctl channels set telegram --bot-token "), ElementsAre("-"));
 }
 
 // An agent outside this tree builds against the installed client both ways an agent's build

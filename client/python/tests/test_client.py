@@ -285,7 +285,7 @@ class DefaultSocketPathTest(unittest.TestCase):
                 child_env.update(env)
                 result = subprocess.run([CTL_BIN, "--help"], capture_output=True, text=True,
                                         env=child_env, timeout=20, check=False)
-                match = re.search(r"--socket TEXT=(\S+)", result.stdout)
+                match = re.search(r"--socket PATH=(\S+)", result.stdout)
                 self.assertIsNotNone(match, result.stdout)
                 self.assertEqual(self.resolve(**env), match.group(1))
 
