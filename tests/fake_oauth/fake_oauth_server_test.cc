@@ -865,7 +865,8 @@ TEST(FakeOAuthServer, CopilotModelPolicyEnablesAModel) {
             200);
   EXPECT_EQ(server->CopilotModelPolicyStates().at("gpt-4o"), "enabled");
 
-  for (const json& model : BodyOf(Get(*server, "/models", CopilotHeaders(copilot)))["data"]) {
+  const json listed = BodyOf(Get(*server, "/models", CopilotHeaders(copilot)));
+  for (const json& model : listed["data"]) {
     if (model["id"] == "claude-sonnet-4") {
       EXPECT_EQ(model["policy"]["state"], "enabled");
     }

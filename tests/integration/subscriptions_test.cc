@@ -260,7 +260,7 @@ TEST_F(SubscriptionTest, AStoredGoogleCredentialWithoutAProjectIsCompletedOnceFo
   std::atomic<int> with_project{0};
   std::vector<std::thread> callers;
   for (int i = 0; i < kCallers; ++i) {
-    callers.emplace_back([&] {
+    callers.emplace_back([&, i] {
       auto key = NewClient()->GetApiKey(i % 2 == 0 ? "antigravity" : "google-antigravity");
       if (key.ok() && key->project_id == CodeAssistState::kExistingProjectId) ++with_project;
     });
