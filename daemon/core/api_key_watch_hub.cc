@@ -25,13 +25,13 @@ bool KeyUpdate::operator==(const KeyUpdate& other) const {
 ApiKeyWatchHub::ApiKeyWatchHub(ProviderAuthManager& manager, AuthStorage& storage, Options options)
     : manager_(manager), storage_(storage), options_(options) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  storage_.SetChangeListener([this] { Notify(); });
+  storage_listener_ = storage_.AddChangeListener([this] { Notify(); });
   manager_.SetRuntimeChangeListener([this] { Notify(); });
 }
 
 ApiKeyWatchHub::~ApiKeyWatchHub() {
   // First, so that no write or refresh still running elsewhere can reach us after this.
-  storage_.SetChangeListener(nullptr);
+  storage_.RemoveChangeListener(storage_listener_);
   manager_.SetRuntimeChangeListener(nullptr);
   {
     absl::MutexLock lock(&mu_);

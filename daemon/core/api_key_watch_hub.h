@@ -90,6 +90,7 @@ class ApiKeyWatchHub {
 
   ProviderAuthManager& manager_;
   AuthStorage& storage_;
+  uint64_t storage_listener_ = 0;
   const Options options_;
   int wake_fd_ = -1;  // eventfd: Notify() and the destructor wake the thread
 

@@ -3,6 +3,7 @@
 // Implementations are thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,10 +47,11 @@ class AuthStorage {
   virtual std::string Describe() const = 0;
 
   // Calls `listener` whenever the snapshot is replaced (our writes, and external edits once a
-  // Snapshot() has read them). It runs under the storage's lock: it must not block or call back
-  // into the storage. Replacing it (nullptr removes it) is safe at any time, and the old one is
-  // never called after this returns.
-  virtual void SetChangeListener(std::function<void()> listener) = 0;
+  // Snapshot() has read them), besides every other listener added. It runs under the storage's
+  // lock: it must not block or call back into the storage. Returns the id that removes it; a
+  // removed listener is never called after RemoveChangeListener returns.
+  virtual uint64_t AddChangeListener(std::function<void()> listener) = 0;
+  virtual void RemoveChangeListener(uint64_t id) = 0;
   // A descriptor that poll(2) reports readable while an external edit waits to be read by the
   // next Snapshot(); -1 when the storage cannot tell (then poll Snapshot() now and then).
   virtual int ExternalChangeFd() const { return -1; }

@@ -34,9 +34,10 @@ class FileAuthStorage : public AuthStorage {
   absl::Status Update(const Mutation& mutate) override { return file_->Update(mutate); }
   std::vector<StorageError> DrainErrors() override { return file_->DrainErrors(); }
   std::string Describe() const override { return file_->path(); }
-  void SetChangeListener(std::function<void()> listener) override {
-    file_->SetChangeListener(std::move(listener));
+  uint64_t AddChangeListener(std::function<void()> listener) override {
+    return file_->AddChangeListener(std::move(listener));
   }
+  void RemoveChangeListener(uint64_t id) override { file_->RemoveChangeListener(id); }
   int ExternalChangeFd() const override { return file_->ExternalChangeFd(); }
 
   // Makes the next Snapshot() re-read the file (SIGHUP).

@@ -22,7 +22,7 @@ absl::Status InMemoryAuthStorage::Update(const Mutation& mutate) {
   if (!*changed) return absl::OkStatus();
   document_ = std::move(working);
   snapshot_ = nullptr;
-  if (on_change_) on_change_();
+  on_change_.NotifyAll();
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/core/auth_storage.h"
+#include "daemon/core/change_listeners.h"
 
 namespace operator_auth {
 
@@ -17,9 +18,13 @@ class InMemoryAuthStorage : public AuthStorage {
   absl::Status Update(const Mutation& mutate) override;
   std::vector<StorageError> DrainErrors() override { return errors_.Drain(); }
   std::string Describe() const override { return "memory"; }
-  void SetChangeListener(std::function<void()> listener) override {
+  uint64_t AddChangeListener(std::function<void()> listener) override {
     absl::MutexLock lock(&mu_);
-    on_change_ = std::move(listener);
+    return on_change_.Add(std::move(listener));
+  }
+  void RemoveChangeListener(uint64_t id) override {
+    absl::MutexLock lock(&mu_);
+    on_change_.Remove(id);
   }
 
   // The document as it would be written, for tests.
@@ -30,7 +35,7 @@ class InMemoryAuthStorage : public AuthStorage {
   CredentialDocument document_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const CredentialSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   StorageErrorLog errors_;
-  std::function<void()> on_change_ ABSL_GUARDED_BY(mu_);
+  ChangeListeners on_change_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace operator_auth

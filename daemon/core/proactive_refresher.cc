@@ -10,9 +10,17 @@ ProactiveRefresher::ProactiveRefresher(AuthStorage& storage, RefreshCoordinator&
     : storage_(storage),
       coordinator_(coordinator),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
-      options_(options) {}
+      options_(options) {
+  // Runs under the storage's lock; takes only ours, which is never held while we call into the
+  // storage.
+  storage_listener_ = storage_.AddChangeListener([this] {
+    absl::MutexLock lock(&mu_);
+    wake_ = true;
+  });
+}
 
 ProactiveRefresher::~ProactiveRefresher() {
+  storage_.RemoveChangeListener(storage_listener_);
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -62,8 +70,10 @@ absl::Time ProactiveRefresher::RunOnce() {
     absl::Duration window =
         std::max(options_.min_window, lifetime * options_.lifetime_fraction) + Jitter(id);
     // A token that lives shorter than the window would be due the moment we renewed it: when
-    // we know its lifetime from our own last renewal, renew at half-life instead.
-    if (state.last_success != absl::InfinitePast() && expires > state.last_success) {
+    // it is the one our own last renewal obtained, whose lifetime we know, renew at half-life
+    // instead. A token another process wrote since gets the plain window (due at once if short).
+    if (state.obtained_expires_unix_ms == c.expires_unix_ms &&
+        state.last_success != absl::InfinitePast() && expires > state.last_success) {
       window = std::min(window, (expires - state.last_success) / 2);
     }
     absl::Time when = std::max(expires - window, state.retry_after);

@@ -1,7 +1,10 @@
 // Renews OAuth tokens before they expire, so GetApiKey on the hot path almost never waits for a
 // token endpoint. A token is due when less than max(min_window, lifetime_fraction x lifetime)
 // remains, minus a per-provider jitter (so several daemons and tools do not all renew at the same
-// instant). Renewal goes through the RefreshCoordinator, so it is the same single refresh the
+// instant); a token this daemon obtained itself, whose lifetime is shorter than that window, is
+// renewed at half its lifetime instead. It looks again whenever the storage changes (our writes,
+// and another tool's once read), so a token written close to expiry is renewed within about a
+// second, and at least every max_sleep. Renewal goes through the RefreshCoordinator, so it is the same single refresh the
 // callers would otherwise trigger, under the same lock and the same back-off.
 // Thread-safe; owns one background thread between Start() and destruction.
 #pragma once
@@ -30,6 +33,7 @@ class ProactiveRefresher {
   };
   using Clock = std::function<absl::Time()>;
 
+  // Listens to `storage` from construction to destruction.
   ProactiveRefresher(AuthStorage& storage, RefreshCoordinator& coordinator, Clock clock,
                      Options options);
   ~ProactiveRefresher();
@@ -56,8 +60,9 @@ class ProactiveRefresher {
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Set when a refresh we started finished: look again at once, to schedule the next one.
+  // Set when a refresh we started finished, or the storage changed: look again at once.
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t storage_listener_ = 0;
   // Refreshes we started whose callbacks have not run yet; the destructor waits for them, since
   // the callbacks touch this object.
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;

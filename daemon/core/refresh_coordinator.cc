@@ -149,6 +149,7 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       state.retry_after = absl::InfinitePast();
       if (refreshed) {
         state.last_success = now;
+        state.obtained_expires_unix_ms = result->expires_unix_ms;
         ++state.refreshes;
         state.scheduled = absl::InfiniteFuture();  // the background refresher plans anew
         spdlog::info("refreshed the {} token; valid until {}", provider,

@@ -38,6 +38,9 @@ struct RefreshState {
   absl::Time retry_after = absl::InfinitePast();
   absl::Time last_success = absl::InfinitePast();
   int64_t refreshes = 0;  // successful token-endpoint refreshes by this daemon
+  // The expiry of the token this daemon's last refresh obtained (0: none): tells a token we got,
+  // whose lifetime we know, from one another process wrote since.
+  int64_t obtained_expires_unix_ms = 0;
   // When the background refresher plans to renew the token (InfiniteFuture: not planned).
   absl::Time scheduled = absl::InfiniteFuture();
 };

@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "daemon/core/change_listeners.h"
 #include "daemon/core/credentials_file.h"
 #include "daemon/core/failpoint.h"
 #include "daemon/core/file_change_watch.h"
@@ -121,18 +122,22 @@ class SharedDocumentFile {
       // Every event so far is our own write or predates our re-read under the lock.
       watch_.Discard();
       snapshot_ = std::make_shared<const View>(make_snapshot_(*document));
-      if (on_change_) on_change_();
+      on_change_.NotifyAll();
       mu_.Unlock();
     }
     return absl::OkStatus();
   }
 
   // Calls `listener` whenever the snapshot is replaced; it runs under the file's lock, so it must
-  // not block or call back into this object. Replacing it (nullptr removes it) waits for a call
-  // in progress, so the old listener is never called after this returns.
-  void SetChangeListener(std::function<void()> listener) {
+  // not block or call back into this object. Removing it waits for a call in progress, so it is
+  // never called after RemoveChangeListener returns.
+  uint64_t AddChangeListener(std::function<void()> listener) {
     absl::MutexLock lock(&mu_);
-    on_change_ = std::move(listener);
+    return on_change_.Add(std::move(listener));
+  }
+  void RemoveChangeListener(uint64_t id) {
+    absl::MutexLock lock(&mu_);
+    on_change_.Remove(id);
   }
   // Readable while an external change waits for the next Snapshot(); -1 without inotify.
   int ExternalChangeFd() const { return external_change_fd_; }
@@ -188,7 +193,7 @@ class SharedDocumentFile {
         shared_document_file_internal::LogLoadedAgain(file_.path());
       }
       snapshot_ = std::make_shared<const View>(make_snapshot_(*document));
-      if (on_change_) on_change_();
+      on_change_.NotifyAll();
       return;
     }
     std::string message(document.status().message());
@@ -201,7 +206,7 @@ class SharedDocumentFile {
                                              : make_snapshot_(Document()));
     broken->load_error = std::move(message);
     snapshot_ = std::move(broken);
-    if (on_change_) on_change_();
+    on_change_.NotifyAll();
   }
 
   const SharedDocumentFileOptions options_;
@@ -209,7 +214,7 @@ class SharedDocumentFile {
   const MakeSnapshot make_snapshot_;
   bool using_inotify_ = false;
   int external_change_fd_ = -1;
-  std::function<void()> on_change_ ABSL_GUARDED_BY(mu_);
+  ChangeListeners on_change_ ABSL_GUARDED_BY(mu_);
   StorageErrorLog errors_;
 
   // Serializes this process's writers, so they queue here rather than on the file lock.

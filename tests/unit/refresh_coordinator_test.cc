@@ -1,7 +1,9 @@
 #include "daemon/core/refresh_coordinator.h"
 
 #include <sys/stat.h>
+
 #include <atomic>
+#include <cstdio>
 
 #include <thread>
 
@@ -283,6 +285,69 @@ TEST(ProactiveRefresher, ShortLivedTokensAreRenewedAtHalfLifeNotBackToBack) {
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_EQ(refresher.calls.load(), 1);
   EXPECT_GT(proactive.NextDue("p"), absl::Now() + absl::Seconds(50));
+}
+
+// Writes a "p" entry whose token expires `in` from now, as another tool would (atomically).
+void WriteShortLivedToken(const TempDir& dir, const std::string& access, absl::Duration in) {
+  const std::string temp = dir.Sub("auth/providers.json.tmp");
+  WriteFileOrDie(temp, Json{{"p",
+                             {{"type", "oauth"},
+                              {"access", access},
+                              {"refresh", "r-" + access},
+                              {"expires", absl::ToUnixMillis(absl::Now() + in)}}}}
+                           .dump());
+  ASSERT_EQ(std::rename(temp.c_str(), dir.Sub("auth/providers.json").c_str()), 0);
+}
+
+// The half-life rule is for tokens whose lifetime we know because we obtained them. A 2-minute
+// token another process wrote after our renewal is inside the max(5 min, 10 %) window, so it is
+// due at once (it used to be renewed only 60 s before expiry, at "half-life").
+TEST(ProactiveRefresher, HalfLifeAppliesOnlyToTokensTheDaemonObtained) {
+  TempDir dir;
+  auto storage = FileAuthStorage::Open(dir.Sub("auth"));
+  ASSERT_TRUE(storage.ok());
+  WriteShortLivedToken(dir, "a", absl::Seconds(60));
+  ShortLivedRefresher refresher;
+  RefreshCoordinator coordinator(**storage, refresher, nullptr);
+  ProactiveRefresher proactive(**storage, coordinator, nullptr, ProactiveRefresher::Options());
+  proactive.RunOnce();
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (coordinator.StateOf("p").refreshes == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(refresher.calls.load(), 1);
+
+  WriteShortLivedToken(dir, "written-by-another-tool", absl::Minutes(2));
+  const absl::Time before = absl::Now();
+  proactive.RunOnce();
+  EXPECT_LE(proactive.NextDue("p"), before + absl::Seconds(1));
+  deadline = absl::Now() + absl::Seconds(10);
+  while (refresher.calls.load() < 2 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(refresher.calls.load(), 2);
+}
+
+// Another tool writes a token close to expiry: the running refresher renews it within seconds,
+// not at its next regular look (here 10 minutes away).
+TEST(ProactiveRefresher, AStorageChangeWakesTheRefresher) {
+  TempDir dir;
+  auto storage = FileAuthStorage::Open(dir.Sub("auth"));
+  ASSERT_TRUE(storage.ok());
+  ShortLivedRefresher refresher;
+  RefreshCoordinator coordinator(**storage, refresher, nullptr);
+  ProactiveRefresher::Options options;
+  options.max_sleep = absl::Minutes(10);
+  ProactiveRefresher proactive(**storage, coordinator, nullptr, options);
+  proactive.Start();
+  absl::SleepFor(absl::Milliseconds(100));  // its first look finds nothing
+  WriteShortLivedToken(dir, "close-to-expiry", absl::Seconds(90));
+  (*storage)->Snapshot();  // what the watch hub's thread does when inotify reports the edit
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (refresher.calls.load() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(refresher.calls.load(), 1);
 }
 
 TEST_F(RefreshCoordinatorTest, NeedsLoginClearsWhenAnotherToolStoresANewLogin) {
