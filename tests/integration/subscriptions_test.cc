@@ -395,12 +395,13 @@ TEST_F(SubscriptionTest, ANewLoginReplacesTheStoredEntryInsteadOfMergingIntoIt) 
                 {{"type", "oauth"},
                  {"access", "tid=old"},
                  {"refresh", "gho_old"},
-                 {"expires", AMinuteAgoMs()},
+                 // Still valid, so the background refresher leaves it alone and every token
+                 // exchange seen below is the login's.
+                 {"expires", InOneHourMs()},
                  {"enterprise_url", "old-ghe.example.com"},
                  {"note", "from an old login"}}}});
-  // (The background refresher may try the old entry at its old host before the login; only
-  // what the login sends counts here.)
   const size_t before = fake_.Requests("/copilot_internal/v2/token").size();
+  ASSERT_EQ(before, 0u);
   LoginRun run = Login("github-copilot");
   ASSERT_TRUE(run.status.ok()) << run.status.error_message();
   Json stored = Stored()["github-copilot"];
