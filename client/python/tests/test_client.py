@@ -27,6 +27,8 @@ import operator_auth_client as oac
 
 DAEMON_BIN = os.environ.get("OPERATOR_AUTHD_BIN", "")
 CTL_BIN = os.environ.get("OPERATORCTL_BIN", "")
+# tests/fake_oauth's server binary: a real HTTP provider on 127.0.0.1 (token, Code Assist, ...).
+FAKE_OAUTH_BIN = os.environ.get("FAKE_OAUTH_SERVER_BIN", "")
 
 # Port 9 (discard) on loopback: nothing listens, so every OAuth request fails fast and stays local.
 CLOSED_LOOPBACK = "http://127.0.0.1:9"
@@ -41,24 +43,25 @@ RECONNECT_S = 15.0
 _PATH_VARS = ("OPERATOR_HOME", "OPERATOR_AUTHD_SOCKET", "XDG_RUNTIME_DIR")
 
 
-def loopback_only_config():
-    """authd.json pointing every built-in OAuth provider at CLOSED_LOOPBACK (the shape of
+def loopback_only_config(base=CLOSED_LOOPBACK):
+    """authd.json pointing every built-in OAuth provider at ``base`` on loopback (the shape of
     LoopbackOnlyConfig in tests/support/daemon_process.cc)."""
     providers = {}
     for provider in ("anthropic-claude-code", "openai-codex", "google-antigravity",
                      "google-gemini-cli"):
-        providers[provider] = {"authorize_url": CLOSED_LOOPBACK + "/authorize",
-                               "token_url": CLOSED_LOOPBACK + "/token",
-                               "revocation_url": CLOSED_LOOPBACK + "/revoke"}
+        providers[provider] = {"authorize_url": base + "/authorize",
+                               "token_url": base + "/token",
+                               "revocation_url": base + "/revoke"}
     providers["openai-codex"]["device_authorization_url"] = (
-        CLOSED_LOOPBACK + "/api/accounts/deviceauth/usercode")
+        base + "/api/accounts/deviceauth/usercode")
     for provider in ("google-antigravity", "google-gemini-cli"):
-        providers[provider]["code_assist_url"] = CLOSED_LOOPBACK
+        providers[provider]["code_assist_url"] = base
+        providers[provider]["code_assist_poll_interval_ms"] = 50
     providers["github-copilot"] = {
-        "device_authorization_url": CLOSED_LOOPBACK + "/device/code",
-        "token_url": CLOSED_LOOPBACK + "/token",
-        "copilot_token_url": CLOSED_LOOPBACK + "/copilot_internal/v2/token?domain={domain}",
-        "copilot_api_url": CLOSED_LOOPBACK}
+        "device_authorization_url": base + "/device/code",
+        "token_url": base + "/token",
+        "copilot_token_url": base + "/copilot_internal/v2/token?domain={domain}",
+        "copilot_api_url": base}
     return {"oauth_providers": providers}
 
 
@@ -115,9 +118,9 @@ class Daemon:
     def providers_path(self):
         return os.path.join(self.home, "auth", "providers.json")
 
-    def start(self, env=None):
+    def start(self, env=None, config=None):
         with open(self.config_path, "w", encoding="utf-8") as f:
-            json.dump(loopback_only_config(), f)
+            json.dump(config or loopback_only_config(), f)
         argv = [DAEMON_BIN, "--home", self.home, "--socket", self.socket_path,
                 "--config", self.config_path, "--log-level", "debug"]
         with open(self.log_path, "ab") as log:
@@ -193,8 +196,8 @@ class DaemonTestCase(unittest.TestCase):
             self.assertEqual(status, 0,
                              f"operator-authd did not exit cleanly:\n{self.daemon.log()}")
 
-    def start_daemon(self, env=None):
-        self.daemon.start(env)
+    def start_daemon(self, env=None, config=None):
+        self.daemon.start(env, config)
 
     def restart_daemon(self, env=None):
         status = self.daemon.stop()
@@ -489,6 +492,43 @@ class KeyUsageTest(DaemonTestCase):
         self.assertEqual((key.provider, key.account_id),
                          ("openai-codex", "acct-py-1"))
         self.assertEqual(dict(key.headers)["chatgpt-account-id"], "acct-py-1")
+
+
+class FakeProviderTest(DaemonTestCase):
+    """The Python client against the daemon and the fake provider (tests/fake_oauth) on
+    127.0.0.1: what gemini-cli does before a Google token is usable (refresh, then Code Assist
+    loadCodeAssist / onboardUser / operation polling) happens in the daemon, and the client
+    gets the token with its project."""
+
+    def start_fake(self, *args):
+        if not FAKE_OAUTH_BIN:
+            self.fail("set FAKE_OAUTH_SERVER_BIN (ctest does)")
+        fake = subprocess.Popen([FAKE_OAUTH_BIN, *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+        def stop():
+            fake.terminate()
+            fake.wait(timeout=STOP_TIMEOUT_S)
+            fake.stdout.close()
+        self.addCleanup(stop)
+        line = fake.stdout.readline()  # "listening 127.0.0.1:<port>"
+        match = re.match(r"listening (127\.0\.0\.1:\d+)", line)
+        self.assertIsNotNone(match, f"the fake provider said {line!r}")
+        return "http://" + match.group(1)
+
+    def test_a_refreshed_google_token_comes_with_its_onboarded_project(self):
+        base = self.start_fake("--refresh-token", "rt-py-google-1")
+        self.daemon.write_providers({"google-gemini-cli": {
+            "type": "oauth", "access": "ya29.expired-py", "refresh": "rt-py-google-1",
+            "expires": int(time.time() * 1000) - 60_000}})
+        self.start_daemon(config=loopback_only_config(base))
+        key = self.new_client(timeout=20.0).get_api_key("gemini-cli")
+        self.assertEqual((key.provider, key.kind, key.project_id, key.base_url),
+                         ("google-gemini-cli", oac.KIND_OAUTH_ACCESS_TOKEN, "proj-free-tier-1",
+                          base))
+        self.assertNotEqual(key.key, "ya29.expired-py")
+        with open(self.daemon.providers_path, encoding="utf-8") as f:
+            stored = json.load(f)
+        self.assertEqual(stored["google-gemini-cli"]["project_id"], "proj-free-tier-1")
 
 
 class WatchApiKeyTest(DaemonTestCase):
