@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/oauth/printable_text.h"
+#include "daemon/oauth/token_reply.h"
 
 namespace operator_auth {
 namespace {
@@ -23,12 +24,6 @@ constexpr char kNeedsProject[] =
     "GOOGLE_CLOUD_PROJECT_ID) in the daemon's environment, or \"project_id\" in the provider's "
     "authd.json entry, then restart or reload the daemon";
 
-std::string StringAt(const Json& object, const char* key) {
-  if (!object.is_object()) return {};
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // cloudaicompanionProject is a string in loadCodeAssist's answer and {id, name} in an
 // operation's; pi-mono's google-antigravity.ts accepts both in either place.
 std::string ProjectOf(const Json& object) {
@@ -36,7 +31,7 @@ std::string ProjectOf(const Json& object) {
   auto it = object.find("cloudaicompanionProject");
   if (it == object.end()) return {};
   if (it->is_string()) return it->get<std::string>();
-  return StringAt(*it, "id");
+  return JsonString(*it, "id");
 }
 
 // gemini-cli's client metadata (setup.ts coreClientMetadata), with duetProject when the user
@@ -55,8 +50,8 @@ std::string IneligibleReasons(const Json& load) {
   auto tiers = load.find("ineligibleTiers");
   if (tiers == load.end() || !tiers->is_array()) return {};
   for (const Json& tier : *tiers) {
-    std::string reason = StringAt(tier, "reasonMessage");
-    if (reason.empty()) reason = StringAt(tier, "reasonCode");
+    std::string reason = JsonString(tier, "reasonMessage");
+    if (reason.empty()) reason = JsonString(tier, "reasonCode");
     if (!reason.empty()) reasons.push_back(PrintableErrorText(reason, kMaxReasonBytes));
   }
   return absl::StrJoin(reasons, ", ");
@@ -107,8 +102,8 @@ class Session {
       std::string message;
       std::string status;
       if (reply.is_object() && reply.contains("error")) {
-        message = StringAt(reply["error"], "message");
-        status = StringAt(reply["error"], "status");
+        message = JsonString(reply["error"], "message");
+        status = JsonString(reply["error"], "status");
       }
       std::string detail = absl::StrCat("HTTP ", response->status);
       if (!status.empty()) absl::StrAppend(&detail, " ", PrintableErrorText(status, 64));
@@ -158,7 +153,7 @@ absl::StatusOr<std::string> DiscoverCodeAssistProject(const std::string& access_
   if (auto tiers = load->find("allowedTiers"); tiers != load->end() && tiers->is_array()) {
     for (const Json& tier : *tiers) {
       if (tier.is_object() && tier.value("isDefault", false)) {
-        if (std::string id = StringAt(tier, "id"); !id.empty()) tier_id = id;
+        if (std::string id = JsonString(tier, "id"); !id.empty()) tier_id = id;
         break;
       }
     }
@@ -170,7 +165,7 @@ absl::StatusOr<std::string> DiscoverCodeAssistProject(const std::string& access_
                                                 "onboarding to Google Code Assist");
   if (!operation.ok()) return operation.status();
   for (int polls = 0; !operation->value("done", false); ++polls) {
-    const std::string name = StringAt(*operation, "name");
+    const std::string name = JsonString(*operation, "name");
     if (!IsOperationName(name)) {
       return absl::UnavailableError(
           "onboarding to Google Code Assist failed: the reply names no valid operation");

@@ -212,14 +212,10 @@ absl::StatusOr<DeviceAuthorization> OAuthClient::StartDeviceAuthorization(
   absl::StatusOr<nlohmann::json> body = ParseJsonReply(*response, what);
   if (!body.ok()) return body.status();
   DeviceAuthorization device;
-  auto str = [&](const char* key) {
-    auto it = body->find(key);
-    return it != body->end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  device.device_code = str("device_code");
-  device.user_code = str("user_code");
-  device.verification_uri = str("verification_uri");
-  device.verification_uri_complete = str("verification_uri_complete");
+  device.device_code = JsonString(*body, "device_code");
+  device.user_code = JsonString(*body, "user_code");
+  device.verification_uri = JsonString(*body, "verification_uri");
+  device.verification_uri_complete = JsonString(*body, "verification_uri_complete");
   if (device.device_code.empty() || device.user_code.empty() || device.verification_uri.empty()) {
     return absl::UnavailableError(absl::StrCat(what,
                                                " failed: the reply lacks device_code, "

@@ -16,11 +16,6 @@ using Json = nlohmann::json;
 constexpr absl::string_view kUserCodePath = "/api/accounts/deviceauth/usercode";
 constexpr size_t kMaxCodeBytes = 256;
 
-std::string StringAt(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 HttpRequest JsonPost(const std::string& url, const Json& body) {
   HttpRequest request;
   request.url = url;
@@ -56,9 +51,9 @@ absl::StatusOr<OpenAIDeviceCode> StartOpenAIDeviceLogin(const std::string& userc
   absl::StatusOr<Json> body = ParseJsonReply(*response, what);
   if (!body.ok()) return body.status();
   OpenAIDeviceCode code;
-  code.device_auth_id = StringAt(*body, "device_auth_id");
-  code.user_code = StringAt(*body, "user_code");
-  if (code.user_code.empty()) code.user_code = StringAt(*body, "usercode");
+  code.device_auth_id = JsonString(*body, "device_auth_id");
+  code.user_code = JsonString(*body, "user_code");
+  if (code.user_code.empty()) code.user_code = JsonString(*body, "usercode");
   if (code.device_auth_id.empty() || code.user_code.empty() ||
       code.device_auth_id.size() > kMaxCodeBytes || code.user_code.size() > kMaxCodeBytes) {
     return absl::UnavailableError(
@@ -87,8 +82,8 @@ absl::StatusOr<std::optional<OpenAIDeviceGrant>> PollOpenAIDeviceLogin(
   absl::StatusOr<Json> body = ParseJsonReply(*response, what);
   if (!body.ok()) return body.status();
   OpenAIDeviceGrant grant;
-  grant.authorization_code = StringAt(*body, "authorization_code");
-  grant.code_verifier = StringAt(*body, "code_verifier");
+  grant.authorization_code = JsonString(*body, "authorization_code");
+  grant.code_verifier = JsonString(*body, "code_verifier");
   grant.redirect_uri = *issuer + "/deviceauth/callback";
   if (grant.authorization_code.empty() || grant.code_verifier.empty()) {
     return absl::UnavailableError(

@@ -15,11 +15,6 @@ using Json = nlohmann::json;
 constexpr size_t kMaxErrorCode = 64;
 constexpr size_t kMaxDescription = 200;
 
-std::string StringField(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // The OAuth error code and description of a reply. RFC 6749 5.2 puts them in "error" and
 // "error_description"; OpenAI's token endpoint may instead answer {"error": {"code": ...,
 // "message": ...}}.
@@ -27,12 +22,12 @@ void ErrorOf(const Json& body, std::string& error, std::string& description) {
   if (!body.is_object()) return;
   auto it = body.find("error");
   if (it != body.end() && it->is_object()) {
-    error = StringField(*it, "code");
-    description = StringField(*it, "message");
+    error = JsonString(*it, "code");
+    description = JsonString(*it, "message");
   } else {
-    error = StringField(body, "error");
+    error = JsonString(body, "error");
   }
-  if (description.empty()) description = StringField(body, "error_description");
+  if (description.empty()) description = JsonString(body, "error_description");
 }
 
 // The error codes that say the grant itself is dead, so that only a new login helps:
@@ -66,6 +61,12 @@ absl::Status Classify(const HttpResponse& response, const Json& body, absl::stri
 
 }  // namespace
 
+std::string JsonString(const Json& object, const char* key) {
+  if (!object.is_object()) return {};
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 int64_t ClampSeconds(int64_t value, int64_t lo, int64_t hi) {
   return std::min(std::max(value, lo), hi);
 }
@@ -87,9 +88,9 @@ absl::StatusOr<TokenReply> ParseTokenReply(const HttpResponse& response, absl::s
   absl::StatusOr<Json> body = ParseJsonReply(response, what);
   if (!body.ok()) return body.status();
   TokenReply reply;
-  reply.access_token = StringField(*body, "access_token");
-  reply.refresh_token = StringField(*body, "refresh_token");
-  reply.id_token = StringField(*body, "id_token");
+  reply.access_token = JsonString(*body, "access_token");
+  reply.refresh_token = JsonString(*body, "refresh_token");
+  reply.id_token = JsonString(*body, "id_token");
   if (reply.access_token.empty()) {
     // A 200 without a token is as good as garbage; some providers put errors in 200s.
     if (body->contains("error")) return Classify(response, *body, what);

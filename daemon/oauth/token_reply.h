@@ -41,6 +41,10 @@ struct TokenReply {
 // `what` names the request in messages, e.g. "refreshing the openai-codex token".
 absl::StatusOr<TokenReply> ParseTokenReply(const HttpResponse& response, absl::string_view what);
 
+// The string at `object[key]`; empty when it is absent or not a string, or `object` is not an
+// object. How every reply field a provider may leave out is read.
+std::string JsonString(const nlohmann::json& object, const char* key);
+
 // Parses a JSON object reply of any 2xx request (device authorization, Copilot token); other
 // statuses are classified as above.
 absl::StatusOr<nlohmann::json> ParseJsonReply(const HttpResponse& response, absl::string_view what);
