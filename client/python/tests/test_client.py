@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -24,14 +23,13 @@ import grpc
 from operator_auth.v1 import auth_pb2, auth_pb2_grpc
 
 import operator_auth_client as oac
+from daemon_support import CLOSED_LOOPBACK, loopback_only_config, socket_accepts
 
 DAEMON_BIN = os.environ.get("OPERATOR_AUTHD_BIN", "")
 CTL_BIN = os.environ.get("OPERATORCTL_BIN", "")
 # tests/fake_oauth's server binary: a real HTTP provider on 127.0.0.1 (token, Code Assist, ...).
 FAKE_OAUTH_BIN = os.environ.get("FAKE_OAUTH_SERVER_BIN", "")
 
-# Port 9 (discard) on loopback: nothing listens, so every OAuth request fails fast and stays local.
-CLOSED_LOOPBACK = "http://127.0.0.1:9"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 # How long a watcher may take to see a change: the daemon pushes at once; the bound is generous
@@ -43,28 +41,6 @@ RECONNECT_S = 15.0
 _PATH_VARS = ("OPERATOR_HOME", "OPERATOR_AUTHD_SOCKET", "XDG_RUNTIME_DIR")
 
 
-def loopback_only_config(base=CLOSED_LOOPBACK):
-    """authd.json pointing every built-in OAuth provider at ``base`` on loopback (the shape of
-    LoopbackOnlyConfig in tests/support/daemon_process.cc)."""
-    providers = {}
-    for provider in ("anthropic-claude-code", "openai-codex", "google-antigravity",
-                     "google-gemini-cli"):
-        providers[provider] = {"authorize_url": base + "/authorize",
-                               "token_url": base + "/token",
-                               "revocation_url": base + "/revoke"}
-    providers["openai-codex"]["device_authorization_url"] = (
-        base + "/api/accounts/deviceauth/usercode")
-    for provider in ("google-antigravity", "google-gemini-cli"):
-        providers[provider]["code_assist_url"] = base
-        providers[provider]["code_assist_poll_interval_ms"] = 50
-    providers["github-copilot"] = {
-        "device_authorization_url": base + "/device/code",
-        "token_url": base + "/token",
-        "copilot_token_url": base + "/copilot_internal/v2/token?domain={domain}",
-        "copilot_api_url": base}
-    return {"oauth_providers": providers}
-
-
 def clean_env(extra=None):
     """This process's environment without the daemon's path variables and without any real
     {ID}_API_KEY, plus ``extra``."""
@@ -72,16 +48,6 @@ def clean_env(extra=None):
            if name not in _PATH_VARS and not name.endswith("_API_KEY")}
     env.update(extra or {})
     return env
-
-
-def socket_accepts(path):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1.0)
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
-    return True
 
 
 def eventually(predicate, timeout, interval=0.02):

@@ -17,13 +17,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 import zipfile
+
+from daemon_support import loopback_only_config, socket_accepts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT_DIR = os.path.dirname(HERE)  # client/python
@@ -34,32 +35,9 @@ DAEMON_BIN = os.path.abspath(os.environ["OPERATOR_AUTHD_BIN"]) if os.environ.get
 CTL_BIN = os.path.abspath(os.environ["OPERATORCTL_BIN"]) if os.environ.get(
     "OPERATORCTL_BIN") else ""
 
-# Port 9 (discard) on loopback: nothing listens, so every OAuth request fails fast and stays local.
-CLOSED_LOOPBACK = "http://127.0.0.1:9"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 PIP_TIMEOUT_S = 60.0
-
-
-def loopback_only_config():
-    """authd.json pointing every built-in OAuth provider at CLOSED_LOOPBACK (as test_client.py's,
-    the shape of LoopbackOnlyConfig in tests/support/daemon_process.cc)."""
-    providers = {}
-    for provider in ("anthropic-claude-code", "openai-codex", "google-antigravity",
-                     "google-gemini-cli"):
-        providers[provider] = {"authorize_url": CLOSED_LOOPBACK + "/authorize",
-                               "token_url": CLOSED_LOOPBACK + "/token",
-                               "revocation_url": CLOSED_LOOPBACK + "/revoke"}
-    providers["openai-codex"]["device_authorization_url"] = (
-        CLOSED_LOOPBACK + "/api/accounts/deviceauth/usercode")
-    for provider in ("google-antigravity", "google-gemini-cli"):
-        providers[provider]["code_assist_url"] = CLOSED_LOOPBACK
-    providers["github-copilot"] = {
-        "device_authorization_url": CLOSED_LOOPBACK + "/device/code",
-        "token_url": CLOSED_LOOPBACK + "/token",
-        "copilot_token_url": CLOSED_LOOPBACK + "/copilot_internal/v2/token?domain={domain}",
-        "copilot_api_url": CLOSED_LOOPBACK}
-    return {"oauth_providers": providers}
 
 
 def clean_env(extra=None):
@@ -78,16 +56,6 @@ def cmake_project_version():
     with open(os.path.join(REPO_DIR, "CMakeLists.txt"), encoding="utf-8") as f:
         match = re.search(r"project\(\s*operator-authd\s+VERSION\s+([0-9.]+)", f.read())
     return match.group(1) if match else None
-
-
-def socket_accepts(path):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1.0)
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
-    return True
 
 
 # Runs in the venv (python -I: no PYTHONPATH, no script dir, no user site): what an agent does.
