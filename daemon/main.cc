@@ -23,15 +23,15 @@
 #include "common/default_paths.h"
 #include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/blocking_executor.h"
-#include "daemon/core/credential_completion.h"
 #include "daemon/core/channel_auth_manager.h"
+#include "daemon/core/credential_completion.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/core/proactive_refresher.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
-#include "daemon/oauth/http_client.h"
 #include "daemon/oauth/authd_config_file.h"
+#include "daemon/oauth/http_client.h"
 #include "daemon/oauth/provider_oauth_service.h"
 #include "daemon/process_hygiene.h"
 #include "daemon/server/auth_service.h"
@@ -159,7 +159,7 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   DaemonServiceImpl daemon_service(
       {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path},
       {storage->get(), channels_file->get(), &manager, &proactive, &requests, listener->get()},
-      writes, calls);
+      calls);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -249,9 +249,10 @@ int main(int argc, char** argv) {
   app.add_option("--socket", flags.socket,
                  "socket path (default $OPERATOR_AUTHD_SOCKET, else "
                  "$XDG_RUNTIME_DIR/operator/authd.sock, else $OPERATOR_HOME/run/authd.sock)");
-  app.add_option("--config", flags.config,
-                 "daemon config with \"oauth_providers\" and \"aliases\" (default <home>/authd.json; "
-                 "optional)");
+  app.add_option(
+      "--config", flags.config,
+      "daemon config with \"oauth_providers\" and \"aliases\" (default <home>/authd.json; "
+      "optional)");
   app.add_option("--refresh-check-seconds", flags.refresh_check_seconds,
                  "how often the background refresher looks for OAuth tokens to renew")
       ->check(CLI::Range(1, 3600));

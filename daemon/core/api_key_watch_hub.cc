@@ -58,15 +58,22 @@ void ApiKeyWatchHub::Notify() {
 
 size_t ApiKeyWatchHub::watcher_count() const {
   absl::MutexLock lock(&mu_);
-  return provider_of_.size();
+  return watcher_of_.size();
 }
 
-absl::StatusOr<uint64_t> ApiKeyWatchHub::Watch(const std::string& provider, Sink sink) {
+absl::StatusOr<uint64_t> ApiKeyWatchHub::Watch(const std::string& provider, Sink sink,
+                                               const std::string& peer) {
   absl::MutexLock lock(&mu_);
-  if (provider_of_.size() >= options_.max_watchers) {
+  if (watcher_of_.size() >= options_.max_watchers) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the daemon already serves ", options_.max_watchers, " key watchers"));
   }
+  size_t& of_peer = watchers_per_peer_[peer];
+  if (of_peer >= options_.max_watchers_per_peer) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("this client already has ", of_peer, " key watchers, the most one may have"));
+  }
+  ++of_peer;
   const uint64_t id = next_id_++;
   Watched& w = watched_[provider];
   if (w.last.has_value()) {
@@ -75,23 +82,27 @@ absl::StatusOr<uint64_t> ApiKeyWatchHub::Watch(const std::string& provider, Sink
     w.waiting_for_first.insert(id);
   }
   w.sinks.emplace(id, std::move(sink));
-  provider_of_.emplace(id, provider);
+  watcher_of_.emplace(id, Watcher{provider, peer});
   if (!w.last.has_value()) Notify();
   return id;
 }
 
 void ApiKeyWatchHub::Unwatch(uint64_t id) {
   absl::MutexLock lock(&mu_);
-  auto it = provider_of_.find(id);
-  if (it == provider_of_.end()) return;
-  auto w = watched_.find(it->second);
+  auto it = watcher_of_.find(id);
+  if (it == watcher_of_.end()) return;
+  auto w = watched_.find(it->second.provider);
   if (w != watched_.end()) {
     w->second.sinks.erase(id);
     w->second.waiting_for_first.erase(id);
     // Forget a provider nobody watches, unless a resolution for it is still in flight.
     if (w->second.sinks.empty() && !w->second.resolving) watched_.erase(w);
   }
-  provider_of_.erase(it);
+  if (auto peer = watchers_per_peer_.find(it->second.peer);
+      peer != watchers_per_peer_.end() && --peer->second == 0) {
+    watchers_per_peer_.erase(peer);
+  }
+  watcher_of_.erase(it);
 }
 
 void ApiKeyWatchHub::Publish(const std::string& provider, KeyUpdate update) {

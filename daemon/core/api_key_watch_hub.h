@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -35,6 +36,9 @@ struct KeyUpdate {
   bool operator==(const KeyUpdate& other) const;
 };
 
+// One client's share of the watch slots, so that one cannot take them all.
+inline constexpr size_t kMaxWatchersPerPeer = 256;
+
 class ApiKeyWatchHub {
  public:
   // Receives updates on the hub's thread or on a refresh thread, with the hub's lock held: it
@@ -44,8 +48,9 @@ class ApiKeyWatchHub {
   struct Options {
     // Without inotify, how often external edits are looked for.
     absl::Duration stat_poll = absl::Seconds(1);
-    // Past this many watchers, Watch() says RESOURCE_EXHAUSTED.
+    // Past this many watchers, Watch() says RESOURCE_EXHAUSTED; past the second, for one peer.
     size_t max_watchers = 10000;
+    size_t max_watchers_per_peer = kMaxWatchersPerPeer;
   };
 
   // `manager` and `storage` (the manager's) must outlive the hub. Installs itself as the
@@ -60,9 +65,11 @@ class ApiKeyWatchHub {
 
   void Start();
 
-  // Registers `sink` for `provider` (a valid id); it gets the current value as soon as it is
-  // known, then every change. Returns the id for Unwatch.
-  absl::StatusOr<uint64_t> Watch(const std::string& provider, Sink sink);
+  // Registers `sink` for `provider` (a valid id) on behalf of `peer` (the caller as the server
+  // names it); it gets the current value as soon as it is known, then every change. Returns the
+  // id for Unwatch.
+  absl::StatusOr<uint64_t> Watch(const std::string& provider, Sink sink,
+                                 const std::string& peer = "");
   // After it returns, the sink is never called again.
   void Unwatch(uint64_t id);
 
@@ -96,7 +103,12 @@ class ApiKeyWatchHub {
 
   mutable absl::Mutex mu_;
   std::map<std::string, Watched> watched_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, std::string> provider_of_ ABSL_GUARDED_BY(mu_);
+  struct Watcher {
+    std::string provider;
+    std::string peer;
+  };
+  std::map<uint64_t, Watcher> watcher_of_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, size_t> watchers_per_peer_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_expiry_look_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -40,6 +40,17 @@ class AuthStorage {
   // when `mutate` says it changed. Fails without writing when the document cannot be loaded.
   virtual absl::Status Update(const Mutation& mutate) = 0;
 
+  // Keeps the storage's cross-process lock while any copy lives (null where there is none).
+  using LockHold = std::shared_ptr<const void>;
+  // Takes the storage's lock for a slow step that must run under it (a token-endpoint call), or
+  // shares the one this process already holds. Other processes wait for it; this process's
+  // writers (Update) go on under it. UNAVAILABLE when another process keeps it past the lock
+  // timeout.
+  virtual absl::StatusOr<LockHold> HoldLock() { return LockHold(); }
+
+  // The last snapshot taken, without looking for changes: never waits for a file or a lock.
+  virtual std::shared_ptr<const CredentialSnapshot> LastSnapshot() { return Snapshot(); }
+
   // Errors recorded since the last drain.
   virtual std::vector<StorageError> DrainErrors() = 0;
 

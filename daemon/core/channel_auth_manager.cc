@@ -9,6 +9,7 @@ absl::StatusOr<std::unique_ptr<ChannelsFile>> OpenChannelsFile(const std::string
   SharedDocumentFileOptions options;
   // A channels.json that stops loading serves nothing from the file, as one that never loaded.
   options.keep_last_good_on_error = false;
+  options.max_write_bytes = kMaxChannelsFileBytes;
   return ChannelsFile::Open(
       auth_dir, "channels.json", "channels.lock",
       [](const ChannelDocument& document) { return document.Snapshot(); }, options);

@@ -22,6 +22,9 @@ namespace operator_auth {
 
 using ChannelsFile = SharedDocumentFile<ChannelDocument, ChannelSnapshot>;
 
+// The largest channels.json this daemon writes (the file stays loadable at this size).
+inline constexpr size_t kMaxChannelsFileBytes = 1024 * 1024;
+
 // Opens $auth_dir/channels.json with its lock file channels.lock.
 absl::StatusOr<std::unique_ptr<ChannelsFile>> OpenChannelsFile(const std::string& auth_dir);
 

@@ -44,6 +44,17 @@ struct Credential {
     return c;
   }
 
+  static Credential OAuth(std::string access_token, std::string refresh_token,
+                          int64_t expires_unix_ms) {
+    Credential c;
+    c.type = CredentialType::kOAuth;
+    c.type_name = "oauth";
+    c.access = std::move(access_token);
+    c.refresh = std::move(refresh_token);
+    c.expires_unix_ms = expires_unix_ms;
+    return c;
+  }
+
   bool usable() const { return type != CredentialType::kUnknown && problem.empty(); }
 
   // True when the OAuth access token has a recorded expiry at or before `t`. The one expiry rule

@@ -7,6 +7,7 @@ absl::StatusOr<std::unique_ptr<FileAuthStorage>> FileAuthStorage::Open(const std
   SharedDocumentFileOptions file_options;
   file_options.lock_timeout = options.lock_timeout;
   file_options.keep_last_good_on_error = true;
+  file_options.max_write_bytes = options.max_write_bytes;
   absl::StatusOr<std::unique_ptr<File>> file = File::Open(
       auth_dir, "providers.json", "providers.lock",
       [](const CredentialDocument& document) {

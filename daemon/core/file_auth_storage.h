@@ -14,11 +14,15 @@
 
 namespace operator_auth {
 
+inline constexpr size_t kMaxProvidersFileBytes = 4 * 1024 * 1024;
+
 class FileAuthStorage : public AuthStorage {
  public:
   struct Options {
     // How long a write waits for another process to release providers.lock.
     absl::Duration lock_timeout = absl::Seconds(10);
+    // The largest providers.json this daemon writes (the file stays loadable at this size).
+    size_t max_write_bytes = kMaxProvidersFileBytes;
   };
 
   // Creates `auth_dir` (0700) when missing, sweeps temp files a crashed writer left, and loads
@@ -32,6 +36,14 @@ class FileAuthStorage : public AuthStorage {
 
   std::shared_ptr<const CredentialSnapshot> Snapshot() override { return file_->Snapshot(); }
   absl::Status Update(const Mutation& mutate) override { return file_->Update(mutate); }
+  absl::StatusOr<LockHold> HoldLock() override {
+    absl::StatusOr<File::LockHold> held = file_->HoldLock();
+    if (!held.ok()) return held.status();
+    return LockHold(*std::move(held));
+  }
+  std::shared_ptr<const CredentialSnapshot> LastSnapshot() override {
+    return file_->LastSnapshot();
+  }
   std::vector<StorageError> DrainErrors() override { return file_->DrainErrors(); }
   std::string Describe() const override { return file_->path(); }
   uint64_t AddChangeListener(std::function<void()> listener) override {

@@ -4,6 +4,8 @@
 #include <future>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/provider_id.h"
 #include "daemon/core/api_key_rules.h"
@@ -55,7 +57,7 @@ ResolvedKey ProviderAuthManager::OAuthKey(const std::string& provider,
     usage.kind = KeyKind::kOAuthAccessToken;
     usage.account_id = credential.account_id;
   }
-  return ResolvedKey{credential.access,         KeySource::kStored, "providers.json (oauth)",
+  return ResolvedKey{credential.access,          KeySource::kStored, "providers.json (oauth)",
                      credential.expires_unix_ms, provider,           std::move(usage)};
 }
 
@@ -91,7 +93,7 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
     absl::MutexLock lock(&runtime_mu_);
     auto it = runtime_keys_.find(provider);
     if (it != runtime_keys_.end()) {
-      return {ResolvedKey{it->second, KeySource::kRuntime, "runtime", 0, provider, KeyUsage()},
+      return {ResolvedKey{it->second.key, KeySource::kRuntime, "runtime", 0, provider, KeyUsage()},
               nullptr, false, absl::OkStatus()};
     }
   }
@@ -105,8 +107,8 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
               nullptr, false, absl::OkStatus()};
     }
     if (!c.access.empty() && !Expired(c)) {
-      return {ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)",
-                          c.expires_unix_ms, provider, KeyUsage()},
+      return {ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)", c.expires_unix_ms,
+                          provider, KeyUsage()},
               &c, false, absl::OkStatus()};
     }
     if (!c.refresh.empty() && refresher_ != nullptr && refresher_->CanRefresh(provider)) {
@@ -243,13 +245,14 @@ std::shared_ptr<const ProviderRegistry> ProviderAuthManager::registry() const {
   return registry_;
 }
 
-std::vector<ProviderListing> ProviderAuthManager::ListProviders() {
-  std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
+std::vector<ProviderListing> ProviderAuthManager::ListProviders(View view) {
+  std::shared_ptr<const CredentialSnapshot> snapshot =
+      view == View::kCurrent ? storage_.Snapshot() : storage_.LastSnapshot();
   std::shared_ptr<const ProviderRegistry> registry = this->registry();
   std::vector<ProviderListing> out;
   for (const ProviderDescriptor& p : registry->providers()) {
-    out.push_back(
-        {p.id, p.display_name, p.kind, true, StatusFrom(p.id, *snapshot), registry->AliasesOf(p.id)});
+    out.push_back({p.id, p.display_name, p.kind, true, StatusFrom(p.id, *snapshot),
+                   registry->AliasesOf(p.id)});
   }
   std::set<std::string> custom;
   for (const auto& [id, credential] : snapshot->credentials) {
@@ -257,7 +260,7 @@ std::vector<ProviderListing> ProviderAuthManager::ListProviders() {
   }
   {
     absl::MutexLock lock(&runtime_mu_);
-    for (const auto& [id, key] : runtime_keys_) {
+    for (const auto& [id, runtime] : runtime_keys_) {
       if (registry->Find(id) == nullptr) custom.insert(id);
     }
   }
@@ -300,7 +303,8 @@ absl::Status ProviderAuthManager::StoreOAuthLogin(absl::string_view provider,
 }
 
 absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view provider,
-                                                           absl::string_view key) {
+                                                           absl::string_view key,
+                                                           absl::string_view peer) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
   if (!key.empty()) {
     if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
@@ -311,13 +315,30 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
   if (key.empty()) {
     cleared = runtime_keys_.erase(id) > 0;
   } else {
-    runtime_keys_[id] = std::string(key);
+    auto it = runtime_keys_.find(id);
+    if (it == runtime_keys_.end()) {
+      if (runtime_keys_.size() >= kMaxRuntimeKeys) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the daemon already holds ", kMaxRuntimeKeys, " runtime keys; clear some first"));
+      }
+      size_t of_peer = 0;
+      for (const auto& [other, runtime] : runtime_keys_) of_peer += runtime.peer == peer;
+      if (of_peer >= kMaxRuntimeKeysPerPeer) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("this client already set ", of_peer,
+                         " runtime keys, the most one may hold; clear some first"));
+      }
+      it = runtime_keys_.emplace(id, RuntimeKey()).first;
+    }
+    it->second.key = std::string(key);
+    it->second.peer = std::string(peer);
   }
   if (runtime_listener_) runtime_listener_();
   return cleared;
 }
 
-absl::StatusOr<LogoutResult> ProviderAuthManager::Logout(absl::string_view provider) {
+absl::StatusOr<LogoutResult> ProviderAuthManager::Logout(absl::string_view provider,
+                                                         RevocationDone revoked) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
   const std::string id = Canonical(provider);
   // Remove under the lock and revoke exactly what was removed: a refresh racing with us may
@@ -334,9 +355,15 @@ absl::StatusOr<LogoutResult> ProviderAuthManager::Logout(absl::string_view provi
   LogoutResult result;
   result.removed = removed.has_value();
   if (removed.has_value() && removed->type == CredentialType::kOAuth && refresher_ != nullptr) {
-    absl::Status revoked = refresher_->Revoke(id, *removed);
-    result.revoked = revoked.ok();
-    result.revocation_error = std::string(revoked.message());
+    result.revoking = true;
+    refresher_->Revoke(id, *std::move(removed),
+                       [id, revoked = std::move(revoked)](absl::Status outcome) {
+                         if (!outcome.ok()) {
+                           spdlog::warn("revoking the removed {} credential failed: {}", id,
+                                        std::string(outcome.message()));
+                         }
+                         if (revoked) revoked(outcome);
+                       });
   }
   return result;
 }

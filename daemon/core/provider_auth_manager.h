@@ -30,6 +30,10 @@ namespace operator_auth {
 enum class KeySource { kStored, kRuntime, kEnv };
 
 // An OAuth token counts as expired this long before its "expires" time.
+// Runtime keys live in memory only, so their number is bounded, and one client's share of it.
+inline constexpr size_t kMaxRuntimeKeys = 256;
+inline constexpr size_t kMaxRuntimeKeysPerPeer = 32;
+
 inline constexpr absl::Duration kOAuthExpiryMargin = absl::Seconds(30);
 
 struct ResolvedKey {
@@ -63,11 +67,12 @@ struct ProviderStatus {
 };
 
 struct LogoutResult {
-  bool removed = false;  // a stored credential was removed
-  bool revoked = false;  // the provider confirmed the revocation
-  // Why revocation failed; the credential was removed locally all the same.
-  std::string revocation_error;
+  bool removed = false;   // a stored credential was removed
+  bool revoking = false;  // an OAuth credential is being revoked at the provider
 };
+
+// The outcome of a revocation: OK when the provider confirmed it.
+using RevocationDone = std::function<void(absl::Status)>;
 
 struct ProviderListing {
   std::string id;
@@ -108,7 +113,10 @@ class ProviderAuthManager {
   absl::StatusOr<ResolvedKey> GetApiKey(absl::string_view provider);
   absl::StatusOr<ProviderStatus> GetStatus(absl::string_view provider);
   // Every registered provider, then every other id with a stored or runtime credential (sorted).
-  std::vector<ProviderListing> ListProviders();
+  // kCurrent first reads what changed on disk; kLastTaken never waits for a file or its lock
+  // (daemon status).
+  enum class View { kCurrent, kLastTaken };
+  std::vector<ProviderListing> ListProviders(View view = View::kCurrent);
 
   // Persists the OAuth credential a login produced as a new entry (nothing of the old entry
   // survives) and clears the provider's refresh and completion state.
@@ -116,11 +124,14 @@ class ProviderAuthManager {
   // Persists an API key. Returns true when a stored credential was replaced.
   absl::StatusOr<bool> SetApiKey(absl::string_view provider, absl::string_view key);
   // Memory only, highest priority; an empty key clears it. Returns true when a key was cleared.
-  absl::StatusOr<bool> SetRuntimeApiKey(absl::string_view provider, absl::string_view key);
-  // Removes the stored credential and, for OAuth, revokes exactly that credential at the
-  // provider when it has a revocation endpoint; a failed revocation is reported, the removal
-  // stands. May block on the network.
-  absl::StatusOr<LogoutResult> Logout(absl::string_view provider);
+  // `peer` names the caller: one may hold at most kMaxRuntimeKeysPerPeer of the
+  // kMaxRuntimeKeys runtime keys (RESOURCE_EXHAUSTED past either).
+  absl::StatusOr<bool> SetRuntimeApiKey(absl::string_view provider, absl::string_view key,
+                                        absl::string_view peer = "");
+  // Removes the stored credential and, for OAuth, then revokes exactly that credential at the
+  // provider, off the write path: `revoked` (optional) gets the outcome from a revocation
+  // thread when LogoutResult::revoking; a failed revocation leaves the removal standing.
+  absl::StatusOr<LogoutResult> Logout(absl::string_view provider, RevocationDone revoked = nullptr);
 
   std::vector<StorageError> DrainErrors() { return storage_.DrainErrors(); }
 
@@ -167,7 +178,11 @@ class ProviderAuthManager {
 
   absl::Mutex runtime_mu_;
   std::function<void()> runtime_listener_ ABSL_GUARDED_BY(runtime_mu_);
-  absl::flat_hash_map<std::string, std::string> runtime_keys_ ABSL_GUARDED_BY(runtime_mu_);
+  struct RuntimeKey {
+    std::string key;
+    std::string peer;  // who set it
+  };
+  absl::flat_hash_map<std::string, RuntimeKey> runtime_keys_ ABSL_GUARDED_BY(runtime_mu_);
 };
 
 }  // namespace operator_auth

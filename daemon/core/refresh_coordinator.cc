@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <optional>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -15,6 +16,9 @@ namespace {
 
 // Refreshes are rare: a queue this long only fills if something is badly wrong.
 constexpr size_t kMaxQueuedRefreshes = 256;
+// Logouts are rarer still; two threads so that one hanging endpoint does not hold up the rest.
+constexpr int kRevocationThreads = 2;
+constexpr size_t kMaxQueuedRevocations = 64;
 
 bool ValidUntil(const Credential& c, absl::Time valid_until) {
   return !c.access.empty() && !c.ExpiresBy(valid_until);
@@ -28,17 +32,21 @@ RefreshCoordinator::RefreshCoordinator(AuthStorage& storage, OAuthTokenService& 
       refresher_(refresher),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
       options_(options),
-      executor_(options.threads, kMaxQueuedRefreshes) {}
+      executor_(options.threads, kMaxQueuedRefreshes),
+      revocations_(kRevocationThreads, kMaxQueuedRevocations) {}
 
 RefreshCoordinator::~RefreshCoordinator() = default;
 
-absl::Duration RefreshCoordinator::BackoffFor(int failures) const {
-  // initial * 2^(failures-1), capped, with +-20 % jitter so that daemons and tools that failed
-  // together do not retry together.
+absl::Duration RefreshCoordinator::BackoffFor(int failures, bool timed_out) const {
+  // initial * 2^(failures-1), capped, plus up to 25 % jitter so that daemons and tools that
+  // failed together do not retry together. A timeout starts far higher: each attempt held the
+  // lock for the whole timeout, and an endpoint that hangs once tends to hang again.
+  const absl::Duration initial =
+      timed_out ? options_.initial_timeout_backoff : options_.initial_backoff;
   double factor = std::pow(2.0, std::min(failures - 1, 30));
-  absl::Duration base = std::min(options_.initial_backoff * factor, options_.max_backoff);
+  absl::Duration base = std::min(initial * factor, std::max(options_.max_backoff, initial));
   static thread_local std::mt19937 rng{std::random_device{}()};
-  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  std::uniform_real_distribution<double> jitter(1.0, 1.25);
   return base * jitter(rng);
 }
 
@@ -98,39 +106,70 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
   bool refresher_failed = false;
   std::string used_refresh_token;
 
-  absl::Status written = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
-    AUTHD_FAILPOINT("refresh.locked");
-    std::map<std::string, Credential> credentials = document.Credentials();
-    auto it = credentials.find(provider);
-    if (it == credentials.end()) {
-      return absl::NotFoundError(absl::StrCat("no stored credential for ", provider));
-    }
-    const Credential& current = it->second;
-    if (current.type != CredentialType::kOAuth) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the stored credential for ", provider, " is not an OAuth token"));
-    }
-    // Re-read under the lock: another process (or an earlier flight) may have refreshed it.
-    if (ValidUntil(current, valid_until)) {
-      result = current;
+  // The token-endpoint call runs under the storage's lock, as the shared protocol requires (a
+  // py-filelock tool must not refresh the same token meanwhile), but outside this process's
+  // writer queue: our other writes go on under the lock this hold keeps, while other processes
+  // wait for it. So the read before the call and the write after it are two updates, and the
+  // write checks that nobody replaced the credential in between.
+  absl::StatusOr<AuthStorage::LockHold> hold = storage_.HoldLock();
+  absl::Status written = hold.status();
+  std::optional<Credential> stale;
+  if (hold.ok()) {
+    written = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+      AUTHD_FAILPOINT("refresh.locked");
+      std::map<std::string, Credential> credentials = document.Credentials();
+      auto it = credentials.find(provider);
+      if (it == credentials.end()) {
+        return absl::NotFoundError(absl::StrCat("no stored credential for ", provider));
+      }
+      const Credential& current = it->second;
+      if (current.type != CredentialType::kOAuth) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the stored credential for ", provider, " is not an OAuth token"));
+      }
+      // Re-read under the lock: another process (or an earlier flight) may have refreshed it.
+      if (ValidUntil(current, valid_until)) {
+        result = current;
+        return false;
+      }
+      if (current.refresh.empty()) {
+        return absl::UnauthenticatedError(
+            absl::StrCat("no refresh token is stored for ", provider, "; log in again"));
+      }
+      stale = current;
       return false;
-    }
-    if (current.refresh.empty()) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("no refresh token is stored for ", provider, "; log in again"));
-    }
-    used_refresh_token = current.refresh;
-    absl::StatusOr<Credential> fresh = refresher_.Refresh(provider, current);
+    });
+  }
+  if (written.ok() && stale.has_value()) {
+    used_refresh_token = stale->refresh;
+    absl::StatusOr<Credential> fresh = refresher_.Refresh(provider, *stale);
     if (!fresh.ok()) {
       refresher_failed = true;
-      return fresh.status();
+      written = fresh.status();
+    } else {
+      AUTHD_FAILPOINT("refresh.token_received");
+      written = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+        std::map<std::string, Credential> credentials = document.Credentials();
+        auto it = credentials.find(provider);
+        if (it == credentials.end() || it->second.refresh != used_refresh_token) {
+          // Logged out or logged in again while the endpoint answered: what is stored now wins.
+          spdlog::info("the {} credential changed during its refresh; keeping the new one",
+                       provider);
+          if (it != credentials.end() && ValidUntil(it->second, valid_until)) {
+            result = it->second;
+            return false;
+          }
+          return absl::AbortedError(absl::StrCat(
+              "the ", provider, " credential changed while it was being refreshed; try again"));
+        }
+        document.Put(provider, *fresh);
+        result = *std::move(fresh);
+        refreshed = true;
+        return true;
+      });
     }
-    AUTHD_FAILPOINT("refresh.token_received");
-    document.Put(provider, *fresh);
-    result = *std::move(fresh);
-    refreshed = true;
-    return true;
-  });
+  }
+  hold = AuthStorage::LockHold();  // other processes may take the lock from here on
   if (!written.ok()) result = written;
   if (refreshed && written.ok()) AUTHD_FAILPOINT("refresh.written");
 
@@ -167,7 +206,8 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       state.phase = RefreshPhase::kBackoff;
       state.last_error = std::string(result.status().message());
       ++state.consecutive_failures;
-      state.retry_after = now + BackoffFor(state.consecutive_failures);
+      state.retry_after =
+          now + BackoffFor(state.consecutive_failures, absl::IsDeadlineExceeded(result.status()));
       spdlog::warn("refreshing the {} token failed ({} in a row): {}; next attempt in {}", provider,
                    state.consecutive_failures, state.last_error,
                    absl::FormatDuration(absl::Trunc(state.retry_after - now, absl::Seconds(1))));
@@ -190,10 +230,18 @@ absl::StatusOr<Credential> RefreshCoordinator::RefreshAndWait(const std::string&
   return future.get();
 }
 
-absl::Status RefreshCoordinator::Revoke(const std::string& provider, const Credential& credential) {
-  absl::Status revoked = refresher_.Revoke(provider, credential);
+void RefreshCoordinator::Revoke(const std::string& provider, Credential credential,
+                                RevokeDone done) {
   Forget(provider);
-  return revoked;
+  auto shared_done = std::make_shared<RevokeDone>(std::move(done));
+  bool queued =
+      revocations_.Submit([this, provider, credential = std::move(credential), shared_done] {
+        (*shared_done)(refresher_.Revoke(provider, credential));
+      });
+  if (!queued) {
+    (*shared_done)(absl::ResourceExhaustedError(
+        "too many revocations are queued; the credential was removed but not revoked"));
+  }
 }
 
 void RefreshCoordinator::Forget(const std::string& provider) {

@@ -6,9 +6,11 @@
 // Failures are classified by the OAuthTokenService: a dead refresh token marks the provider as
 // needing a new login (the credential stays in the file); transient failures back off
 // exponentially (capped) and callers get UNAVAILABLE without a network call meanwhile.
-// The network call happens under the file lock, as the shared protocol requires, so refreshes
-// of different providers still take turns on the file; each is bounded by the lock timeout plus
-// the refresher's own HTTP timeout.
+// The network call happens under the file lock, as the shared protocol requires, but not in this
+// process's writer queue (AuthStorage::HoldLock): our other writes, and refreshes of other
+// providers, go on meanwhile; other processes wait, each call bounded by the HTTP timeout cap.
+// A timed-out endpoint backs off from 30 s, so a hanging one holds the lock only a small share
+// of the time.
 // Thread-safe. `done` callbacks run on a refresh thread or inline, never under a lock.
 #pragma once
 
@@ -49,6 +51,8 @@ class RefreshCoordinator {
  public:
   struct Options {
     absl::Duration initial_backoff = absl::Seconds(1);
+    // After a token endpoint that did not answer in time (DEADLINE_EXCEEDED).
+    absl::Duration initial_timeout_backoff = absl::Seconds(30);
     absl::Duration max_backoff = absl::Minutes(5);
     int threads = 4;
   };
@@ -71,8 +75,11 @@ class RefreshCoordinator {
   // Blocking form of Refresh, for tests and tools.
   absl::StatusOr<Credential> RefreshAndWait(const std::string& provider, absl::Time valid_until);
 
-  // Revokes `credential` at the provider (logout) and forgets the provider's refresh state.
-  absl::Status Revoke(const std::string& provider, const Credential& credential);
+  // Forgets the provider's refresh state, then revokes `credential` at the provider (logout) on
+  // a revocation thread, off the write path, and calls `done` there with the outcome; at once
+  // with RESOURCE_EXHAUSTED, and no network call, when too many revocations are queued.
+  using RevokeDone = std::function<void(absl::Status)>;
+  void Revoke(const std::string& provider, Credential credential, RevokeDone done);
   // Forgets the provider's refresh state (needs-login, back-off), e.g. after a new login.
   void Forget(const std::string& provider);
 
@@ -98,7 +105,7 @@ class RefreshCoordinator {
   };
 
   void Run(const std::string& provider, absl::Time valid_until);
-  absl::Duration BackoffFor(int failures) const;
+  absl::Duration BackoffFor(int failures, bool timed_out) const;
 
   AuthStorage& storage_;
   OAuthTokenService& refresher_;
@@ -108,8 +115,10 @@ class RefreshCoordinator {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Flight> flights_ ABSL_GUARDED_BY(mu_);
 
-  // Last member: destroyed first, so refreshes in flight finish while the rest still exists.
+  // Last members: destroyed first, so refreshes and revocations in flight finish while the rest
+  // still exists.
   BlockingExecutor executor_;
+  BlockingExecutor revocations_;
 };
 
 }  // namespace operator_auth

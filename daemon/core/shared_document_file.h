@@ -6,7 +6,10 @@
 //  - the document type keeps entries and fields it does not understand;
 //  - a file that cannot be loaded is reported (DrainErrors, Snapshot()->load_error) and is never
 //    written until it loads again.
-// Snapshot() notices external writes before it returns (FileChangeWatch). Thread-safe.
+// Snapshot() notices external writes before it returns (FileChangeWatch). A slow step that
+// must run under the lock (a token-endpoint call) takes a LockHold: other processes then wait
+// for the lock as the shared protocol requires, while this process's own writers go on under the
+// lock the hold keeps (each still re-reads and replaces the file, one at a time). Thread-safe.
 //
 // Document: default-constructible (the empty document), `static absl::StatusOr<Document>
 //   Parse(absl::string_view)` whose errors never quote the text, `std::string Serialize() const`.
@@ -39,6 +42,10 @@ struct SharedDocumentFileOptions {
   // When a file that loaded before stops loading: keep serving what it held (true) or serve an
   // empty snapshot (false).
   bool keep_last_good_on_error = true;
+  // The largest file this process writes; a change that would pass it is refused with
+  // RESOURCE_EXHAUSTED and the file is left as it was. Reading accepts more
+  // (kMaxCredentialsFileBytes), so a file another tool grew still loads.
+  size_t max_write_bytes = 4 * 1024 * 1024;
 };
 
 namespace shared_document_file_internal {
@@ -62,6 +69,8 @@ class SharedDocumentFile {
   // Changes the document; returns true when it changed and must be written, false to leave the
   // file untouched, or an error that aborts the update.
   using Mutation = std::function<absl::StatusOr<bool>(Document&)>;
+  // Keeps the lock file locked while any copy lives.
+  using LockHold = std::shared_ptr<const FileLock>;
 
   // Creates `directory` (0700) when missing, sweeps stale temp files and loads the file. A file
   // that does not load is not an error here: it is reported, and served as the options say.
@@ -94,11 +103,8 @@ class SharedDocumentFile {
   // says it changed. Fails without writing when the file cannot be loaded.
   absl::Status Update(const Mutation& mutate) {
     absl::MutexLock write_lock(&write_mu_);
-    absl::StatusOr<FileLock> lock = file_.Lock(options_.lock_timeout);
-    if (!lock.ok()) {
-      errors_.Record(file_.path(), std::string(lock.status().message()));
-      return lock.status();
-    }
+    absl::StatusOr<LockHold> lock = HoldLock();
+    if (!lock.ok()) return lock.status();
     AUTHD_FAILPOINT("shared_file.locked");
     absl::StatusOr<Document> document = ReadDocument();
     if (!document.ok()) {
@@ -110,7 +116,13 @@ class SharedDocumentFile {
     absl::StatusOr<bool> changed = mutate(*document);
     if (!changed.ok()) return changed.status();
     if (!*changed) return absl::OkStatus();
-    if (absl::Status s = file_.Replace(document->Serialize()); !s.ok()) {
+    const std::string text = document->Serialize();
+    if (text.size() > options_.max_write_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "not writing ", file_.path(), ": the change would make it ", text.size(),
+          " bytes, over the limit of ", options_.max_write_bytes, "; remove entries first"));
+    }
+    if (absl::Status s = file_.Replace(text); !s.ok()) {
       errors_.Record(file_.path(), std::string(s.message()));
       return s;
     }
@@ -121,11 +133,35 @@ class SharedDocumentFile {
     if (mu_.TryLock()) {
       // Every event so far is our own write or predates our re-read under the lock.
       watch_.Discard();
-      snapshot_ = std::make_shared<const View>(make_snapshot_(*document));
-      on_change_.NotifyAll();
+      Publish(std::make_shared<const View>(make_snapshot_(*document)));
       mu_.Unlock();
     }
     return absl::OkStatus();
+  }
+
+  // Takes the lock file, or shares the lock this process already holds. Waits up to the lock
+  // timeout for another process; UNAVAILABLE when it runs out.
+  absl::StatusOr<LockHold> HoldLock() {
+    absl::MutexLock acquiring(&acquire_mu_);  // one waiter on the lock file at a time
+    {
+      absl::MutexLock lock(&hold_mu_);
+      if (LockHold held = held_.lock()) return held;
+    }
+    absl::StatusOr<FileLock> lock = file_.Lock(options_.lock_timeout);
+    if (!lock.ok()) {
+      errors_.Record(file_.path(), std::string(lock.status().message()));
+      return lock.status();
+    }
+    auto held = std::make_shared<const FileLock>(*std::move(lock));
+    absl::MutexLock lock_hold(&hold_mu_);
+    held_ = held;
+    return held;
+  }
+
+  // The last snapshot taken, without looking for changes: never waits for a file or a lock.
+  std::shared_ptr<const View> LastSnapshot() {
+    absl::MutexLock lock(&published_mu_);
+    return published_;
   }
 
   // Calls `listener` whenever the snapshot is replaced; it runs under the file's lock, so it must
@@ -183,17 +219,26 @@ class SharedDocumentFile {
   void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::StatusOr<Document> document = ReadDocument();
     if (!document.ok() && absl::IsInvalidArgument(document.status())) {
-      // Possibly a writer in the middle of an in-place rewrite: read again once it is done.
-      absl::StatusOr<FileLock> lock =
-          file_.Lock(shared_document_file_internal::kTornReadLockTimeout);
-      if (lock.ok()) document = ReadDocument();
+      // Possibly a writer in the middle of an in-place rewrite: read again once it is done. When
+      // this process holds the lock, no other writer can be in the middle of one.
+      bool held_here;
+      {
+        absl::MutexLock lock(&hold_mu_);
+        held_here = !held_.expired();
+      }
+      if (held_here) {
+        document = ReadDocument();
+      } else if (absl::StatusOr<FileLock> lock =
+                     file_.Lock(shared_document_file_internal::kTornReadLockTimeout);
+                 lock.ok()) {
+        document = ReadDocument();
+      }
     }
     if (document.ok()) {
       if (snapshot_ != nullptr && !snapshot_->load_error.empty()) {
         shared_document_file_internal::LogLoadedAgain(file_.path());
       }
-      snapshot_ = std::make_shared<const View>(make_snapshot_(*document));
-      on_change_.NotifyAll();
+      Publish(std::make_shared<const View>(make_snapshot_(*document)));
       return;
     }
     std::string message(document.status().message());
@@ -205,7 +250,15 @@ class SharedDocumentFile {
                                              ? *snapshot_
                                              : make_snapshot_(Document()));
     broken->load_error = std::move(message);
-    snapshot_ = std::move(broken);
+    Publish(std::move(broken));
+  }
+
+  void Publish(std::shared_ptr<const View> view) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    snapshot_ = std::move(view);
+    {
+      absl::MutexLock lock(&published_mu_);
+      published_ = snapshot_;
+    }
     on_change_.NotifyAll();
   }
 
@@ -224,6 +277,15 @@ class SharedDocumentFile {
   FileChangeWatch watch_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const View> snapshot_ ABSL_GUARDED_BY(mu_);
   bool force_reload_ ABSL_GUARDED_BY(mu_) = false;
+
+  // The lock file while this process holds it (HoldLock); acquire_mu_ queues this process's
+  // waiters so that they share one lock rather than contend for it.
+  absl::Mutex acquire_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  absl::Mutex hold_mu_ ABSL_ACQUIRED_AFTER(acquire_mu_, mu_);
+  std::weak_ptr<const FileLock> held_ ABSL_GUARDED_BY(hold_mu_);
+  // A copy of snapshot_ for LastSnapshot(), whose lock is never held for I/O.
+  absl::Mutex published_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::shared_ptr<const View> published_ ABSL_GUARDED_BY(published_mu_);
 };
 
 }  // namespace operator_auth

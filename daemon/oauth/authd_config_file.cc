@@ -70,6 +70,17 @@ class FieldReader {
     return absl::OkStatus();
   }
 
+  // A whole number in [min, max]; the range is part of the error.
+  absl::Status WholeNumber(const char* key, int64_t min, int64_t max, int64_t& out) const {
+    auto it = object_.find(key);
+    if (it == object_.end()) return absl::OkStatus();
+    if (!it->is_number_integer() || it->get<int64_t>() < min || it->get<int64_t>() > max) {
+      return Error(key, absl::StrCat("must be a whole number from ", min, " to ", max));
+    }
+    out = it->get<int64_t>();
+    return absl::OkStatus();
+  }
+
   absl::Status Error(const std::string& key, const std::string& what) const {
     return absl::InvalidArgumentError(absl::StrCat(where_, ".", key, ": ", what));
   }
@@ -98,6 +109,7 @@ absl::Status ApplyOverrides(const Json& fields, const std::string& where, OAuthP
                                        "copilot_api_url",
                                        "default_domain",
                                        "request_timeout_ms",
+                                       "connect_timeout_ms",
                                        "user_agent",
                                        "code_assist_url",
                                        "project_id",
@@ -139,17 +151,14 @@ absl::Status ApplyOverrides(const Json& fields, const std::string& where, OAuthP
       return r.Error("token_request_format", "must be \"form\" or \"json\"");
     }
   }
-  if (auto it = fields.find("request_timeout_ms"); it != fields.end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 600'000) {
-      return r.Error("request_timeout_ms", "must be a whole number from 1 to 600000");
-    }
-    c.request_timeout_ms = it->get<int64_t>();
-  }
-  if (auto it = fields.find("code_assist_poll_interval_ms"); it != fields.end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 10 || it->get<int64_t>() > 60'000) {
-      return r.Error("code_assist_poll_interval_ms", "must be a whole number from 10 to 60000");
-    }
-    c.code_assist_poll_interval_ms = it->get<int64_t>();
+  // Timeouts may be lowered, never raised past the caps: a refresh holds providers.lock for as
+  // long as its request takes.
+  for (absl::Status s :
+       {r.WholeNumber("request_timeout_ms", 1, kMaxRequestTimeoutMs, c.request_timeout_ms),
+        r.WholeNumber("connect_timeout_ms", 1, kMaxConnectTimeoutMs, c.connect_timeout_ms),
+        r.WholeNumber("code_assist_poll_interval_ms", 10, 60'000,
+                      c.code_assist_poll_interval_ms)}) {
+    if (!s.ok()) return s;
   }
   if (auto it = fields.find("scopes"); it != fields.end()) {
     if (!it->is_array()) return r.Error("scopes", "must be an array of strings");
@@ -272,8 +281,7 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
       if (absl::Status s = CheckComplete(*target, provider_where); !s.ok()) return s;
     }
   }
-  absl::StatusOr<ProviderRegistry> registry =
-      RegistryFor(providers, aliases, source + ": aliases");
+  absl::StatusOr<ProviderRegistry> registry = RegistryFor(providers, aliases, source + ": aliases");
   if (!registry.ok()) return registry.status();
   return DaemonConfig{std::move(providers), *std::move(registry)};
 }

@@ -197,8 +197,9 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   set(curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1"));
   set(curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L));
   set(curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, Milliseconds(request.timeout)));
-  set(curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                       Milliseconds(std::min(request.timeout, kMaxConnectTimeout))));
+  set(curl_easy_setopt(
+      curl, CURLOPT_CONNECTTIMEOUT_MS,
+      Milliseconds(std::min({request.connect_timeout, request.timeout, kMaxConnectTimeout}))));
   set(curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
                        static_cast<curl_off_t>(kMaxResponseBytes)));
   set(curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendToBody));

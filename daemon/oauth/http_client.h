@@ -20,7 +20,8 @@ struct HttpRequest {
   std::string url;
   HttpFields headers;  // e.g. {"Content-Type", "application/json"}
   std::string body;
-  absl::Duration timeout = absl::Seconds(30);  // whole request, connect included
+  absl::Duration timeout = absl::Seconds(15);         // whole request, connect included
+  absl::Duration connect_timeout = absl::Seconds(5);  // at most `timeout`
 };
 
 struct HttpResponse {

@@ -81,6 +81,7 @@ absl::StatusOr<std::map<std::string, std::string>> OAuthClient::Complete(const C
 
 absl::StatusOr<HttpResponse> OAuthClient::Send(HttpRequest request, absl::string_view what) {
   request.timeout = absl::Milliseconds(config_.request_timeout_ms);
+  request.connect_timeout = absl::Milliseconds(config_.connect_timeout_ms);
   if (!config_.user_agent.empty()) {
     bool has_user_agent = false;
     for (auto& [name, value] : request.headers) {
@@ -224,8 +225,8 @@ absl::StatusOr<DeviceAuthorization> OAuthClient::StartDeviceAuthorization(
   // RFC 8628 3.2: expires_in is required, interval defaults to 5 s. Clamped, so that a bad
   // number neither polls in a tight loop nor waits for hours.
   if (std::optional<int64_t> s = WholeSeconds(*body, "expires_in")) {
-    device.expires_in = absl::Seconds(ClampSeconds(*s, kMinDeviceCodeLifetimeS,
-                                                   kMaxDeviceCodeLifetimeS));
+    device.expires_in =
+        absl::Seconds(ClampSeconds(*s, kMinDeviceCodeLifetimeS, kMaxDeviceCodeLifetimeS));
   }
   if (std::optional<int64_t> s = WholeSeconds(*body, "interval")) {
     device.interval = absl::Seconds(ClampSeconds(*s, kMinPollIntervalS, kMaxPollIntervalS));

@@ -19,11 +19,11 @@ enum class TokenRequestFormat { kForm, kJson };
 // Provider quirks beyond plain RFC 6749. kStandard is what custom providers speak.
 enum class OAuthDialect {
   kStandard,
-  kAnthropic,      // JSON token requests; `state` sent with the code
-  kOpenAICodex,    // account id from the access token's https://api.openai.com/auth claim
-  kGithubCopilot,  // device flow for a GitHub token (kept as "refresh"), exchanged for a
-                   // short-lived Copilot token (kept as "access"); enterprise domain kept;
-                   // models enabled after a login
+  kAnthropic,          // JSON token requests; `state` sent with the code
+  kOpenAICodex,        // account id from the access token's https://api.openai.com/auth claim
+  kGithubCopilot,      // device flow for a GitHub token (kept as "refresh"), exchanged for a
+                       // short-lived Copilot token (kept as "access"); enterprise domain kept;
+                       // models enabled after a login
   kGoogleGeminiCli,    // plain RFC 6749 tokens, plus the Code Assist project (loadCodeAssist,
   kGoogleAntigravity,  // onboardUser) found after a login and kept as "project_id"
 };
@@ -50,8 +50,10 @@ struct OAuthProviderConfig {
   std::string copilot_token_url;
   // Default for "{domain}" when the credential names none.
   std::string default_domain;
-  // How long one request to the provider may take before it counts as a transient failure.
+  // How long one request to the provider may take before it counts as a transient failure, and
+  // how long connecting may take of that (authd.json may lower both, up to the caps below).
   int64_t request_timeout_ms = 15'000;
+  int64_t connect_timeout_ms = 5'000;
   // Sent as User-Agent with every request to the provider; empty: libcurl's own.
   std::string user_agent;
   // Google: where loadCodeAssist / onboardUser live, and the user's own Cloud project (standard
@@ -64,6 +66,10 @@ struct OAuthProviderConfig {
   // GitHub Copilot: where API requests go; empty: derived from the token (see README).
   std::string copilot_api_url;
 };
+
+// A refresh holds providers.lock while its request runs, so no configuration may make that long.
+inline constexpr int64_t kMaxRequestTimeoutMs = 30'000;
+inline constexpr int64_t kMaxConnectTimeoutMs = 10'000;
 
 // The built-in OAuth providers with their real endpoints.
 std::vector<OAuthProviderConfig> BuiltInOAuthProviders();

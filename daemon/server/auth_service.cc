@@ -149,7 +149,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
     grpc::CallbackServerContext* context, const v1::SetRuntimeApiKeyRequest* request,
     v1::SetRuntimeApiKeyResponse* response) {
   CallTracker::Call call = calls_.Track();
-  absl::StatusOr<bool> cleared = manager_.SetRuntimeApiKey(request->provider(), request->key());
+  absl::StatusOr<bool> cleared =
+      manager_.SetRuntimeApiKey(request->provider(), request->key(), context->peer());
   if (cleared.ok()) response->set_cleared(*cleared);
   return FinishNow(context, cleared.status(), set_runtime_api_key_);
 }
@@ -157,15 +158,23 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
 grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* context,
                                                   const v1::LogoutRequest* request,
                                                   v1::LogoutResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, logout_, [this, request, response] {
-    absl::StatusOr<LogoutResult> result = manager_.Logout(request->provider());
-    if (result.ok()) {
-      response->set_removed(result->removed);
-      response->set_revoked(result->revoked);
-      response->set_revocation_error(result->revocation_error);
-    }
-    return result.status();
-  });
+  // The call answers once the revocation is done, but the write thread is free as soon as the
+  // credential is removed: a hanging revocation endpoint holds up no write.
+  return FinishLaterOnExecutor(
+      context, writes_, calls_, logout_, [this, request, response](UnaryFinish finish) {
+        absl::StatusOr<LogoutResult> result =
+            manager_.Logout(request->provider(), [response, finish](absl::Status revoked) {
+              // Only a removed credential is revoked.
+              response->set_removed(true);
+              response->set_revoked(revoked.ok());
+              response->set_revocation_error(std::string(revoked.message()));
+              finish(absl::OkStatus());
+            });
+        // While revoking, the revocation thread owns `response` and finishes the call.
+        if (result.ok() && result->revoking) return;
+        if (result.ok()) response->set_removed(result->removed);
+        finish(result.status());
+      });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerContext* context,
@@ -188,12 +197,12 @@ grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Logi
 }
 
 grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
-    grpc::CallbackServerContext*, const v1::WatchApiKeyRequest* request) {
+    grpc::CallbackServerContext* context, const v1::WatchApiKeyRequest* request) {
   watch_api_key_.Record(true);
   // An invalid id is refused by the reactor; a valid one is watched under its canonical id.
   const std::string& name = request->provider();
-  return new WatchReactor(watches_,
-                          ValidateProviderId(name).ok() ? manager_.Canonical(name) : name);
+  return new WatchReactor(watches_, ValidateProviderId(name).ok() ? manager_.Canonical(name) : name,
+                          context->peer());
 }
 
 }  // namespace operator_auth

@@ -19,7 +19,7 @@ void FillRefresher(ProviderAuthManager& manager, const ProactiveRefresher& refre
                    v1::RefresherStatus& out) {
   out.set_running(refresher.running());
   absl::Time next = absl::InfiniteFuture();
-  for (const ProviderListing& p : manager.ListProviders()) {
+  for (const ProviderListing& p : manager.ListProviders(ProviderAuthManager::View::kLastTaken)) {
     if (p.status.stored_type != StoredType::kOAuth) continue;
     out.set_oauth_credentials(out.oauth_credentials() + 1);
     switch (p.status.refresh.phase) {
@@ -51,10 +51,11 @@ void DaemonServiceImpl::RecordReload(absl::Time when, std::string config_error) 
 grpc::ServerUnaryReactor* DaemonServiceImpl::GetDaemonStatus(grpc::CallbackServerContext* context,
                                                              const v1::GetDaemonStatusRequest*,
                                                              v1::DaemonStatus* response) {
-  return FinishOnExecutor(context, work_, calls_, get_status_, [this, response] {
-    Fill(*response);
-    return absl::OkStatus();
-  });
+  // Answered on the gRPC thread from what is in memory: status must answer while writes wait
+  // for providers.lock or a token endpoint.
+  CallTracker::Call call = calls_.Track();
+  Fill(*response);
+  return FinishNow(context, absl::OkStatus(), get_status_);
 }
 
 void DaemonServiceImpl::Fill(v1::DaemonStatus& out) {
@@ -79,8 +80,8 @@ void DaemonServiceImpl::Fill(v1::DaemonStatus& out) {
         absl::StrCat("the last reload of ", identity_.config_path,
                      " failed, so the previous configuration is in force: ", out.config_error()));
   }
-  AddFile(sources_.providers->path(), sources_.providers->Snapshot()->load_error, out);
-  AddFile(sources_.channels->path(), sources_.channels->Snapshot()->load_error, out);
+  AddFile(sources_.providers->path(), sources_.providers->LastSnapshot()->load_error, out);
+  AddFile(sources_.channels->path(), sources_.channels->LastSnapshot()->load_error, out);
   FillRefresher(*sources_.manager, *sources_.refresher, *out.mutable_refresher());
   for (const RequestCounter::MethodCount& m : sources_.requests->Counts()) {
     v1::MethodCount* count = out.add_requests();

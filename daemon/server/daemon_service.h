@@ -10,7 +10,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "daemon/core/blocking_executor.h"
 #include "daemon/core/channel_auth_manager.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/core/proactive_refresher.h"
@@ -42,11 +41,11 @@ class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
     PeerCheckedListener* listener = nullptr;
   };
 
-  // The status is gathered on `work` (reading a file may wait for its lock).
-  DaemonServiceImpl(Identity identity, Sources sources, BlockingExecutor& work, CallTracker& calls)
+  // The status is gathered from memory on the gRPC thread: it never waits for a file's lock, a
+  // write or a token endpoint.
+  DaemonServiceImpl(Identity identity, Sources sources, CallTracker& calls)
       : identity_(std::move(identity)),
         sources_(sources),
-        work_(work),
         calls_(calls),
         get_status_(sources.requests->Register("/operator_auth.v1.DaemonService/GetDaemonStatus")) {
   }
@@ -63,7 +62,6 @@ class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
 
   const Identity identity_;
   const Sources sources_;
-  BlockingExecutor& work_;
   CallTracker& calls_;
   RequestCounter::Slot& get_status_;
 

@@ -26,7 +26,8 @@ v1::ApiKeyUpdate ToProto(const KeyUpdate& in, const std::string& provider) {
 
 }  // namespace
 
-WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider)
+WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider,
+                           const std::string& peer)
     : hub_(hub), provider_(provider) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
     absl::MutexLock lock(&mu_);
@@ -35,7 +36,8 @@ WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider)
     return;
   }
   // The hub may offer the first update from inside Watch(); Offer takes mu_, so not held here.
-  absl::StatusOr<uint64_t> id = hub_.Watch(provider, [this](const KeyUpdate& u) { Offer(u); });
+  absl::StatusOr<uint64_t> id = hub_.Watch(
+      provider, [this](const KeyUpdate& u) { Offer(u); }, peer);
   absl::MutexLock lock(&mu_);
   if (!id.ok()) {
     finished_ = true;

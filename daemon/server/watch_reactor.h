@@ -19,7 +19,8 @@ namespace operator_auth {
 class WatchReactor final : public grpc::ServerWriteReactor<v1::ApiKeyUpdate> {
  public:
   // `hub` must outlive the server. `provider` is the canonical id (the caller resolved aliases).
-  WatchReactor(ApiKeyWatchHub& hub, const std::string& provider);
+  // `peer` names the caller, whose share of the watch slots is bounded.
+  WatchReactor(ApiKeyWatchHub& hub, const std::string& provider, const std::string& peer);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;

@@ -174,6 +174,7 @@ TEST_F(ApiKeyWatchHubTest, WatchersComeAndGoWhileWritersChangeKeys) {
 TEST_F(ApiKeyWatchHubTest, ThousandsOfWatchersAreCheapAndBounded) {
   ApiKeyWatchHub::Options options;
   options.max_watchers = 5000;
+  options.max_watchers_per_peer = 5000;
   std::unique_ptr<ApiKeyWatchHub> hub = StartHub(options);
   ASSERT_TRUE(manager_.SetApiKey("openai", "sk-a").ok());
   std::vector<std::unique_ptr<Recorder>> recorders;
@@ -190,6 +191,25 @@ TEST_F(ApiKeyWatchHubTest, ThousandsOfWatchersAreCheapAndBounded) {
     ASSERT_TRUE(r->Eventually([](const KeyUpdate& u) { return HoldsKey(u, "sk-b"); }));
   }
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+TEST_F(ApiKeyWatchHubTest, OnePeerCannotTakeEveryWatchSlot) {
+  ApiKeyWatchHub::Options options;
+  options.max_watchers_per_peer = 3;
+  std::unique_ptr<ApiKeyWatchHub> hub = StartHub(options);
+  Recorder r;
+  std::vector<uint64_t> greedy;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<uint64_t> id = hub->Watch("openai", r.Sink(), "fd:7");
+    ASSERT_TRUE(id.ok());
+    greedy.push_back(*id);
+  }
+  absl::StatusOr<uint64_t> refused = hub->Watch("openai", r.Sink(), "fd:7");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("3 key watchers"));
+  EXPECT_TRUE(hub->Watch("openai", r.Sink(), "fd:8").ok());  // another peer still may
+  hub->Unwatch(greedy.front());
+  EXPECT_TRUE(hub->Watch("openai", r.Sink(), "fd:7").ok());  // a slot given back is free again
 }
 
 TEST_F(ApiKeyWatchHubTest, DestroyingTheHubDetachesItFromTheStorage) {

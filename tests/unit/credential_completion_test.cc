@@ -141,12 +141,7 @@ class CredentialCompletionTest : public ::testing::Test {
 
   // Stores another login's tokens as a new login does (CredentialDocument::Replace).
   void StoreNewLogin(const std::string& refresh) {
-    Credential c;
-    c.type = CredentialType::kOAuth;
-    c.type_name = "oauth";
-    c.access = "at-of-" + refresh;
-    c.refresh = refresh;
-    c.expires_unix_ms = 1'900'000'000'000;
+    Credential c = Credential::OAuth("at-of-" + refresh, refresh, 1'900'000'000'000);
     ASSERT_TRUE(storage_
                     .Update([&](CredentialDocument& d) -> absl::StatusOr<bool> {
                       d.Replace(kProvider, c);

@@ -46,6 +46,36 @@ absl::Status PutKey(AuthStorage& storage, const std::string& id, const std::stri
   });
 }
 
+// A write that would pass the size limit is refused whole; the file keeps what it held and loads.
+TEST(FileAuthStorage, AWritePastTheSizeLimitIsRefusedAndTheFileStaysLoadable) {
+  TempDir dir;
+  FileAuthStorage::Options options;
+  options.max_write_bytes = 64 * 1024;
+  auto storage = FileAuthStorage::Open(dir.Sub("auth"), options);
+  ASSERT_TRUE(storage.ok());
+  const std::string key(4000, 'k');
+  absl::Status last;
+  int written = 0;
+  for (int i = 0; i < 100 && last.ok(); ++i) {
+    last = PutKey(**storage, "p" + std::to_string(i), key);
+    if (last.ok()) ++written;
+  }
+  EXPECT_EQ(last.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(last.message(), HasSubstr("over the limit of 65536"));
+  EXPECT_GT(written, 10);
+  const std::string text = ReadFileOrDie(dir.Sub("auth/providers.json"));
+  EXPECT_LE(text.size(), 64u * 1024);
+  EXPECT_EQ(Json::parse(text).size(), static_cast<size_t>(written));
+  EXPECT_EQ((*storage)->Snapshot()->credentials.size(), static_cast<size_t>(written));
+  EXPECT_TRUE((*storage)->Snapshot()->load_error.empty());
+  // Making room works again.
+  ASSERT_TRUE(
+      (*storage)
+          ->Update([](CredentialDocument& d) -> absl::StatusOr<bool> { return d.Remove("p0"); })
+          .ok());
+  EXPECT_TRUE(PutKey(**storage, "p-last", "sk-small").ok());
+}
+
 TEST(FileAuthStorage, ModesArePrivateUnderAnyUmask) {
   UmaskGuard umask_zero(0);
   TempDir dir;

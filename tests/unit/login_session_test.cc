@@ -44,12 +44,7 @@ class ScriptedDeviceClient : public OAuthClient {
                                                                     const LoginOptions&,
                                                                     absl::Duration&) override {
     if (polls_++ < pending_) return std::optional<Credential>();
-    Credential c;
-    c.type = CredentialType::kOAuth;
-    c.type_name = "oauth";
-    c.access = "access";
-    c.refresh = "refresh";
-    return std::optional<Credential>(c);
+    return std::optional<Credential>(Credential::OAuth("access", "refresh", 0));
   }
 
   std::string TermsNotice() const override { return "terms apply"; }

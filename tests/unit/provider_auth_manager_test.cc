@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "daemon/core/in_memory_auth_storage.h"
 
 namespace operator_auth {
@@ -27,12 +28,8 @@ class ProviderAuthManagerTest : public ::testing::Test {
   void StoreOAuth(const std::string& id, const std::string& access, absl::Time expires) {
     ASSERT_TRUE(storage_
                     .Update([&](CredentialDocument& d) -> absl::StatusOr<bool> {
-                      Credential c;
-                      c.type = CredentialType::kOAuth;
-                      c.type_name = "oauth";
-                      c.access = access;
-                      c.refresh = "refresh-" + access;
-                      c.expires_unix_ms = absl::ToUnixMillis(expires);
+                      Credential c = Credential::OAuth(access, "refresh-" + access,
+                                                       absl::ToUnixMillis(expires));
                       c.account_id = "acct-1";
                       d.Put(id, c);
                       return true;
@@ -72,6 +69,32 @@ TEST_F(ProviderAuthManagerTest, ResolutionOrderIsRuntimeStoredEnv) {
   ASSERT_TRUE(manager_.Logout("openai")->removed);
   EXPECT_EQ(manager_.GetApiKey("openai")->key, "sk-env");
   EXPECT_FALSE(manager_.Logout("openai")->removed);
+}
+
+TEST_F(ProviderAuthManagerTest, RuntimeKeysAreBoundedInAllAndPerPeer) {
+  for (size_t i = 0; i < kMaxRuntimeKeysPerPeer; ++i) {
+    ASSERT_TRUE(manager_.SetRuntimeApiKey("p" + std::to_string(i), "sk-r", "fd:5").ok());
+  }
+  absl::StatusOr<bool> refused = manager_.SetRuntimeApiKey("one-more", "sk-r", "fd:5");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("clear some first"));
+  // Replacing or clearing one of its own keys is always allowed.
+  EXPECT_TRUE(manager_.SetRuntimeApiKey("p0", "sk-r2", "fd:5").ok());
+  EXPECT_TRUE(manager_.SetRuntimeApiKey("p1", "", "fd:5").ok());
+  EXPECT_TRUE(manager_.SetRuntimeApiKey("one-more", "sk-r", "fd:5").ok());
+
+  size_t held = kMaxRuntimeKeysPerPeer;
+  for (int peer = 6; held < kMaxRuntimeKeys; ++peer) {
+    for (size_t i = 0; i < kMaxRuntimeKeysPerPeer && held < kMaxRuntimeKeys; ++i, ++held) {
+      ASSERT_TRUE(
+          manager_
+              .SetRuntimeApiKey(absl::StrCat("q", peer, "-", i), "sk-r", absl::StrCat("fd:", peer))
+              .ok());
+    }
+  }
+  refused = manager_.SetRuntimeApiKey("fresh", "sk-r", "fd:999");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("256 runtime keys"));
 }
 
 TEST_F(ProviderAuthManagerTest, StoredApiKeyBeatsStoredOAuthWhichBeatsEnv) {

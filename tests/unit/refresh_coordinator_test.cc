@@ -11,7 +11,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/synchronization/notification.h"
 #include "daemon/core/file_auth_storage.h"
+#include "daemon/core/file_lock.h"
 #include "daemon/core/proactive_refresher.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "tests/support/temp_dir.h"
@@ -32,6 +34,8 @@ class FakeRefresher : public OAuthTokenService {
 
   absl::StatusOr<Credential> Refresh(const std::string&, const Credential& current) override {
     int n = ++calls;
+    if (!entered_once.exchange(true)) entered.Notify();
+    if (gate != nullptr) gate->WaitForNotification();
     absl::SleepFor(delay);
     if (!fail_with.ok()) return fail_with;
     Credential fresh = current;
@@ -42,6 +46,7 @@ class FakeRefresher : public OAuthTokenService {
   }
 
   absl::Status Revoke(const std::string&, const Credential&) override {
+    if (revoke_gate != nullptr) revoke_gate->WaitForNotification();
     ++revocations;
     return revoke_with;
   }
@@ -51,6 +56,11 @@ class FakeRefresher : public OAuthTokenService {
   absl::Status revoke_with;
   absl::Duration delay = absl::ZeroDuration();
   absl::Status fail_with;
+  // When set, Refresh() waits for it: a token endpoint that hangs until the test lets it answer.
+  absl::Notification* gate = nullptr;
+  absl::Notification* revoke_gate = nullptr;  // the same for Revoke()
+  absl::Notification entered;                 // the first Refresh() has started
+  std::atomic<bool> entered_once{false};
 };
 
 class RefreshCoordinatorTest : public ::testing::Test {
@@ -105,6 +115,96 @@ TEST_F(RefreshCoordinatorTest, ConcurrentCallersShareOneRefresh) {
   EXPECT_EQ(file["openai-codex"]["refresh"], "rt-1");  // the rotated token is kept
   EXPECT_EQ(file["openai-codex"]["extra"]["keep"], "me");
   EXPECT_EQ(coordinator_->StateOf("openai-codex").refreshes, 1);
+}
+
+// While the token endpoint hangs, providers.lock stays ours (another process cannot refresh the
+// same token) but this process's writes go on under it.
+TEST_F(RefreshCoordinatorTest, WritesGoOnWhileTheTokenEndpointHangs) {
+  absl::Notification answer;
+  refresher_.gate = &answer;
+  std::atomic<bool> done{false};
+  absl::StatusOr<Credential> result;
+  coordinator_->Refresh("openai-codex", Soon(), [&](absl::StatusOr<Credential> c) {
+    result = std::move(c);
+    done = true;
+  });
+  refresher_.entered.WaitForNotification();
+
+  EXPECT_TRUE(absl::IsUnavailable(
+      FileLock::TryAcquire(dir_.Sub("auth/providers.lock")).status()));  // others wait
+  ProviderAuthManager manager(*storage_, ProviderRegistry::BuiltIn());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(manager.SetApiKey("openai", "sk-during-" + std::to_string(i)).ok());
+  }
+  EXPECT_FALSE(done.load());  // all written while the endpoint still hangs
+  EXPECT_EQ(File()["openai"]["key"], "sk-during-4");
+
+  answer.Notify();
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!done.load() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_TRUE(done.load());
+  ASSERT_TRUE(result.ok()) << result.status();
+  Json file = File();
+  EXPECT_EQ(file["openai-codex"]["access"], "at-1");
+  EXPECT_EQ(file["openai"]["key"], "sk-during-4");  // the refresh re-read before writing
+  EXPECT_TRUE(FileLock::TryAcquire(dir_.Sub("auth/providers.lock")).ok());  // released
+}
+
+// Logout removes the credential at once; the revocation runs on its own thread, so a revocation
+// endpoint that hangs holds up neither the caller's write thread nor other writes.
+TEST_F(RefreshCoordinatorTest, LogoutRevokesOffTheWritePath) {
+  absl::Notification answer;
+  refresher_.revoke_gate = &answer;
+  refresher_.revoke_with = absl::UnavailableError("revocation endpoint: timed out");
+  ProviderAuthManager manager(*storage_, ProviderRegistry::BuiltIn(), nullptr, nullptr,
+                              coordinator_.get());
+  absl::Notification revoked;
+  absl::Status outcome;
+  absl::StatusOr<LogoutResult> result = manager.Logout("openai-codex", [&](absl::Status s) {
+    outcome = s;
+    revoked.Notify();
+  });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->removed);
+  EXPECT_TRUE(result->revoking);
+  EXPECT_FALSE(File().contains("openai-codex"));  // removed before the revocation answers
+  ASSERT_TRUE(manager.SetApiKey("openai", "sk-after-logout").ok());
+  EXPECT_FALSE(revoked.HasBeenNotified());
+
+  answer.Notify();
+  ASSERT_TRUE(revoked.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsUnavailable(outcome));
+  EXPECT_EQ(refresher_.revocations.load(), 1);
+  EXPECT_FALSE(File().contains("openai-codex"));  // a failed revocation leaves it removed
+}
+
+// A new login written while the endpoint answered wins over the refresh of the old one.
+TEST_F(RefreshCoordinatorTest, ALoginDuringTheRefreshIsKept) {
+  absl::Notification answer;
+  refresher_.gate = &answer;
+  std::atomic<bool> done{false};
+  absl::StatusOr<Credential> result;
+  coordinator_->Refresh("openai-codex", Soon(), [&](absl::StatusOr<Credential> c) {
+    result = std::move(c);
+    done = true;
+  });
+  refresher_.entered.WaitForNotification();
+  Json fresh_login = Stored("at-login", "rt-login", 3600);
+  ASSERT_TRUE(storage_
+                  ->Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+                    document.Put("openai-codex",
+                                 Credential::OAuth("at-login", "rt-login",
+                                                   fresh_login["openai-codex"]["expires"]));
+                    return true;
+                  })
+                  .ok());
+  answer.Notify();
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!done.load() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_TRUE(done.load());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->access, "at-login");
+  EXPECT_EQ(File()["openai-codex"]["refresh"], "rt-login");
 }
 
 TEST_F(RefreshCoordinatorTest, TokenRefreshedByAnotherProcessIsNotRefreshedAgain) {
@@ -176,11 +276,41 @@ TEST(RefreshBackoff, GrowsAndIsCapped) {
     now = s.retry_after;  // jump to the next attempt
   }
   EXPECT_EQ(refresher.calls.load(), 10);
-  EXPECT_GE(waits[0], absl::Milliseconds(800));
-  EXPECT_LE(waits[0], absl::Milliseconds(1200));
-  EXPECT_GE(waits[3], absl::Milliseconds(6400));                   // 8 s -20 %
-  for (absl::Duration w : waits) EXPECT_LE(w, absl::Seconds(72));  // 60 s +20 %
-  EXPECT_GE(waits[9], absl::Seconds(48));
+  // Jitter only adds (up to 25 %), so no retry comes before its base wait.
+  EXPECT_GE(waits[0], absl::Seconds(1));
+  EXPECT_LE(waits[0], absl::Milliseconds(1250));
+  EXPECT_GE(waits[3], absl::Seconds(8));
+  for (absl::Duration w : waits) EXPECT_LE(w, absl::Seconds(75));  // 60 s +25 %
+  EXPECT_GE(waits[9], absl::Seconds(60));
+}
+
+// A token endpoint that does not answer held providers.lock for the whole timeout: the next
+// attempt waits at least 30 s, not the 1 s a quick failure waits.
+TEST(RefreshBackoff, ATimeoutBacksOffFromThirtySeconds) {
+  TempDir dir;
+  auto storage = FileAuthStorage::Open(dir.Sub("auth"));
+  ASSERT_TRUE(storage.ok());
+  WriteFileOrDie(dir.Sub("auth/providers.json"),
+                 R"({"p": {"type": "oauth", "access": "a", "refresh": "r", "expires": 1}})");
+  FakeRefresher refresher;
+  refresher.fail_with = absl::DeadlineExceededError("token endpoint: timed out");
+  absl::Time now = absl::Now();
+  RefreshCoordinator coordinator(**storage, refresher, [&now] { return now; });
+  std::vector<absl::Duration> waits;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(absl::IsDeadlineExceeded(coordinator.RefreshAndWait("p", now).status()));
+    RefreshState s = coordinator.StateOf("p");
+    waits.push_back(s.retry_after - now);
+    now = s.retry_after;
+  }
+  EXPECT_GE(waits[0], absl::Seconds(30));
+  EXPECT_LE(waits[0], absl::Milliseconds(37'500));
+  EXPECT_GE(waits[1], absl::Seconds(60));
+  EXPECT_GE(waits[2], absl::Seconds(120));
+  // Until then callers get the reason without a network call.
+  now -= absl::Seconds(1);
+  EXPECT_TRUE(absl::IsUnavailable(coordinator.RefreshAndWait("p", now).status()));
+  EXPECT_EQ(refresher.calls.load(), 3);
 }
 
 TEST_F(RefreshCoordinatorTest, ManagerRefreshesAnExpiredTokenOnGetApiKey) {
