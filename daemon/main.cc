@@ -232,6 +232,8 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   }
   server->Shutdown(std::chrono::system_clock::now());
   server->Wait();
+  // Refreshes and revocations still waiting for a provider end now, not at their timeout.
+  http.CancelAll();
   spdlog::info("stopped");
   return 0;
 }

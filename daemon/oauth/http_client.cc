@@ -92,6 +92,11 @@ struct ResponseSink {
   bool too_large = false;
 };
 
+// libcurl calls this several times a second while a transfer runs; non-zero aborts it.
+int AbortWhenCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
+}
+
 size_t AppendToBody(char* data, size_t size, size_t count, void* user_data) {
   auto* sink = static_cast<ResponseSink*>(user_data);
   const size_t length = size * count;
@@ -203,6 +208,9 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   set(curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
                        static_cast<curl_off_t>(kMaxResponseBytes)));
   set(curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendToBody));
+  set(curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L));
+  set(curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &AbortWhenCancelled));
+  set(curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancelled_));
   set(curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink));
   set(curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get()));
   if (!HasHeader(request.headers, "User-Agent")) {
@@ -233,6 +241,8 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
     switch (result) {
       case CURLE_OPERATION_TIMEDOUT:
         return absl::DeadlineExceededError(message);
+      case CURLE_ABORTED_BY_CALLBACK:
+        return absl::CancelledError(absl::StrCat(what, ": cancelled, the daemon is stopping"));
       // Retrying cannot fix these: the URL itself is unusable.
       case CURLE_URL_MALFORMAT:
       case CURLE_UNSUPPORTED_PROTOCOL:

@@ -3,6 +3,7 @@
 // CurlHttpClient is thread-safe: every Send() uses its own easy handle.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,13 @@ class CurlHttpClient : public HttpClient {
  public:
   CurlHttpClient();  // calls curl_global_init once per process
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
+
+  // Ends requests in flight within a fraction of a second, and every later one at once, with
+  // CANCELLED: the daemon is stopping and need not wait for a hanging endpoint.
+  void CancelAll() { cancelled_.store(true); }
+
+ private:
+  std::atomic<bool> cancelled_{false};
 };
 
 // application/x-www-form-urlencoded encoding of `fields`, in order.

@@ -1,5 +1,7 @@
 #include "daemon/server/auth_service.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/provider_id.h"
 #include "daemon/server/key_conversion.h"
@@ -10,6 +12,9 @@
 
 namespace operator_auth {
 namespace {
+
+// How long a logout's answer waits for the provider to confirm the revocation.
+constexpr absl::Duration kRevocationAnswerWait = absl::Milliseconds(1500);
 
 v1::StoredCredentialType ToProto(StoredType type) {
   switch (type) {
@@ -158,23 +163,33 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
 grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* context,
                                                   const v1::LogoutRequest* request,
                                                   v1::LogoutResponse* response) {
-  // The call answers once the revocation is done, but the write thread is free as soon as the
-  // credential is removed: a hanging revocation endpoint holds up no write.
-  return FinishLaterOnExecutor(
-      context, writes_, calls_, logout_, [this, request, response](UnaryFinish finish) {
-        absl::StatusOr<LogoutResult> result =
-            manager_.Logout(request->provider(), [response, finish](absl::Status revoked) {
-              // Only a removed credential is revoked.
-              response->set_removed(true);
-              response->set_revoked(revoked.ok());
-              response->set_revocation_error(std::string(revoked.message()));
-              finish(absl::OkStatus());
-            });
-        // While revoking, the revocation thread owns `response` and finishes the call.
-        if (result.ok() && result->revoking) return;
-        if (result.ok()) response->set_removed(result->removed);
-        finish(result.status());
-      });
+  return FinishOnExecutor(context, writes_, calls_, logout_, [this, request, response] {
+    // The revocation runs on the coordinator's own threads after the removal; the answer waits
+    // for it only briefly, so a hanging revocation endpoint holds up neither writes nor the
+    // caller (whose deadline is short). It goes on in the background past that.
+    struct Revocation {
+      absl::Notification done;
+      absl::Status outcome;  // written before `done` is notified
+    };
+    auto revocation = std::make_shared<Revocation>();
+    absl::StatusOr<LogoutResult> result =
+        manager_.Logout(request->provider(), [revocation](absl::Status outcome) {
+          revocation->outcome = std::move(outcome);
+          revocation->done.Notify();
+        });
+    if (!result.ok()) return result.status();
+    response->set_removed(result->removed);
+    if (!result->revoking) return absl::OkStatus();
+    if (revocation->done.WaitForNotificationWithTimeout(kRevocationAnswerWait)) {
+      response->set_revoked(revocation->outcome.ok());
+      response->set_revocation_error(std::string(revocation->outcome.message()));
+    } else {
+      response->set_revocation_error(absl::StrCat(
+          "the provider has not confirmed the revocation within ",
+          absl::FormatDuration(kRevocationAnswerWait), "; it goes on in the background"));
+    }
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerContext* context,

@@ -18,23 +18,13 @@ grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
                                            BlockingExecutor& writes, CallTracker& calls,
                                            RequestCounter::Slot& method,
                                            std::function<absl::Status()> work) {
-  return FinishLaterOnExecutor(context, writes, calls, method,
-                               [work = std::move(work)](UnaryFinish finish) { finish(work()); });
-}
-
-grpc::ServerUnaryReactor* FinishLaterOnExecutor(grpc::CallbackServerContext* context,
-                                                BlockingExecutor& writes, CallTracker& calls,
-                                                RequestCounter::Slot& method,
-                                                std::function<void(UnaryFinish)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // std::function must be copyable, so the move-only call guard rides in a shared_ptr; it lives
-  // until the call is finished.
+  // std::function must be copyable, so the move-only call guard rides in a shared_ptr.
   auto call = std::make_shared<CallTracker::Call>(calls.Track());
   bool queued = writes.Submit([reactor, work = std::move(work), call, &method] {
-    work([reactor, call, &method](const absl::Status& status) {
-      method.Record(status.ok());
-      reactor->Finish(ToGrpcStatus(status));
-    });
+    absl::Status status = work();
+    method.Record(status.ok());
+    reactor->Finish(ToGrpcStatus(status));
   });
   if (!queued) {
     method.Record(false);

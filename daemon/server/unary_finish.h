@@ -24,14 +24,4 @@ grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
                                            RequestCounter::Slot& method,
                                            std::function<absl::Status()> work);
 
-// Finishes a call once, from any thread.
-using UnaryFinish = std::function<void(const absl::Status&)>;
-
-// Like FinishOnExecutor, but `work` finishes the call itself through the UnaryFinish it is given,
-// exactly once, possibly later from another thread (a revocation after the write).
-grpc::ServerUnaryReactor* FinishLaterOnExecutor(grpc::CallbackServerContext* context,
-                                                BlockingExecutor& writes, CallTracker& calls,
-                                                RequestCounter::Slot& method,
-                                                std::function<void(UnaryFinish)> work);
-
 }  // namespace operator_auth

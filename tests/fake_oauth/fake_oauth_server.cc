@@ -356,6 +356,9 @@ void FakeOAuthServer::Serve(const httplib::Request& request, httplib::Response& 
     case Fault::kUnauthorized:
       ReplyError(response, 401, "invalid_client");
       return;
+    case Fault::kHostileText:
+      ReplyError(response, 400, "invalid_grant", kHostileDescription);
+      return;
   }
   (this->*endpoint)(recorded, response);
 }

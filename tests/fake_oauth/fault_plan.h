@@ -17,7 +17,13 @@ enum class Fault {
   kGarbage,       // 200 text/html "<html>not json"
   kInvalidGrant,  // 400 {"error":"invalid_grant"}
   kUnauthorized,  // 401 {"error":"invalid_client"}
+  // 400 invalid_grant whose error_description carries terminal escapes, CR/LF and a forged log
+  // line (kHostileDescription): what a hostile or broken endpoint might send.
+  kHostileText,
 };
+
+inline constexpr char kHostileDescription[] =
+    "\x1b[2J\x1b[31mrefresh refused\r\n[2026-01-01 00:00:00.000] [info] all good\x07\x1b]0;title\x07";
 
 struct FaultSpec {
   Fault fault = Fault::kNone;
