@@ -41,7 +41,7 @@ INSTANTIATE_TEST_SUITE_P(Binaries, HardeningTest,
                                            std::string(AUTHD_CTL_PATH)),
                          [](const ::testing::TestParamInfo<std::string>& param) {
                            return param.index == 0 ? std::string("Daemon")
-                                                  : std::string("Operatorctl");
+                                                   : std::string("Operatorctl");
                          });
 
 }  // namespace
