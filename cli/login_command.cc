@@ -71,9 +71,11 @@ class LoginCommand {
 };
 
 int LoginCommand::Run() {
-  // A daemon that is away gets the usual message and exit code, before any browser opens.
+  // A daemon that is away gets the usual message and exit code, before any browser opens; a
+  // socket served by another uid is refused before anything is sent to it.
   if (absl::StatusOr<v1::AuthStatus> reachable = client_.GetAuthStatus(arguments_.provider);
-      !reachable.ok() && IsDaemonUnreachable(reachable.status())) {
+      !reachable.ok() && (IsDaemonUnreachable(reachable.status()) ||
+                           absl::IsPermissionDenied(reachable.status()))) {
     return ReportFailure(reachable.status(), client_.socket_path());
   }
   stream_ = client_.OpenLogin(context_);
@@ -239,7 +241,8 @@ int LoginCommand::Conclude(const grpc::Status& status) {
   // itself went away mid-login, only asking it again tells.
   if (code == absl::StatusCode::kUnavailable) {
     if (absl::StatusOr<v1::AuthStatus> reachable = client_.GetAuthStatus(arguments_.provider);
-        !reachable.ok() && IsDaemonUnreachable(reachable.status())) {
+        !reachable.ok() && (IsDaemonUnreachable(reachable.status()) ||
+                           absl::IsPermissionDenied(reachable.status()))) {
       return ReportFailure(reachable.status(), client_.socket_path());
     }
   }

@@ -26,6 +26,8 @@
 #include "daemon/core/channel_auth_manager.h"
 #include "daemon/core/credential_completion.h"
 #include "daemon/core/file_auth_storage.h"
+#include "daemon/core/overflow_uid.h"
+#include "daemon/core/private_directory.h"
 #include "daemon/core/proactive_refresher.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/core/provider_registry.h"
@@ -91,6 +93,21 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
     return 1;
   }
   const sigset_t signals = ShutdownSignals();
+  // Every process of another user namespace whose uid has no mapping here shows up as this uid,
+  // and "nobody" is it too: a daemon running as it could not tell its owner from them.
+  if (geteuid() == OverflowUid()) {
+    spdlog::critical(
+        "refusing to run as uid {}, the overflow uid (/proc/sys/kernel/overflowuid): it stands "
+        "for every unmapped user of another user namespace; run operator-authd as your own user",
+        geteuid());
+    return 1;
+  }
+  // The home holds auth/ and, by default, authd.json: whoever may write it (or a directory above
+  // it) could swap either. Created 0700 when missing; never chmodded.
+  if (absl::Status s = EnsurePrivateDirectory(flags.home, ExistingDirectory::kVerify); !s.ok()) {
+    spdlog::critical("refusing the operator home {}: {}", flags.home, std::string(s.message()));
+    return 1;
+  }
 
   const bool config_named = !flags.config.empty();
   const std::string config_path = config_named ? flags.config : flags.home + "/authd.json";

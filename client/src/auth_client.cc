@@ -32,6 +32,10 @@ AuthClient::AuthClient(AuthClientOptions options)
 
 template <typename Request, typename Response, typename Stub, typename Method>
 absl::StatusOr<Response> AuthClient::Call(Stub& stub, Method method, const Request& request) {
+  if (absl::Status peer = client_internal::CheckDaemonPeer(*channel_, socket_path_); !peer.ok()) {
+    if (absl::IsUnavailable(peer)) peer.SetPayload(kUnreachablePayload, absl::Cord("1"));
+    return peer;
+  }
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + options_.deadline);
   Response response;

@@ -1,5 +1,6 @@
 #include "daemon_channel.h"
 
+#include "common/daemon_socket_peer.h"
 #include "common/grpc_target.h"
 
 namespace operator_auth::client_internal {
@@ -11,6 +12,11 @@ std::shared_ptr<grpc::Channel> DaemonChannel(const std::string& socket_path) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   return grpc::CreateCustomChannel(UnixSocketTarget(socket_path),
                                    grpc::InsecureChannelCredentials(), args);
+}
+
+absl::Status CheckDaemonPeer(grpc::Channel& channel, const std::string& socket_path) {
+  if (channel.GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY) return absl::OkStatus();
+  return CheckDaemonSocketPeer(socket_path);
 }
 
 }  // namespace operator_auth::client_internal

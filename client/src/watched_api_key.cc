@@ -119,6 +119,20 @@ void WatchedApiKey::Run() {
   v1::WatchApiKeyRequest request;
   request.set_provider(provider_);
   while (true) {
+    if (absl::Status peer = client_internal::CheckDaemonPeer(*channel, socket_path_); !peer.ok()) {
+      // Another uid serves the path: every Get() says so (the last key is dropped), and we look
+      // again later, as the real daemon may take the path back. A busy socket only delays us.
+      if (absl::IsPermissionDenied(peer)) {
+        State refused;
+        refused.kind = State::Kind::kNone;
+        refused.code = peer.code();
+        refused.reason = std::string(peer.message());
+        Publish(std::move(refused));
+      }
+      if (!SleepUnlessStopping(backoff)) return;
+      backoff = std::min(backoff * 2, options_.max_backoff);
+      continue;
+    }
     grpc::ClientContext context;
     {
       absl::MutexLock lock(&mu_);

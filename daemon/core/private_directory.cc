@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/core/posix_error.h"
+#include "daemon/core/trusted_path.h"
 
 namespace operator_auth {
 
@@ -29,7 +30,10 @@ absl::Status EnsurePrivateDirectory(const std::string& path, ExistingDirectory e
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
   }
-  if (existing == ExistingDirectory::kKeep) return absl::OkStatus();
+  if (existing == ExistingDirectory::kVerify) {
+    return CheckTrustedDirectory(path, TrustedRole::kOwnDirectory,
+                                 TrustBoundary::ForThisProcess());
+  }
   if (st.st_uid != geteuid()) {
     return absl::PermissionDeniedError(
         absl::StrCat(path, " is owned by uid ", st.st_uid, ", not by us (uid ", geteuid(), ")"));

@@ -1,14 +1,13 @@
 #include "daemon/oauth/authd_config_file.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/provider_id.h"
+#include "daemon/oauth/endpoint_url.h"
 
 namespace operator_auth {
 namespace {
@@ -34,8 +33,9 @@ class FieldReader {
     if (!object_.contains(key)) return absl::OkStatus();
     std::string value;
     if (absl::Status s = String(key, value); !s.ok()) return s;
-    if (!value.empty() && value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0) {
-      return Error(key, "must be an http:// or https:// URL");
+    if (!value.empty()) {
+      absl::Status rule = CheckEndpointUrl(value);
+      if (!rule.ok()) return Error(key, std::string(rule.message()));
     }
     out = std::move(value);
     return absl::OkStatus();
@@ -286,18 +286,17 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
   return DaemonConfig{std::move(providers), *std::move(registry)};
 }
 
-absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path, bool required) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (!required) return ParseDaemonConfig("{}", path);
-    return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path, bool required,
+                                              const TrustBoundary& boundary) {
+  absl::StatusOr<std::string> text = ReadTrustedFile(path, kMaxConfigBytes, boundary);
+  if (!text.ok()) {
+    if (absl::IsNotFound(text.status())) {
+      if (!required) return ParseDaemonConfig("{}", path);
+      return absl::NotFoundError(absl::StrCat(path, ": does not exist"));
+    }
+    return text.status();
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > kMaxConfigBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than 1 MiB"));
-  }
-  return ParseDaemonConfig(text.str(), path);
+  return ParseDaemonConfig(*text, path);
 }
 
 }  // namespace operator_auth

@@ -9,8 +9,8 @@
 // strings), redirect_uri, token_request_format ("form" | "json"), request_timeout_ms, user_agent,
 // disabled; for Google providers code_assist_url and project_id; for GitHub Copilot-style
 // providers copilot_token_url, copilot_api_url and default_domain. "aliases" adds names to the
-// built-in ones (claude, codex, copilot, gemini-cli, antigravity). Errors name the file and the
-// key. Thread-safe (pure).
+// built-in ones (claude, codex, copilot, gemini-cli, antigravity). URLs must be https://, or
+// http:// to a loopback host (endpoint_url.h). Errors name the file and the key. Thread-safe (pure).
 #pragma once
 
 #include <string>
@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/core/provider_registry.h"
+#include "daemon/core/trusted_path.h"
 #include "daemon/oauth/oauth_provider_config.h"
 
 namespace operator_auth {
@@ -33,8 +34,12 @@ struct DaemonConfig {
 // `source` names the file in messages.
 absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const std::string& source);
 
-// Reads and parses `path`. A missing file means "built-ins only" unless `required` (a path the
-// user named with --config).
-absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path, bool required);
+// Reads and parses `path`, which must be trusted (trusted_path.h: no symlink, a regular file of
+// at most 1 MiB, owned by the user or root, neither it nor a directory above it up to the home
+// writable by group or others). A missing file means "built-ins only" unless `required` (a path
+// the user named with --config).
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(
+    const std::string& path, bool required,
+    const TrustBoundary& boundary = TrustBoundary::ForThisProcess());
 
 }  // namespace operator_auth

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "daemon/oauth/endpoint_url.h"
 
 namespace operator_auth {
 namespace {
@@ -158,6 +159,10 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
           absl::StrCat(what, ": a request header has an invalid name or value"));
     }
   }
+  if (absl::Status s = CheckEndpointUrl(request.url); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.message()));
+  }
+  const bool plain_http = !absl::StartsWithIgnoreCase(request.url, "https://");
   if (global_init_result != CURLE_OK) {
     return absl::InternalError(absl::StrCat(
         what, ": libcurl initialisation failed: ", curl_easy_strerror(global_init_result)));
@@ -196,7 +201,14 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   set(curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text));
   set(curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L));
   set(curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str()));
-  set(curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https"));
+  // TLS to everything but loopback, verified against the system's CAs whatever curl's build
+  // defaults are; plain http only to a loopback host (endpoint_url.h), and no redirect may
+  // leave https (none is followed anyway).
+  set(curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, plain_http ? "http" : "https"));
+  set(curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https"));
+  set(curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L));
+  set(curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L));
+  set(curl_easy_setopt(curl, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
   // Loopback is never proxied, whatever *_proxy says: the login callback and test servers live
   // there.
   set(curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1"));
@@ -235,14 +247,19 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
       return absl::ResourceExhaustedError(
           absl::StrCat(what, ": response body exceeds ", kMaxResponseBytes, " bytes"));
     }
-    const std::string message = absl::StrCat(
-        what, ": ",
-        ScrubbedCurlError(error_text[0] != '\0' ? error_text : curl_easy_strerror(result), url));
+    const std::string curl_text =
+        ScrubbedCurlError(error_text[0] != '\0' ? error_text : curl_easy_strerror(result), url);
+    const std::string message = absl::StrCat(what, ": ", curl_text);
     switch (result) {
       case CURLE_OPERATION_TIMEDOUT:
         return absl::DeadlineExceededError(message);
       case CURLE_ABORTED_BY_CALLBACK:
         return absl::CancelledError(absl::StrCat(what, ": cancelled, the daemon is stopping"));
+      // Never retried without verification; a later retry may meet the right server.
+      case CURLE_PEER_FAILED_VERIFICATION:
+        return absl::UnavailableError(
+            absl::StrCat(what, ": refused: the server's TLS certificate could not be verified (",
+                         curl_text, ")"));
       // Retrying cannot fix these: the URL itself is unusable.
       case CURLE_URL_MALFORMAT:
       case CURLE_UNSUPPORTED_PROTOCOL:

@@ -1,4 +1,6 @@
-// HTTPS requests to token, device-authorization and revocation endpoints, over libcurl.
+// HTTPS requests to token, device-authorization and revocation endpoints, over libcurl: TLS 1.2
+// or later with the peer's certificate and host name verified; plain http only to a loopback
+// host (endpoint_url.h), any other http:// URL is INVALID_ARGUMENT before anything is sent.
 // Errors never carry a request or response body (they hold secrets) nor a URL's query string.
 // CurlHttpClient is thread-safe: every Send() uses its own easy handle.
 #pragma once

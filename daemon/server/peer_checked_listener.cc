@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/core/overflow_uid.h"
 #include "daemon/core/posix_error.h"
 #include "daemon/core/private_directory.h"
 
@@ -40,6 +41,14 @@ absl::Status RemoveStaleSocket(const std::string& path) {
   }
   if (unlink(path.c_str()) != 0) return PosixError(errno, "remove stale socket", path);
   return absl::OkStatus();
+}
+
+absl::Status CheckSocketDirectory(const std::string& socket_path) {
+  const std::string directory = DirectoryOf(socket_path);
+  absl::Status s = EnsurePrivateDirectory(directory, ExistingDirectory::kVerify);
+  if (s.ok()) return s;
+  return absl::Status(s.code(),
+                      absl::StrCat("refusing the socket directory ", directory, ": ", s.message()));
 }
 
 // "<socket_path>.lock", held for as long as this daemon serves the path (invariant 10).
@@ -80,12 +89,11 @@ absl::StatusOr<std::unique_ptr<PeerCheckedListener>> PeerCheckedListener::Bind(
     return absl::InvalidArgumentError(absl::StrCat(
         "socket path must be 1 to ", sizeof(addr.sun_path) - 1, " bytes long: ", socket_path));
   }
-  // A directory we create is 0700; one the user chose (say, /tmp) is not ours to chmod. The
-  // socket itself is 0600 and every peer's uid is checked either way.
-  const std::string directory = DirectoryOf(socket_path);
-  if (absl::Status s = EnsurePrivateDirectory(directory, ExistingDirectory::kKeep); !s.ok()) {
-    return s;
-  }
+  // A directory we create is 0700. One that exists is not ours to chmod, but it must be ours
+  // and writable by no one else, and so must the directories above it (trusted_path.h): whoever
+  // can write it can replace the socket between our bind and a client's connect, or take the
+  // instance lock.
+  if (absl::Status s = CheckSocketDirectory(socket_path); !s.ok()) return s;
 
   absl::StatusOr<FileLock> lock = TakeInstanceLock(socket_path);
   if (!lock.ok()) return lock.status();
@@ -147,6 +155,9 @@ absl::StatusOr<std::unique_ptr<PeerCheckedListener>> PeerCheckedListener::Adopt(
   };
   absl::StatusOr<std::string> socket_path = BoundPath(listen_fd);
   if (!socket_path.ok()) return fail(socket_path.status());
+  // systemd made the directory (0700, ours), but a unit edited to listen elsewhere must meet
+  // the same rule as a --socket path.
+  if (absl::Status s = CheckSocketDirectory(*socket_path); !s.ok()) return fail(s);
   absl::StatusOr<FileLock> lock = TakeInstanceLock(*socket_path);
   if (!lock.ok()) return fail(lock.status());
   // The accept loop drains the backlog until EAGAIN, so the fd must not block; systemd passes
@@ -170,6 +181,7 @@ PeerCheckedListener::PeerCheckedListener(std::string socket_path, FileLock insta
       listen_fd_(listen_fd),
       wake_fd_(wake_fd),
       own_uid_(geteuid()),
+      overflow_uid_(OverflowUid()),
       adopted_(adopted) {}
 
 PeerCheckedListener::~PeerCheckedListener() { Stop(); }
@@ -201,6 +213,15 @@ bool PeerCheckedListener::PeerAllowed(int fd) {
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred)) {
     spdlog::warn("refused a connection: cannot read its peer credentials: {}",
                  std::strerror(errno));
+    return false;
+  }
+  // The overflow uid is refused by a rule of its own, ahead of the others: it stands for any
+  // process of another user namespace whose uid has no mapping here, whatever its real uid.
+  if (cred.uid == overflow_uid_) {
+    spdlog::warn(
+        "refused a connection from the overflow uid {} (pid {}): an unmapped user from another "
+        "user namespace",
+        cred.uid, cred.pid);
     return false;
   }
   if (cred.uid == own_uid_ || cred.uid == 0) return true;

@@ -2,7 +2,8 @@
 // silently unlink a live daemon's socket), or adopts the one systemd passed (socket activation)
 // under the same lock, then runs its own accept loop that checks every peer's uid with
 // SO_PEERCRED before handing the connection to gRPC. Peers whose uid is neither ours nor root's
-// are refused at accept time.
+// are refused at accept time, and so is the overflow uid (overflow_uid.h) by a rule of its own.
+// The socket's directory must be ours and writable by no one else (trusted_path.h).
 // Start() once, Stop() once (also from the destructor); the handler runs on the accept thread.
 #pragma once
 
@@ -26,8 +27,10 @@ class PeerCheckedListener {
   // Receives ownership of an accepted, peer-checked connection fd.
   using ConnectionHandler = std::function<void(int fd)>;
 
-  // Takes "<socket_path>.lock" (FAILED_PRECONDITION naming the path when another daemon holds
-  // it), creates the socket's directory 0700, replaces a stale socket, binds and listens (0600).
+  // Creates the socket's directory 0700, or refuses an existing one that is not ours or that
+  // others may write (PERMISSION_DENIED naming it), takes "<socket_path>.lock"
+  // (FAILED_PRECONDITION naming the path when another daemon holds it), replaces a stale socket,
+  // binds and listens (0600).
   static absl::StatusOr<std::unique_ptr<PeerCheckedListener>> Bind(const std::string& socket_path);
 
   // The listening socket systemd passed to this process (LISTEN_FDS / LISTEN_PID), or nullopt
@@ -67,6 +70,7 @@ class PeerCheckedListener {
   int listen_fd_ = -1;
   int wake_fd_ = -1;  // eventfd that interrupts poll() on Stop()
   const uid_t own_uid_;
+  const uid_t overflow_uid_;
   const bool adopted_;
   ConnectionHandler handler_;
   std::thread thread_;

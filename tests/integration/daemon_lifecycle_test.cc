@@ -81,7 +81,7 @@ TEST_F(DaemonLifecycleTest, PeerWithAnotherUidIsRefusedAtAccept) {
                                                    {"auth", "token", "openai"});
   EXPECT_EQ(as_nobody.exit_code, 3) << as_nobody.out << as_nobody.err;
   EXPECT_THAT(as_nobody.out, ::testing::Not(HasSubstr("sk-not-for-nobody")));
-  EXPECT_THAT(daemon_.Log(), HasSubstr("refused a connection from uid 65534"));
+  EXPECT_THAT(daemon_.Log(), HasSubstr("refused a connection from the overflow uid 65534"));
   EXPECT_THAT(daemon_.Log(), ::testing::Not(HasSubstr("sk-not-for-nobody")));
   // Our own uid is still served.
   ProcessResult as_us = Ctl({"auth", "token", "openai"});

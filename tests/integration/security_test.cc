@@ -19,7 +19,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr uid_t kNobody = kNobodyUid;
+// Not 65534: the daemon refuses to run as the overflow uid.
+constexpr uid_t kOtherUid = 4242;
 
 bool AnyCoreFileIn(const std::string& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
@@ -30,13 +31,13 @@ bool AnyCoreFileIn(const std::string& dir) {
 
 // A same-uid process that is not root cannot read a non-dumpable process's memory: the kernel
 // makes /proc/PID/ root's and refuses ptrace access. As root the daemon would prove nothing, so
-// it runs as uid 65534 here.
+// it runs as another uid here.
 TEST(SecurityTest, SameUidReaderCannotReadTheDaemonsMemory) {
   ASSERT_EQ(geteuid(), 0u) << "the suite runs as root (CI does) to start processes as 65534";
   TempDir dir;
-  ASSERT_EQ(chown(dir.path().c_str(), kNobody, kNobody), 0);
+  ASSERT_EQ(chown(dir.path().c_str(), kOtherUid, kOtherUid), 0);
   DaemonProcess daemon(dir.path(), CopyForNobody(AUTHD_DAEMON_PATH, dir));
-  daemon.SetLauncher(AsNobody({}));
+  daemon.SetLauncher(AsUid(kOtherUid, {}));
   ASSERT_TRUE(daemon.Start().ok()) << daemon.Log();
   const std::string proc = "/proc/" + std::to_string(daemon.pid());
 
@@ -45,15 +46,15 @@ TEST(SecurityTest, SameUidReaderCannotReadTheDaemonsMemory) {
   struct stat st {};
   ASSERT_EQ(stat((proc + "/status").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u) << "the daemon is dumpable";
-  ChildProcess control(AsNobody({"/bin/sleep", "30"}), ProcessOptions());
+  ChildProcess control(AsUid(kOtherUid, {"/bin/sleep", "30"}), ProcessOptions());
   const std::string control_proc = "/proc/" + std::to_string(control.pid());
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (absl::Now() < deadline &&
-         (stat((control_proc + "/status").c_str(), &st) != 0 || st.st_uid != kNobody)) {
+         (stat((control_proc + "/status").c_str(), &st) != 0 || st.st_uid != kOtherUid)) {
     absl::SleepFor(absl::Milliseconds(5));  // until setpriv has switched uid
   }
-  EXPECT_EQ(st.st_uid, kNobody);
-  ProcessResult reader = RunProcess(AsNobody({AUTHD_PYTHON3, "-c",
+  EXPECT_EQ(st.st_uid, kOtherUid);
+  ProcessResult reader = RunProcess(AsUid(kOtherUid, {AUTHD_PYTHON3, "-c",
                                                "import sys\n"
                                                "try:\n"
                                                "    open(sys.argv[1] + '/mem', 'rb').read(1)\n"
@@ -64,7 +65,7 @@ TEST(SecurityTest, SameUidReaderCannotReadTheDaemonsMemory) {
   EXPECT_THAT(reader.out, HasSubstr("refused")) << reader.err;
   EXPECT_THAT(reader.out, Not(HasSubstr("read\n")));
   // The same reader can read the control's memory: the refusal is the daemon's doing.
-  ProcessResult control_reader = RunProcess(AsNobody(
+  ProcessResult control_reader = RunProcess(AsUid(kOtherUid, 
       {AUTHD_PYTHON3, "-c", "import sys\nf = open(sys.argv[1] + '/mem', 'rb')\nprint('opened')\n",
        control_proc}));
   EXPECT_EQ(control_reader.out, "opened\n") << control_reader.err;

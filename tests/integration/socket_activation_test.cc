@@ -137,7 +137,7 @@ TEST_F(SocketActivationTest, PeerWithAnotherUidIsRefusedOnTheActivatedSocket) {
   // Our own uid is served; connections are accepted in order, so the refusal is logged by now.
   auto providers = NewClient()->ListProviders();
   ASSERT_TRUE(providers.ok()) << providers.status() << daemon_.Log();
-  EXPECT_THAT(daemon_.Log(), HasSubstr("refused a connection from uid 65534"));
+  EXPECT_THAT(daemon_.Log(), HasSubstr("refused a connection from the overflow uid 65534"));
   EXPECT_THAT(daemon_.Log(), HasSubstr("socket activation"));
 }
 

@@ -8,8 +8,12 @@
 namespace operator_auth::testing {
 
 std::vector<std::string> AsNobody(const std::vector<std::string>& argv) {
-  std::vector<std::string> out = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                                  "--clear-groups"};
+  return AsUid(kNobodyUid, argv);
+}
+
+std::vector<std::string> AsUid(uid_t uid, const std::vector<std::string>& argv) {
+  std::vector<std::string> out = {"/usr/bin/setpriv", "--reuid=" + std::to_string(uid),
+                                  "--regid=" + std::to_string(uid), "--clear-groups"};
   out.insert(out.end(), argv.begin(), argv.end());
   return out;
 }

@@ -17,6 +17,9 @@ inline constexpr uid_t kNobodyUid = 65534;
 
 // `argv` prefixed so that it runs as uid and gid 65534 with no supplementary groups.
 std::vector<std::string> AsNobody(const std::vector<std::string>& argv);
+// The same as another uid and gid, `uid` (with no passwd entry needed): for a daemon that must
+// run as someone other than root, since it refuses the overflow uid 65534.
+std::vector<std::string> AsUid(uid_t uid, const std::vector<std::string>& argv);
 
 // A copy of `binary` in `dir` that uid 65534 can execute: the build tree may sit where it cannot
 // reach.

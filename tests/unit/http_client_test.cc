@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tests/support/self_signed_https_server.h"
 
 namespace operator_auth {
 namespace {
@@ -377,6 +378,31 @@ TEST(CurlHttpClient, RefusesSchemesOtherThanHttpAndHttps) {
     absl::StatusOr<HttpResponse> response = CurlHttpClient().Send(request);
     EXPECT_TRUE(absl::IsInvalidArgument(response.status())) << url << ": " << response.status();
   }
+}
+
+TEST(CurlHttpClient, RefusesASelfSignedCertificate) {
+  testing::SelfSignedHttpsServer tls;
+  CurlHttpClient client;
+  HttpRequest request;
+  request.url = tls.Url("/token");
+  request.body = "grant_type=refresh_token";
+  request.timeout = absl::Seconds(10);
+  absl::StatusOr<HttpResponse> response = client.Send(request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_TRUE(absl::IsUnavailable(response.status())) << response.status();
+  EXPECT_THAT(response.status().message(),
+              HasSubstr("refused: the server's TLS certificate could not be verified"));
+  EXPECT_THAT(response.status().message(), HasSubstr("self-signed certificate"));
+}
+
+TEST(CurlHttpClient, RefusesPlainHttpToAnythingButLoopback) {
+  CurlHttpClient client;
+  HttpRequest request;
+  request.url = "http://192.0.2.1/token";  // TEST-NET-1: nothing is ever sent there
+  request.timeout = absl::Seconds(1);
+  absl::StatusOr<HttpResponse> response = client.Send(request);
+  EXPECT_TRUE(absl::IsInvalidArgument(response.status())) << response.status();
+  EXPECT_THAT(response.status().message(), HasSubstr("only for a loopback host"));
 }
 
 TEST(CurlHttpClient, RejectsHeaderInjectionAndUnknownMethods) {

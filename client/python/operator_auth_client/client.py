@@ -10,6 +10,7 @@ Debian's grpcio is built without fork support enabled, so create clients in the 
 
 import os
 import socket
+import struct
 import threading
 import urllib.parse
 import weakref
@@ -18,7 +19,7 @@ import grpc
 from operator_auth.v1 import auth_pb2, auth_pb2_grpc
 
 from .api_key import api_key_from_proto, caller_env_key
-from .errors import AuthError, DaemonUnreachable, InvalidArgument, NotFound
+from .errors import AuthError, DaemonUnreachable, InvalidArgument, NotFound, UntrustedDaemon
 from .paths import default_socket_path
 from .provider_ids import api_key_env_var, is_valid_provider_id
 from .watched_key import WatchedKey
@@ -162,6 +163,7 @@ class AuthClient:
     # Internal: shared with WatchedKey.
 
     def _call(self, method, request, provider):
+        self._check_daemon_peer(provider)
         try:
             return method(request, timeout=self._timeout)
         except grpc.RpcError as error:
@@ -184,6 +186,33 @@ class AuthClient:
         return AuthError(f"operator-authd answered {code.name}: {details}",
                          provider=provider, code=code)
 
+    def _check_daemon_peer(self, provider):
+        """Raises UntrustedDaemon when the socket is served by another uid (neither ours nor
+        root), before anything is sent. A connected (READY) channel is not checked again: it was
+        made right after a check passed. As in the C++ client, this is a connect of our own before
+        grpcio's, which keeps grpcio's reconnection; only someone who may write the socket's
+        directory could swap the socket in between, and the daemon refuses such a directory."""
+        if self._channel_ready():
+            return
+        uid = _socket_peer_uid(self._socket_path)
+        if uid is None or uid in (os.geteuid(), 0):
+            return
+        raise UntrustedDaemon(
+            f"refusing to talk to {self._socket_path}: it is served by uid {uid}, not by uid "
+            f"{os.geteuid()} (this user) or root; another user may have planted it. Remove it and "
+            "start operator-authd, or point OPERATOR_AUTHD_SOCKET at your daemon's socket",
+            provider=provider)
+
+    def _channel_ready(self):
+        core_channel = getattr(self._channel, "_channel", None)
+        check = getattr(core_channel, "check_connectivity_state", None)
+        if check is None:
+            return False
+        try:
+            return check(False) == _CORE_CHANNEL_READY
+        except Exception:  # pylint: disable=broad-except
+            return False
+
     def _daemon_answered(self):
         """Whether a failed call's status came from the daemon rather than the transport.
 
@@ -200,6 +229,24 @@ class AuthClient:
             except Exception:  # pylint: disable=broad-except
                 pass
         return _socket_accepts(self._socket_path)
+
+
+# struct ucred {pid_t pid; uid_t uid; gid_t gid;} on Linux.
+_UCRED = struct.Struct("iII")
+
+
+def _socket_peer_uid(path):
+    """The uid of the process listening on ``path`` (SO_PEERCRED), or None when nothing accepts
+    there (the call itself then reports the daemon unreachable)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(2.0)
+        try:
+            probe.connect(path)
+        except OSError:
+            return None
+        _pid, uid, _gid = _UCRED.unpack(
+            probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size))
+    return uid
 
 
 def _socket_accepts(path):

@@ -19,6 +19,11 @@ class DaemonUnreachable(AuthError):
     """operator-authd could not be reached: no socket, connection refused, or no answer in time."""
 
 
+class UntrustedDaemon(AuthError):
+    """The socket is served by a process of another uid (neither ours nor root): nothing was sent
+    to it. Another user may have planted it; the message names the path and the uid."""
+
+
 class NotFound(AuthError):
     """Neither the daemon nor (when allowed) the caller's environment has a credential."""
 

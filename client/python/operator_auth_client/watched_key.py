@@ -23,7 +23,8 @@ import grpc
 from operator_auth.v1 import auth_pb2
 
 from .api_key import ApiKey, api_key_from_proto, caller_env_key, now_ms
-from .errors import AuthError, DaemonUnreachable, InvalidArgument, KeyExpired, NotFound
+from .errors import (AuthError, DaemonUnreachable, InvalidArgument, KeyExpired, NotFound,
+                     UntrustedDaemon)
 from .provider_ids import api_key_env_var, provider_id_problem
 
 INITIAL_BACKOFF_S = 0.1
@@ -271,6 +272,12 @@ class WatchedKey:
     def _stream_once(self, request):
         """Opens one stream and follows it until it ends. True when the daemon answered."""
         try:
+            self._client._check_daemon_peer(self._provider)
+        except UntrustedDaemon as error:
+            # Every get() says so; the path is looked at again after the back-off.
+            self._publish_error(error)
+            return False
+        try:
             call = self._client._stub.WatchApiKey(request)  # no deadline: lasts until cancelled
         except ValueError:  # grpcio's answer on a closed channel: the client was closed
             self._publish_fatal(AuthError(f"the client of the watcher for {self._provider} is "
@@ -325,6 +332,8 @@ class WatchedKey:
                 changes = {"key": None, "fatal": error}
             elif error.code == grpc.StatusCode.UNIMPLEMENTED:
                 changes = {"key": None, "unsupported": True}
+            elif isinstance(error, UntrustedDaemon):
+                changes = {"key": None}  # another uid holds the path: stop serving its old key
             else:
                 changes = {}
             self._snapshot = dataclasses.replace(self._snapshot, connected=False, settled=True,
