@@ -10,8 +10,8 @@
 namespace operator_auth {
 
 LoginReactor::LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth,
-                           CallTracker& calls)
-    : manager_(manager), oauth_(oauth), call_(calls.Track()) {
+                           CallTracker::Call call)
+    : manager_(manager), oauth_(oauth), call_(std::move(call)) {
   StartRead(&request_);
 }
 

@@ -22,7 +22,8 @@ namespace operator_auth {
 
 class LoginReactor : public grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent> {
  public:
-  LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth, CallTracker& calls);
+  // `call` is this stream's CallTracker guard, held until OnDone.
+  LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth, CallTracker::Call call);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;

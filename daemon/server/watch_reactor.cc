@@ -26,8 +26,9 @@ v1::ApiKeyUpdate ToProto(const KeyUpdate& in, const std::string& provider) {
 
 }  // namespace
 
-WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider)
-    : hub_(hub), provider_(provider) {
+WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider,
+                           ConnectionTable::Call connection)
+    : hub_(hub), provider_(provider), connection_(std::move(connection)) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
     absl::MutexLock lock(&mu_);
     finished_ = true;
