@@ -184,7 +184,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerConte
 grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Login(
     grpc::CallbackServerContext* context) {
   login_.Record(true);
-  return new LoginReactor(manager_, oauth_, calls_.Track(context));
+  return new LoginReactor(manager_, oauth_, logins_, calls_.Track(context));
 }
 
 grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
