@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -281,6 +282,8 @@ TEST(LoopbackCallbackServer, StopIsPromptWhateverClientsHoldOpen) {
   const absl::Time start = absl::Now();
   server->Stop();
   const absl::Duration took = absl::Now() - start;
+  std::cout << "[ FIGURE   ] loopback_stop_with_idle_and_half_sent_clients_ms = "
+            << absl::ToDoubleMilliseconds(took) << std::endl;
   EXPECT_LT(took, absl::Milliseconds(200));
   for (int fd : fds) {
     EXPECT_TRUE(ClosedByServer(fd, absl::Seconds(1)));
