@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace operator_auth {
@@ -130,7 +132,11 @@ bool ConnectionTable::ShedLocked() {
   std::optional<int> victim = ShedCandidateLocked();
   if (!victim.has_value()) return false;
   // The dup is the very socket we accepted: the server's fd sees EOF and is closed by it.
-  shutdown(entries_[*victim].dup_fd, SHUT_RDWR);
+  const Entry& entry = entries_[*victim];
+  spdlog::debug("connection cap: shed fd:{} ({}, last active {} ago)", *victim,
+                entry.streams_in_flight > 0 ? "watching" : "idle",
+                absl::FormatDuration(now_() - entry.last_active));
+  shutdown(entry.dup_fd, SHUT_RDWR);
   ForgetLocked(*victim);
   ++shed_;
   return true;
