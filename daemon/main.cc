@@ -2,6 +2,7 @@
 // peer-checked Unix socket. Wires the parts: hygiene, logging, storage, manager, gRPC, listener,
 // signals.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/server_posix.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -24,6 +26,7 @@
 #include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/channel_auth_manager.h"
+#include "daemon/core/connection_table.h"
 #include "daemon/core/credential_completion.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/core/overflow_uid.h"
@@ -52,6 +55,14 @@ constexpr int kMaxMessageBytes = 64 * 1024;
 constexpr int kWriterThreads = 2;
 constexpr size_t kMaxQueuedWrites = 1024;
 constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
+// Per connection: a client multiplexing more calls than this waits for a free stream.
+constexpr int kMaxStreamsPerConnection = 128;
+// gRPC's buffers for all connections together; past it gRPC shrinks reads instead of growing.
+constexpr size_t kGrpcMemoryBytes = 256 * 1024 * 1024;
+constexpr int kGrpcMaxThreads = 64;
+// A connection with no call for this long is closed (GOAWAY); clients reconnect when they need
+// to. Watch streams keep theirs open.
+constexpr int kMaxConnectionIdleMs = 5 * 60 * 1000;
 
 struct Flags {
   std::string home;
@@ -59,7 +70,15 @@ struct Flags {
   std::string config;
   int refresh_check_seconds = 30;
   std::string log_level = "info";
+  int max_connections = 0;  // 0: ConnectionTable::CapacityFor(RLIMIT_NOFILE)
 };
+
+size_t ConnectionCap(int flag) {
+  if (flag > 0) return static_cast<size_t>(flag);
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return ConnectionTable::kDefaultMaxConnections;
+  return ConnectionTable::CapacityFor(files.rlim_cur);
+}
 
 // An alias must not shadow an id that holds a stored credential: callers naming it would get
 // another provider's key.
@@ -139,9 +158,10 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
     return 1;
   }
   ChannelAuthManager channels(**channels_file);
-  // Declared first so it outlives everything that may still hold a call's guard: the write
+  // Declared first so they outlive everything that may still hold a call's guard: the write
   // executor's and the refresh coordinator's threads release theirs after answering.
-  CallTracker calls;
+  ConnectionTable connections(ConnectionCap(flags.max_connections));
+  CallTracker calls(&connections);
   CurlHttpClient http;
   ProviderOAuthService oauth_service(config->oauth_providers, http);
   RefreshCoordinator refresh_coordinator(**storage, oauth_service, nullptr);
@@ -181,6 +201,11 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  grpc::ResourceQuota quota("operator-authd");
+  quota.Resize(kGrpcMemoryBytes).SetMaxThreads(kGrpcMaxThreads);
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, kMaxConnectionIdleMs);
   builder.RegisterService(&auth_service);
   builder.RegisterService(&channel_service);
   builder.RegisterService(&daemon_service);
@@ -190,8 +215,10 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
     return 1;
   }
   server->GetHealthCheckService()->SetServingStatus(true);
-  (*listener)->Start([&server](int fd) { grpc::AddInsecureChannelFromFd(server.get(), fd); });
-  spdlog::info("operator-authd serving on {} (pid {})", socket_path, getpid());
+  (*listener)->Start([&server](int fd) { grpc::AddInsecureChannelFromFd(server.get(), fd); },
+                     &connections);
+  spdlog::info("operator-authd serving on {} (pid {}, at most {} connections)", socket_path,
+               getpid(), connections.max_connections());
   SystemdNotifier systemd;
   systemd.Ready(absl::StrCat("serving on ", socket_path));
 
@@ -275,6 +302,10 @@ int main(int argc, char** argv) {
   app.add_option("--refresh-check-seconds", flags.refresh_check_seconds,
                  "how often the background refresher looks for OAuth tokens to renew")
       ->check(CLI::Range(1, 3600));
+  app.add_option("--max-connections", flags.max_connections,
+                 "client connections kept open at once; when full the longest-idle one is closed "
+                 "(default 256, lowered to (open-file limit - 64) / 2)")
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.set_version_flag("--version", std::string("operator-authd ") + AUTHD_VERSION);

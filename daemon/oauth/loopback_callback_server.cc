@@ -1,30 +1,34 @@
 #include "daemon/oauth/loopback_callback_server.h"
 
-#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
-#include <httplib.h>
-
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "daemon/core/thread_start.h"
 
 namespace operator_auth {
 namespace {
 
 constexpr char kLoopbackHost[] = "127.0.0.1";
 constexpr int kMaxPort = 65535;
-// Two workers: one for the browser, one for a stray request arriving at the same moment. Each
-// connection serves one request and is closed, and a connection that sends nothing is dropped
-// after a second, so Stop() never waits longer than that for a worker.
-constexpr size_t kWorkerThreads = 2;
-constexpr size_t kRequestsPerConnection = 1;
-constexpr time_t kIdleConnectionSeconds = 1;  // httplib's keep-alive wait, whole seconds only
-constexpr time_t kReadWriteTimeoutSeconds = 1;
-constexpr size_t kMaxRequestBodyBytes = 4096;  // a callback is a GET; nothing reads a body
+constexpr int kListenBacklog = 16;
+constexpr absl::Duration kAcceptPause = absl::Milliseconds(50);
+// After the answer is sent: how long a client may take to hang up before it is closed (closing
+// at once with its unread bytes pending would reset the connection and lose the page).
+constexpr absl::Duration kLingerAfterAnswer = absl::Milliseconds(500);
 
 constexpr char kCompleteTitle[] = "Login complete";
 constexpr char kCompleteMessage[] = "Login complete &mdash; you can close this tab.";
@@ -35,33 +39,68 @@ constexpr char kRefusedMessage[] =
     "the login.";
 constexpr char kEndedMessage[] = "This login has already ended. You can close this tab.";
 
-// Plain SO_REUSEADDR: a restarted login can bind while the last one's connections sit in
-// TIME_WAIT, but a second listener on the port fails. httplib's default sets SO_REUSEPORT
-// instead, which would let two logins share the port and split the callbacks between them.
-void SetListenerOptions(int fd) {
-  const int yes = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  fcntl(fd, F_SETFD, FD_CLOEXEC);
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 431:
+      return "Request Header Fields Too Large";
+    default:
+      return "Error";
+  }
+}
+
+std::string HttpResponse(int status, absl::string_view content_type, absl::string_view headers,
+                         absl::string_view body) {
+  return absl::StrCat("HTTP/1.1 ", status, " ", ReasonPhrase(status),
+                      "\r\nCache-Control: no-store\r\nContent-Type: ", content_type,
+                      "\r\nContent-Length: ", body.size(), "\r\nConnection: close\r\n", headers,
+                      "\r\n", body);
 }
 
 // A small self-contained page: no scripts, styles or other resources, nothing from the request.
-void SetPage(httplib::Response& response, int status, absl::string_view title,
-             absl::string_view message) {
-  response.status = status;
-  response.set_header("Cache-Control", "no-store");
-  response.set_header("Referrer-Policy", "no-referrer");
-  response.set_header("X-Content-Type-Options", "nosniff");
-  response.set_header("Content-Security-Policy", "default-src 'none'");
-  response.set_content(
+std::string Page(int status, absl::string_view title, absl::string_view message) {
+  return HttpResponse(
+      status, "text/html; charset=utf-8",
+      "Referrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n"
+      "Content-Security-Policy: default-src 'none'\r\n",
       absl::StrCat("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", title,
-                   "</title></head>\n<body><p>", message, "</p></body></html>\n"),
-      "text/html; charset=utf-8");
+                   "</title></head>\n<body><p>", message, "</p></body></html>\n"));
 }
 
-void SetText(httplib::Response& response, int status, absl::string_view text) {
-  response.status = status;
-  response.set_header("Cache-Control", "no-store");
-  response.set_content(std::string(text), "text/plain; charset=utf-8");
+std::string Text(int status, absl::string_view text, absl::string_view headers = "") {
+  return HttpResponse(status, "text/plain; charset=utf-8", headers, text);
+}
+
+// The path of a request target, percent-decoded once ('+' stays: it is not a space in a path).
+std::string DecodedPath(absl::string_view target) {
+  const absl::string_view path = target.substr(0, target.find('?'));
+  std::string decoded;
+  decoded.reserve(path.size());
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() && absl::ascii_isxdigit(path[i + 1]) &&
+        absl::ascii_isxdigit(path[i + 2])) {
+      auto nibble = [](char c) { return absl::ascii_isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10; };
+      decoded.push_back(static_cast<char>(nibble(path[i + 1]) * 16 + nibble(path[i + 2])));
+      i += 2;
+    } else {
+      decoded.push_back(path[i]);
+    }
+  }
+  return decoded;
+}
+
+void CloseFd(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
 }
 
 absl::Status ProviderRefused(const AuthorizationResponse& response) {
@@ -109,6 +148,15 @@ CallbackDecision DecideCallbackRequest(absl::string_view expected_path,
   return decision;
 }
 
+struct LoopbackCallbackServer::Client {
+  int fd = -1;
+  absl::Time deadline;
+  std::string received;
+  std::string answer;  // the response, once the head is complete
+  size_t sent = 0;
+  bool answered() const { return !answer.empty(); }
+};
+
 absl::StatusOr<std::unique_ptr<LoopbackCallbackServer>> LoopbackCallbackServer::Start(
     int port, std::string path, std::string expected_state) {
   if (port < 0 || port > kMaxPort) {
@@ -122,63 +170,71 @@ absl::StatusOr<std::unique_ptr<LoopbackCallbackServer>> LoopbackCallbackServer::
     return absl::InvalidArgumentError("a loopback login needs a state");
   }
 
-  std::unique_ptr<LoopbackCallbackServer> server(
-      new LoopbackCallbackServer(std::move(path), std::move(expected_state)));
-  httplib::Server& http = *server->server_;
-  http.set_address_family(AF_INET);
-  http.set_socket_options(SetListenerOptions);
-  http.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
-  http.set_keep_alive_max_count(kRequestsPerConnection);
-  http.set_keep_alive_timeout(kIdleConnectionSeconds);
-  http.set_read_timeout(kReadWriteTimeoutSeconds);
-  http.set_write_timeout(kReadWriteTimeoutSeconds);
-  http.set_payload_max_length(kMaxRequestBodyBytes);
-  // Every request, whatever its method or path, ends here: no routing table, no file serving.
-  LoopbackCallbackServer* self = server.get();
-  http.set_pre_routing_handler(
-      [self](const httplib::Request& request, httplib::Response& response) {
-        self->Handle(request, response);
-        return httplib::Server::HandlerResponse::Handled;
-      });
-
-  errno = 0;
-  const int bound = port == 0 ? http.bind_to_any_port(kLoopbackHost)
-                              : (http.bind_to_port(kLoopbackHost, port) ? port : -1);
-  if (bound <= 0) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot listen on ", kLoopbackHost, ":", port, ": ", std::strerror(errno)));
+  }
+  // Plain SO_REUSEADDR: a restarted login can bind while the last one's connections sit in
+  // TIME_WAIT, but a second listener on the port fails. SO_REUSEPORT would let two logins share
+  // the port and split the callbacks between them.
+  const int yes = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 ||
+      listen(fd, kListenBacklog) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
     const int error = errno;
+    close(fd);
     if (error == EADDRINUSE) {
       return absl::FailedPreconditionError(absl::StrCat("port ", port, " on ", kLoopbackHost,
                                                         " is in use (another login running?)"));
     }
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot listen on ", kLoopbackHost, ":", port, ": ",
-                     error != 0 ? std::strerror(error) : "socket, bind or listen failed"));
+        absl::StrCat("cannot listen on ", kLoopbackHost, ":", port, ": ", std::strerror(error)));
   }
-  server->port_ = bound;
-
-  server->thread_ = std::thread([self] {
-    self->server_->listen_after_bind();
-    {
-      absl::MutexLock lock(&self->mu_);
-      if (!self->stop_requested_ && !self->outcome_.has_value()) {
-        self->outcome_ = absl::UnavailableError("the login callback listener stopped unexpectedly");
-      }
-    }
-    self->listen_returned_ = true;
-  });
-  // httplib's stop() does nothing until listen has started, so Cancel() must not come earlier.
-  while (!http.is_running() && !server->listen_returned_) {
-    absl::SleepFor(absl::Microseconds(200));
+  const int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) {
+    const int error = errno;
+    close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot listen on ", kLoopbackHost, ":", port, ": ", std::strerror(error)));
   }
+  std::unique_ptr<LoopbackCallbackServer> server(
+      new LoopbackCallbackServer(std::move(path), std::move(expected_state), fd, wake));
+  server->port_ = ntohs(address.sin_port);
+  LoopbackCallbackServer* self = server.get();
+  {
+    absl::MutexLock lock(&self->mu_);
+    self->thread_running_ = true;
+  }
+  absl::StatusOr<std::thread> thread =
+      StartThread("the login callback listener", [self] { self->Serve(); });
+  if (!thread.ok()) {
+    absl::MutexLock lock(&self->mu_);
+    self->thread_running_ = false;
+    return thread.status();  // the destructor closes both descriptors
+  }
+  server->thread_ = *std::move(thread);
   return server;
 }
 
-LoopbackCallbackServer::LoopbackCallbackServer(std::string path, std::string expected_state)
+LoopbackCallbackServer::LoopbackCallbackServer(std::string path, std::string expected_state,
+                                               int listen_fd, int wake_fd)
     : path_(std::move(path)),
       expected_state_(std::move(expected_state)),
-      server_(std::make_unique<httplib::Server>()) {}
+      listen_fd_(listen_fd),
+      wake_fd_(wake_fd) {}
 
-LoopbackCallbackServer::~LoopbackCallbackServer() { Stop(); }
+LoopbackCallbackServer::~LoopbackCallbackServer() {
+  Stop();
+  CloseFd(listen_fd_);  // still open only when the thread never started
+  close(wake_fd_);
+}
 
 absl::StatusOr<AuthorizationResponse> LoopbackCallbackServer::Wait(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
@@ -190,11 +246,18 @@ absl::StatusOr<AuthorizationResponse> LoopbackCallbackServer::Wait(absl::Duratio
 }
 
 void LoopbackCallbackServer::Cancel() {
-  {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (!thread_running_) return;
+  const uint64_t one = 1;
+  if (write(wake_fd_, &one, sizeof(one)) < 0) {
+    // An eventfd write fails only when its counter is full, i.e. the thread is awake anyway.
   }
-  StopListening();
+  // The server thread closes the listener as soon as it wakes; it never blocks elsewhere.
+  auto closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return listener_closed_ || !thread_running_;
+  };
+  mu_.Await(absl::Condition(&closed));
 }
 
 void LoopbackCallbackServer::Stop() {
@@ -203,52 +266,164 @@ void LoopbackCallbackServer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void LoopbackCallbackServer::StopListening() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (stop_requested_) return;
-    stop_requested_ = true;
-  }
-  // Closes the listening socket; the server thread then drains its workers and returns.
-  server_->stop();
-}
-
 bool LoopbackCallbackServer::Ended() const { return outcome_.has_value() || cancelled_; }
 
-void LoopbackCallbackServer::Handle(const httplib::Request& request, httplib::Response& response) {
+void LoopbackCallbackServer::CloseListener() {
+  CloseFd(listen_fd_);
+  absl::MutexLock lock(&mu_);
+  listener_closed_ = true;
+}
+
+void LoopbackCallbackServer::Serve() {
+  std::vector<Client> clients;
+  std::vector<pollfd> fds;
+  absl::Time accept_paused_until = absl::InfinitePast();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_) break;
+    }
+    fds.clear();
+    fds.push_back({wake_fd_, POLLIN, 0});
+    const bool accepting = listen_fd_ >= 0 && absl::Now() >= accept_paused_until;
+    fds.push_back({listen_fd_, static_cast<short>(accepting ? POLLIN : 0), 0});
+    absl::Time next_deadline = accepting ? absl::InfiniteFuture() : accept_paused_until;
+    for (const Client& client : clients) {
+      const bool writing = client.answered() && client.sent < client.answer.size();
+      fds.push_back({client.fd, static_cast<short>(writing ? POLLOUT : POLLIN), 0});
+      next_deadline = std::min(next_deadline, client.deadline);
+    }
+    int timeout_ms = -1;
+    if (next_deadline != absl::InfiniteFuture()) {
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(
+          absl::ToInt64Milliseconds(next_deadline - absl::Now()) + 1, 0, 60'000));
+    }
+    if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) break;
+    if (fds[0].revents != 0) break;  // Cancel() or Stop()
+    const absl::Time now = absl::Now();
+    std::vector<Client> kept;
+    kept.reserve(clients.size());
+    for (size_t i = 0; i < clients.size(); ++i) {
+      Client& client = clients[i];
+      bool keep = true;
+      // The deadline first: a client trickling a byte at a time is readable on every round.
+      if (now >= client.deadline) {
+        if (!client.answered()) ++timed_out_;
+        keep = false;
+      } else if (fds[i + 2].revents != 0) {
+        keep = ReadRequest(client);
+      }
+      if (keep) {
+        kept.push_back(std::move(client));
+      } else {
+        CloseFd(client.fd);
+      }
+    }
+    clients = std::move(kept);
+    if (listen_fd_ >= 0 && (fds[1].revents & POLLIN) != 0 && !AcceptClients(clients)) {
+      // Out of descriptors: the listener stays readable, so leave it out of poll for a moment
+      // instead of spinning on it.
+      accept_paused_until = now + kAcceptPause;
+    }
+  }
+  // Whatever clients were doing, they are closed now; an answer still being written gets one
+  // last non-blocking try.
+  for (Client& client : clients) {
+    if (client.answered() && client.sent < client.answer.size()) {
+      send(client.fd, client.answer.data() + client.sent, client.answer.size() - client.sent,
+           MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    CloseFd(client.fd);
+  }
+  CloseListener();
+  absl::MutexLock lock(&mu_);
+  if (!cancelled_ && !outcome_.has_value()) {
+    outcome_ = absl::UnavailableError("the login callback listener stopped unexpectedly");
+  }
+  thread_running_ = false;
+}
+
+bool LoopbackCallbackServer::AcceptClients(std::vector<Client>& clients) {
+  while (true) {
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM;
+    if (clients.size() >= kMaxConnections) {
+      ++refused_;
+      close(fd);
+      continue;
+    }
+    Client client;
+    client.fd = fd;
+    client.deadline = absl::Now() + kRequestDeadline;
+    clients.push_back(std::move(client));
+  }
+}
+
+bool LoopbackCallbackServer::ReadRequest(Client& client) {
+  char buffer[2048];
+  if (!client.answered()) {
+    const ssize_t n = recv(client.fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n == 0) return false;
+    if (n < 0) return errno == EAGAIN || errno == EINTR;
+    client.received.append(buffer, static_cast<size_t>(n));
+    const size_t end = client.received.find("\r\n\r\n");
+    if (end == std::string::npos) {
+      if (client.received.size() <= kMaxRequestHeadBytes) return true;
+      ++timed_out_;
+      client.answer = Text(431, "Request too large.\n");
+    } else {
+      client.answer = Respond(absl::string_view(client.received).substr(0, end));
+    }
+    client.received.clear();
+    client.received.shrink_to_fit();
+  } else if (client.sent >= client.answer.size()) {
+    // Answered; waiting for the client to hang up. Whatever it still sends is dropped.
+    const ssize_t n = recv(client.fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+  }
+  const ssize_t n = send(client.fd, client.answer.data() + client.sent,
+                         client.answer.size() - client.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0) return errno == EAGAIN || errno == EINTR;
+  client.sent += static_cast<size_t>(n);
+  if (client.sent >= client.answer.size()) {
+    shutdown(client.fd, SHUT_WR);
+    client.deadline = std::min(client.deadline, absl::Now() + kLingerAfterAnswer);
+  }
+  return true;
+}
+
+std::string LoopbackCallbackServer::Respond(absl::string_view head) {
+  // "METHOD SP target SP HTTP/x.y" is the first line; the headers mean nothing here.
+  const absl::string_view request_line = head.substr(0, head.find("\r\n"));
+  std::vector<absl::string_view> parts = absl::StrSplit(request_line, ' ');
+  if (parts.size() != 3 || parts[1].empty() || !absl::StartsWith(parts[2], "HTTP/1.")) {
+    return Text(400, "Bad request.\n");
+  }
+  const absl::string_view method = parts[0];
+  const absl::string_view target = parts[1];
   const CallbackDecision decision =
-      DecideCallbackRequest(path_, expected_state_, request.method, request.path, request.target);
+      DecideCallbackRequest(path_, expected_state_, method, DecodedPath(target), target);
   switch (decision.kind) {
     case CallbackDecision::Kind::kNotFound:
-      SetText(response, 404, "Not found.\n");
-      return;
+      return Text(404, "Not found.\n");
     case CallbackDecision::Kind::kMethodNotAllowed:
-      response.set_header("Allow", "GET");
-      SetText(response, 405, "Method not allowed.\n");
-      return;
+      return Text(405, "Method not allowed.\n", "Allow: GET\r\n");
     case CallbackDecision::Kind::kMalformed:
-      SetPage(response, 400, "Login not completed", kMalformedMessage);
-      return;
+      return Page(400, "Login not completed", kMalformedMessage);
     case CallbackDecision::Kind::kStaleState:
-      SetPage(response, 400, "Login not completed", kStaleMessage);
-      return;
+      return Page(400, "Login not completed", kStaleMessage);
     case CallbackDecision::Kind::kEndsLogin:
       break;
   }
   {
     absl::MutexLock lock(&mu_);
-    if (Ended()) {
-      SetPage(response, 409, "Login ended", kEndedMessage);
-      return;
-    }
+    if (Ended()) return Page(409, "Login ended", kEndedMessage);
     outcome_ = decision.outcome;
   }
-  if (decision.outcome.ok()) {
-    SetPage(response, 200, kCompleteTitle, kCompleteMessage);
-  } else {
-    SetPage(response, 200, "Login not completed", kRefusedMessage);
-  }
-  StopListening();
+  // No second callback may find a listener once this one ended the login.
+  CloseListener();
+  return decision.outcome.ok() ? Page(200, kCompleteTitle, kCompleteMessage)
+                               : Page(200, "Login not completed", kRefusedMessage);
 }
 
 }  // namespace operator_auth

@@ -98,7 +98,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
   // Answered inline on the hot path; from the refresh thread when a token had to be refreshed.
   manager_.GetApiKeyAsync(
       request->provider(),
-      [this, reactor, response, call = std::make_shared<CallTracker::Call>(calls_.Track())](
+      [this, reactor, response, call = std::make_shared<CallTracker::Call>(calls_.Track(context))](
           absl::StatusOr<ResolvedKey> key) {
         get_api_key_.Record(key.ok());
         if (key.ok()) {
@@ -117,7 +117,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerContext* context,
                                                          const v1::GetAuthStatusRequest* request,
                                                          v1::AuthStatus* response) {
-  CallTracker::Call call = calls_.Track();
+  CallTracker::Call call = calls_.Track(context);
   absl::StatusOr<ProviderStatus> status = manager_.GetStatus(request->provider());
   if (status.ok()) ToProto(*status, *response);
   return FinishNow(context, status.status(), get_auth_status_);
@@ -126,7 +126,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerContext* context,
                                                          const v1::ListProvidersRequest*,
                                                          v1::ListProvidersResponse* response) {
-  CallTracker::Call call = calls_.Track();
+  CallTracker::Call call = calls_.Track(context);
   for (const ProviderListing& p : manager_.ListProviders()) {
     v1::ProviderInfo* info = response->add_providers();
     info->set_id(p.id);
@@ -153,7 +153,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
     grpc::CallbackServerContext* context, const v1::SetRuntimeApiKeyRequest* request,
     v1::SetRuntimeApiKeyResponse* response) {
-  CallTracker::Call call = calls_.Track();
+  CallTracker::Call call = calls_.Track(context);
   absl::StatusOr<bool> cleared =
       manager_.SetRuntimeApiKey(request->provider(), request->key(), context->peer());
   if (cleared.ok()) response->set_cleared(*cleared);
@@ -195,7 +195,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerContext* context,
                                                        const v1::DrainErrorsRequest*,
                                                        v1::DrainErrorsResponse* response) {
-  CallTracker::Call call = calls_.Track();
+  CallTracker::Call call = calls_.Track(context);
   for (StorageError& e : manager_.DrainErrors()) {
     v1::StorageError* out = response->add_errors();
     out->set_file(std::move(e.file));
@@ -206,9 +206,9 @@ grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerConte
 }
 
 grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Login(
-    grpc::CallbackServerContext*) {
+    grpc::CallbackServerContext* context) {
   login_.Record(true);
-  return new LoginReactor(manager_, oauth_, calls_);
+  return new LoginReactor(manager_, oauth_, logins_, calls_.Track(context));
 }
 
 grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
@@ -217,7 +217,7 @@ grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
   // An invalid id is refused by the reactor; a valid one is watched under its canonical id.
   const std::string& name = request->provider();
   return new WatchReactor(watches_, ValidateProviderId(name).ok() ? manager_.Canonical(name) : name,
-                          context->peer());
+                          context->peer(), calls_.TrackStream(context));
 }
 
 }  // namespace operator_auth

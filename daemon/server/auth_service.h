@@ -5,6 +5,7 @@
 
 #include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/blocking_executor.h"
+#include "daemon/core/login_slots.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/oauth/provider_oauth_service.h"
 #include "daemon/server/call_tracker.h"
@@ -65,6 +66,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   RequestCounter::Slot& drain_errors_;
   RequestCounter::Slot& login_;
   RequestCounter::Slot& watch_api_key_;
+  LoginSlots logins_;  // one login per provider, LoginSlots::kDefaultMaxLogins in all
 };
 
 }  // namespace operator_auth

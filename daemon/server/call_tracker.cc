@@ -1,8 +1,26 @@
 #include "daemon/server/call_tracker.h"
 
+#include "absl/strings/strip.h"
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 
 namespace operator_auth {
+
+std::optional<int> PeerFd(absl::string_view peer) {
+  int fd = -1;
+  if (!absl::ConsumePrefix(&peer, "fd:") || !absl::SimpleAtoi(peer, &fd) || fd < 0) {
+    return std::nullopt;
+  }
+  return fd;
+}
+
+ConnectionTable::Call CallTracker::OnConnection(const grpc::ServerContextBase* context,
+                                                ConnectionTable::CallKind kind) {
+  if (connections_ == nullptr || context == nullptr) return ConnectionTable::Call();
+  std::optional<int> fd = PeerFd(context->peer());
+  if (!fd.has_value()) return ConnectionTable::Call();
+  return connections_->BeginCall(*fd, kind);
+}
 
 bool CallTracker::WaitUntilIdle(absl::Duration timeout) {
   // Shutdown is rare and short: polling keeps the per-call cost to two atomic operations.

@@ -42,7 +42,7 @@ void ToProto(ChannelState in, v1::ChannelInfo& out) {
 grpc::ServerUnaryReactor* ChannelServiceImpl::ListChannels(grpc::CallbackServerContext* context,
                                                            const v1::ListChannelsRequest*,
                                                            v1::ListChannelsResponse* response) {
-  CallTracker::Call call = calls_.Track();
+  CallTracker::Call call = calls_.Track(context);
   for (ChannelState& state : manager_.List()) ToProto(std::move(state), *response->add_channels());
   return FinishNow(context, absl::OkStatus(), list_);
 }
@@ -50,7 +50,7 @@ grpc::ServerUnaryReactor* ChannelServiceImpl::ListChannels(grpc::CallbackServerC
 grpc::ServerUnaryReactor* ChannelServiceImpl::GetChannel(grpc::CallbackServerContext* context,
                                                          const v1::GetChannelRequest* request,
                                                          v1::GetChannelResponse* response) {
-  CallTracker::Call call = calls_.Track();
+  CallTracker::Call call = calls_.Track(context);
   absl::StatusOr<ChannelState> state = manager_.Get(request->channel());
   if (state.ok()) ToProto(*std::move(state), *response->mutable_channel());
   return FinishNow(context, state.status(), get_);

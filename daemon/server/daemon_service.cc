@@ -53,7 +53,7 @@ grpc::ServerUnaryReactor* DaemonServiceImpl::GetDaemonStatus(grpc::CallbackServe
                                                              v1::DaemonStatus* response) {
   // Answered on the gRPC thread from what is in memory: status must answer while writes wait
   // for providers.lock or a token endpoint.
-  CallTracker::Call call = calls_.Track();
+  CallTracker::Call call = calls_.Track(context);
   Fill(*response);
   return FinishNow(context, absl::OkStatus(), get_status_);
 }

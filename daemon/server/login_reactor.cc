@@ -5,13 +5,33 @@
 #include "absl/strings/str_cat.h"
 #include "common/host_name.h"
 #include "common/provider_id.h"
+#include "daemon/core/thread_start.h"
+#include "daemon/oauth/printable_text.h"
 #include "daemon/server/status_conversion.h"
 
 namespace operator_auth {
+namespace {
+
+// Text the daemon wrote itself (instructions, prompts), cut at a UTF-8 character boundary: a
+// protobuf string must stay valid UTF-8.
+std::string Capped(std::string text) {
+  if (text.size() <= LoginReactor::kMaxTextBytes) return text;
+  size_t end = LoginReactor::kMaxTextBytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  text.resize(end);
+  return text;
+}
+
+// Text a provider sent (device codes, URIs it chose, notes): printable ASCII only.
+std::string FromProvider(const std::string& text) {
+  return PrintableErrorText(text, LoginReactor::kMaxTextBytes);
+}
+
+}  // namespace
 
 LoginReactor::LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth,
-                           CallTracker& calls)
-    : manager_(manager), oauth_(oauth), call_(calls.Track()) {
+                           LoginSlots& slots, CallTracker::Call call)
+    : manager_(manager), oauth_(oauth), slots_(slots), call_(std::move(call)) {
   StartRead(&request_);
 }
 
@@ -73,13 +93,33 @@ void LoginReactor::StartSession(const v1::LoginStart& start) {
         absl::StrCat(provider, " is not an OAuth provider; API-key providers use SetApiKey")));
     return;
   }
+  absl::StatusOr<LoginSlots::Slot> slot = slots_.Acquire(provider);
+  if (!slot.ok()) {
+    spdlog::info("login for {} refused: {}", provider, std::string(slot.status().message()));
+    FinishWhenDrained(ToGrpcStatus(slot.status()));
+    return;
+  }
   {
     absl::MutexLock lock(&mu_);
+    slot_ = *std::move(slot);
     client_ = client;  // kept for the session, even if SIGHUP replaces the configuration
     session_ = std::make_unique<LoginSession>(*client, options);
   }
+  absl::StatusOr<std::thread> thread =
+      StartThread("the login thread", [this, provider] { RunSession(provider); });
+  if (!thread.ok()) {
+    spdlog::error("login for {} not started: {}", provider, std::string(thread.status().message()));
+    {
+      absl::MutexLock lock(&mu_);
+      session_.reset();
+      client_.reset();
+      slot_ = LoginSlots::Slot();
+    }
+    FinishWhenDrained(ToGrpcStatus(thread.status()));
+    return;
+  }
   spdlog::info("login started for {}", provider);
-  thread_ = std::thread([this, provider] { RunSession(provider); });
+  thread_ = *std::move(thread);
 }
 
 void LoginReactor::RunSession(std::string provider) {
@@ -92,29 +132,35 @@ void LoginReactor::RunSession(std::string provider) {
     v1::LoginEvent event;
     switch (e.kind) {
       case LoginEvent::Kind::kAuthUrl:
-        event.mutable_auth_url()->set_url(e.text);
-        event.mutable_auth_url()->set_instructions(e.instructions);
+        event.mutable_auth_url()->set_url(Capped(e.text));
+        event.mutable_auth_url()->set_instructions(Capped(e.instructions));
         break;
       case LoginEvent::Kind::kDeviceCode: {
         v1::LoginDeviceCode* code = event.mutable_device_code();
-        code->set_user_code(e.user_code);
-        code->set_verification_uri(e.verification_uri);
-        code->set_verification_uri_complete(e.verification_uri_complete);
+        code->set_user_code(FromProvider(e.user_code));
+        code->set_verification_uri(FromProvider(e.verification_uri));
+        code->set_verification_uri_complete(FromProvider(e.verification_uri_complete));
         code->set_expires_in_s(absl::ToInt64Seconds(e.expires_in));
-        code->set_instructions(e.instructions);
+        code->set_instructions(FromProvider(e.instructions));
         break;
       }
       case LoginEvent::Kind::kPrompt:
-        event.mutable_prompt()->set_message(e.text);
+        event.mutable_prompt()->set_message(Capped(e.text));
         break;
       case LoginEvent::Kind::kProgress:
-        event.mutable_progress()->set_message(e.text);
+        // Notes from the post-login steps quote the provider.
+        event.mutable_progress()->set_message(FromProvider(e.text));
         break;
     }
     Emit(std::move(event));
   });
   absl::Status stored = credential.status();
   if (credential.ok()) stored = manager_.StoreOAuthLogin(provider, *credential);
+  {
+    // The next login for this provider may start as soon as the client hears how this one ended.
+    absl::MutexLock lock(&mu_);
+    slot_ = LoginSlots::Slot();
+  }
   if (!stored.ok()) {
     spdlog::warn("login for {} ended: {}", provider, std::string(stored.message()));
     FinishWhenDrained(ToGrpcStatus(stored));
@@ -123,11 +169,14 @@ void LoginReactor::RunSession(std::string provider) {
   spdlog::info("login for {} complete", provider);
   v1::LoginEvent done;
   done.mutable_complete()->set_provider(provider);
-  done.mutable_complete()->set_account_id(credential->account_id);
+  done.mutable_complete()->set_account_id(FromProvider(credential->account_id));
   done.mutable_complete()->set_expires_unix_ms(credential->expires_unix_ms);
   done.mutable_complete()->set_project_id(
-      credential->Attribute(kProjectIdAttribute, kProjectIdAttributePi));
-  for (const std::string& note : session->notes()) done.mutable_complete()->add_notes(note);
+      FromProvider(credential->Attribute(kProjectIdAttribute, kProjectIdAttributePi)));
+  for (const std::string& note : session->notes()) {
+    if (static_cast<size_t>(done.complete().notes_size()) >= kMaxEvents) break;
+    done.mutable_complete()->add_notes(FromProvider(note));
+  }
   Emit(std::move(done));
   FinishWhenDrained(grpc::Status::OK);
 }
@@ -135,6 +184,19 @@ void LoginReactor::RunSession(std::string provider) {
 void LoginReactor::Emit(v1::LoginEvent event) {
   absl::MutexLock lock(&mu_);
   if (finished_) return;
+  // A client that keeps pasting wrong answers gets a prompt for each: past the cap the login
+  // stops instead of writing without end. The completion always has room.
+  if (events_sent_ >= kMaxEvents && !event.has_complete()) {
+    if (session_ != nullptr) session_->Cancel();
+    if (!finish_.has_value()) {
+      finish_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                             absl::StrCat("the login sent ", kMaxEvents,
+                                          " messages without finishing; start it again"));
+      if (!writing_) WriteNextLocked();
+    }
+    return;
+  }
+  ++events_sent_;
   queue_.push_back(std::move(event));
   if (!writing_) WriteNextLocked();
 }

@@ -2,6 +2,9 @@
 // thread (it waits on browsers, users and token endpoints), writes the session's events in
 // order, stores the resulting credential, and finishes the stream. A client that cancels or
 // disconnects cancels the session, which frees the loopback port. Deletes itself in OnDone.
+// Bounded: a login needs a LoginSlots place (one per provider, a few in all); the stream sends
+// at most kMaxEvents events, each text field at most kMaxTextBytes (provider-supplied text
+// reduced to printable ASCII); a thread that cannot be started fails this login only.
 #pragma once
 
 #include <deque>
@@ -12,6 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "daemon/core/login_slots.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/oauth/login_session.h"
 #include "daemon/oauth/provider_oauth_service.h"
@@ -22,7 +26,12 @@ namespace operator_auth {
 
 class LoginReactor : public grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent> {
  public:
-  LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth, CallTracker& calls);
+  static constexpr size_t kMaxEvents = 64;
+  static constexpr size_t kMaxTextBytes = 4096;
+
+  // `call` is this stream's CallTracker guard, held until OnDone. `slots` outlives the server.
+  LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth, LoginSlots& slots,
+               CallTracker::Call call);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -39,6 +48,7 @@ class LoginReactor : public grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginE
 
   ProviderAuthManager& manager_;
   ProviderOAuthService& oauth_;
+  LoginSlots& slots_;
   CallTracker::Call call_;
   v1::LoginRequest request_;
 
@@ -46,7 +56,9 @@ class LoginReactor : public grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginE
   // Declared before the session, which refers to it.
   std::shared_ptr<OAuthClient> client_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<LoginSession> session_ ABSL_GUARDED_BY(mu_);
+  LoginSlots::Slot slot_ ABSL_GUARDED_BY(mu_);  // released as soon as the session ends
   std::deque<v1::LoginEvent> queue_ ABSL_GUARDED_BY(mu_);
+  size_t events_sent_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> finish_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

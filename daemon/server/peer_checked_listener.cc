@@ -186,8 +186,10 @@ PeerCheckedListener::PeerCheckedListener(std::string socket_path, FileLock insta
 
 PeerCheckedListener::~PeerCheckedListener() { Stop(); }
 
-void PeerCheckedListener::Start(ConnectionHandler handler) {
+void PeerCheckedListener::Start(ConnectionHandler handler, ConnectionTable* connections) {
   handler_ = std::move(handler);
+  connections_ = connections;
+  spare_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
   thread_ = std::thread([this] { AcceptLoop(); });
 }
 
@@ -201,6 +203,7 @@ void PeerCheckedListener::Stop() {
   if (thread_.joinable()) thread_.join();
   close(listen_fd_);
   close(wake_fd_);
+  if (spare_fd_ >= 0) close(spare_fd_);
   // systemd keeps an adopted socket's file and its own copy of the fd, so that the next
   // connection starts the daemon again; removing the file would strand the socket unit.
   if (!adopted_) unlink(socket_path_.c_str());
@@ -211,8 +214,8 @@ bool PeerCheckedListener::PeerAllowed(int fd) {
   ucred cred{};
   socklen_t len = sizeof(cred);
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred)) {
-    spdlog::warn("refused a connection: cannot read its peer credentials: {}",
-                 std::strerror(errno));
+    LogRefusal(absl::StrCat("refused a connection: cannot read its peer credentials: ",
+                            std::strerror(errno)));
     return false;
   }
   // The overflow uid is refused by a rule of its own, ahead of the others: it stands for any
@@ -225,8 +228,65 @@ bool PeerCheckedListener::PeerAllowed(int fd) {
     return false;
   }
   if (cred.uid == own_uid_ || cred.uid == 0) return true;
-  spdlog::warn("refused a connection from uid {} (pid {}): only uid {} may use this daemon",
-               cred.uid, cred.pid, own_uid_);
+  LogRefusal(absl::StrCat("refused a connection from uid ", cred.uid, " (pid ", cred.pid,
+                          "): only uid ", own_uid_, " may use this daemon"));
+  return false;
+}
+
+void PeerCheckedListener::LogRefusal(const std::string& message) {
+  RateLimitedLog::Verdict verdict = refusal_log_.Admit();
+  if (!verdict.write) return;
+  if (verdict.dropped_before == 0) {
+    spdlog::warn("{}", message);
+  } else {
+    spdlog::warn("{} ({} more refusals not logged)", message, verdict.dropped_before);
+  }
+}
+
+bool PeerCheckedListener::PauseOrStop(absl::Duration how_long) {
+  pollfd wake{wake_fd_, POLLIN, 0};
+  const int ready = poll(&wake, 1, static_cast<int>(absl::ToInt64Milliseconds(how_long)));
+  return ready > 0;
+}
+
+bool PeerCheckedListener::OnAcceptError(int error, bool may_shed) {
+  if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR || error == ECONNABORTED) {
+    return false;
+  }
+  const bool out_of_descriptors = error == EMFILE || error == ENFILE;
+  // An idle connection is the cheapest thing to give back: the pending client then gets in.
+  if (out_of_descriptors && may_shed && connections_ != nullptr && connections_->ShedOne()) {
+    RateLimitedLog::Verdict verdict = accept_error_log_.Admit();
+    if (verdict.write) {
+      spdlog::warn(
+          "accept on {}: {}; shed the longest-idle connection ({} more accept errors "
+          "not logged)",
+          socket_path_, std::strerror(error), verdict.dropped_before);
+    }
+    return true;
+  }
+  if (out_of_descriptors && spare_fd_ >= 0) {
+    // Nothing to shed: refuse the pending connection at once instead of leaving it in the
+    // backlog, where it would keep poll() awake and its client waiting.
+    close(spare_fd_);
+    const int pending = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (pending >= 0) {
+      close(pending);
+      ++dropped_;
+    }
+    spare_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);  // retried at the next EMFILE if taken
+  }
+  RateLimitedLog::Verdict verdict = accept_error_log_.Admit();
+  if (verdict.write) {
+    std::string line = absl::StrCat("accept on ", socket_path_, ": ", std::strerror(error));
+    if (out_of_descriptors) {
+      absl::StrAppend(&line, "; no idle connection to shed, so a pending one was closed");
+    }
+    if (verdict.dropped_before > 0) {
+      absl::StrAppend(&line, " (", verdict.dropped_before, " more accept errors not logged)");
+    }
+    spdlog::error("{}", line);
+  }
   return false;
 }
 
@@ -242,19 +302,37 @@ void PeerCheckedListener::AcceptLoop() {
     if (fds[1].revents != 0) return;
     if ((fds[0].revents & POLLIN) == 0) continue;
     // Drain the backlog: one wake-up may stand for several connections.
-    while (true) {
+    bool backlog_drained = false;
+    bool shed_for_this_accept = false;  // at most one shed per connection let in
+    while (!backlog_drained) {
       // gRPC expects a non-blocking fd.
       int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (conn < 0) {
-        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) break;
-        spdlog::error("accept on {}: {}", socket_path_, std::strerror(errno));
-        if (errno == EMFILE || errno == ENFILE) usleep(10000);  // let descriptors free up
-        break;
+        const int error = errno;
+        if (OnAcceptError(error, !shed_for_this_accept)) {
+          shed_for_this_accept = true;
+          continue;
+        }
+        backlog_drained = true;
+        const bool transient =
+            error == EAGAIN || error == EWOULDBLOCK || error == EINTR || error == ECONNABORTED;
+        // Anything else (EMFILE, ENOBUFS, ...) would fail again at once: pause, never spin.
+        if (!transient && PauseOrStop(kAcceptBackoff)) return;
+        continue;
       }
+      shed_for_this_accept = false;
       if (!PeerAllowed(conn)) {
         ++refused_;
         close(conn);
         continue;
+      }
+      if (connections_ != nullptr) {
+        if (absl::Status admitted = connections_->Admit(conn); !admitted.ok()) {
+          ++dropped_;
+          LogRefusal(absl::StrCat("closed a new connection: ", admitted.message()));
+          close(conn);
+          continue;
+        }
       }
       handler_(conn);
     }

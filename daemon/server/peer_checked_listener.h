@@ -4,6 +4,14 @@
 // SO_PEERCRED before handing the connection to gRPC. Peers whose uid is neither ours nor root's
 // are refused at accept time, and so is the overflow uid (overflow_uid.h) by a rule of its own.
 // The socket's directory must be ours and writable by no one else (trusted_path.h).
+//
+// Hostile neighbours: every accepted connection is admitted to a ConnectionTable first (the cap;
+// when full it sheds the longest-idle connection, see connection_table.h). Running out of file
+// descriptors (EMFILE / ENFILE) does not make the loop spin: it sheds an idle connection if there
+// is one, else it closes a spare descriptor it keeps (/dev/null), accepts the pending connection
+// and closes it at once, reopens the spare (the libev / nginx trick), and backs off for
+// kAcceptBackoff. Refusals and accept errors are logged at most kLogLinesPerSecond a second each,
+// then counted in the next line.
 // Start() once, Stop() once (also from the destructor); the handler runs on the accept thread.
 #pragma once
 
@@ -18,7 +26,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "daemon/core/connection_table.h"
 #include "daemon/core/file_lock.h"
+#include "daemon/core/rate_limited_log.h"
 
 namespace operator_auth {
 
@@ -48,8 +59,11 @@ class PeerCheckedListener {
   PeerCheckedListener(const PeerCheckedListener&) = delete;
   PeerCheckedListener& operator=(const PeerCheckedListener&) = delete;
 
-  // Starts the accept thread.
-  void Start(ConnectionHandler handler);
+  static constexpr absl::Duration kAcceptBackoff = absl::Milliseconds(50);
+  static constexpr int kLogLinesPerSecond = 5;
+
+  // Starts the accept thread. `connections` (may be null: no cap) must outlive Stop().
+  void Start(ConnectionHandler handler, ConnectionTable* connections);
   // Stops accepting, joins the accept thread, removes the socket (unless adopted) and releases
   // the lock.
   void Stop();
@@ -57,24 +71,38 @@ class PeerCheckedListener {
   const std::string& socket_path() const { return socket_path_; }
   // True when the socket came from systemd rather than from Bind.
   bool adopted() const { return adopted_; }
+  // Connections from another uid.
   uint64_t refused_connections() const { return refused_; }
+  // Connections closed at accept because the cap or the descriptors ran out.
+  uint64_t dropped_connections() const { return dropped_; }
 
  private:
   PeerCheckedListener(std::string socket_path, FileLock instance_lock, int listen_fd, int wake_fd,
                       bool adopted);
   void AcceptLoop();
+  // Returns true when the loop should try accept() again at once (it shed a connection, which
+  // only `may_shed` allows).
+  bool OnAcceptError(int error, bool may_shed);
+  // Waits `how_long` unless Stop() comes first; true when stopping.
+  bool PauseOrStop(absl::Duration how_long);
   bool PeerAllowed(int fd);
+  void LogRefusal(const std::string& message);
 
   const std::string socket_path_;
   std::optional<FileLock> instance_lock_;
   int listen_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd that interrupts poll() on Stop()
+  int wake_fd_ = -1;   // eventfd that interrupts poll() on Stop()
+  int spare_fd_ = -1;  // /dev/null, given up to accept-and-close one connection at EMFILE
   const uid_t own_uid_;
   const uid_t overflow_uid_;
   const bool adopted_;
   ConnectionHandler handler_;
+  ConnectionTable* connections_ = nullptr;
+  RateLimitedLog refusal_log_{kLogLinesPerSecond, absl::Seconds(1)};
+  RateLimitedLog accept_error_log_{kLogLinesPerSecond, absl::Seconds(1)};
   std::thread thread_;
   std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> dropped_{0};
   bool stopped_ = false;
 };
 

@@ -20,7 +20,7 @@ grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
                                            std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // std::function must be copyable, so the move-only call guard rides in a shared_ptr.
-  auto call = std::make_shared<CallTracker::Call>(calls.Track());
+  auto call = std::make_shared<CallTracker::Call>(calls.Track(context));
   bool queued = writes.Submit([reactor, work = std::move(work), call, &method] {
     absl::Status status = work();
     method.Record(status.ok());

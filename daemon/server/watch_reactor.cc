@@ -27,8 +27,8 @@ v1::ApiKeyUpdate ToProto(const KeyUpdate& in, const std::string& provider) {
 }  // namespace
 
 WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider,
-                           const std::string& peer)
-    : hub_(hub), provider_(provider) {
+                           const std::string& peer, ConnectionTable::Call connection)
+    : hub_(hub), provider_(provider), connection_(std::move(connection)) {
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
     absl::MutexLock lock(&mu_);
     finished_ = true;

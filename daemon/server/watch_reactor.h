@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/core/api_key_watch_hub.h"
+#include "daemon/core/connection_table.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
 
 namespace operator_auth {
@@ -19,8 +20,10 @@ namespace operator_auth {
 class WatchReactor final : public grpc::ServerWriteReactor<v1::ApiKeyUpdate> {
  public:
   // `hub` must outlive the server. `provider` is the canonical id (the caller resolved aliases).
-  // `peer` names the caller, whose share of the watch slots is bounded.
-  WatchReactor(ApiKeyWatchHub& hub, const std::string& provider, const std::string& peer);
+  // `peer` names the caller, whose share of the watch slots is bounded; `connection` marks the
+  // stream's connection busy for the connection cap until OnDone.
+  WatchReactor(ApiKeyWatchHub& hub, const std::string& provider, const std::string& peer,
+               ConnectionTable::Call connection);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -32,6 +35,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::ApiKeyUpdate> {
 
   ApiKeyWatchHub& hub_;
   const std::string provider_;
+  ConnectionTable::Call connection_;
   absl::Mutex mu_;
   std::optional<uint64_t> watch_id_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -236,22 +238,114 @@ TEST(LoopbackCallbackServer, StopIsPromptAndIdempotent) {
   EXPECT_EQ(server->Wait(absl::Seconds(1)).status().code(), absl::StatusCode::kCancelled);
 }
 
-TEST(LoopbackCallbackServer, IdleConnectionHoldsStopForAtMostAboutASecond) {
-  auto server = StartServer();
-  ASSERT_NE(server, nullptr);
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
+// A connection to the server's port that sends `sent` and then nothing.
+int ConnectAndSend(int port, const std::string& sent) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  EXPECT_GE(fd, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<uint16_t>(server->port()));
-  ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
-  absl::SleepFor(absl::Milliseconds(20));  // let a worker take the connection
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  EXPECT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+  if (!sent.empty()) {
+    EXPECT_EQ(send(fd, sent.data(), sent.size(), MSG_NOSIGNAL), static_cast<ssize_t>(sent.size()));
+  }
+  return fd;
+}
+
+// True when the server closed `fd` (EOF or reset) within `timeout`; whatever it answered
+// first is read and dropped.
+bool ClosedByServer(int fd, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  char buffer[4096];
+  while (true) {
+    const absl::Duration left = deadline - absl::Now();
+    pollfd p{fd, POLLIN, 0};
+    if (left <= absl::ZeroDuration() ||
+        poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) != 1) {
+      return false;
+    }
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return true;
+  }
+}
+
+TEST(LoopbackCallbackServer, StopIsPromptWhateverClientsHoldOpen) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  std::vector<int> fds;
+  fds.push_back(ConnectAndSend(server->port(), ""));                               // idle
+  fds.push_back(ConnectAndSend(server->port(), "GET /auth/callback?code=x&st"));   // half a line
+  fds.push_back(ConnectAndSend(server->port(), "GET / HTTP/1.1\r\nHost: x\r\n"));  // no end
+  absl::SleepFor(absl::Milliseconds(20));
 
   const absl::Time start = absl::Now();
   server->Stop();
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500));
+  const absl::Duration took = absl::Now() - start;
+  std::cout << "[ FIGURE   ] loopback_stop_with_idle_and_half_sent_clients_ms = "
+            << absl::ToDoubleMilliseconds(took) << std::endl;
+  EXPECT_LT(took, absl::Milliseconds(200));
+  for (int fd : fds) {
+    EXPECT_TRUE(ClosedByServer(fd, absl::Seconds(1)));
+    close(fd);
+  }
+}
+
+TEST(LoopbackCallbackServer, ASlowLorisClientIsClosedAtTheRequestDeadline) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  const int fd = ConnectAndSend(server->port(), "GET /auth/callback?code=");
+  EXPECT_FALSE(ClosedByServer(fd, LoopbackCallbackServer::kRequestDeadline / 2));
+  EXPECT_TRUE(ClosedByServer(fd, LoopbackCallbackServer::kRequestDeadline));
   close(fd);
+  EXPECT_EQ(server->timed_out_connections(), 1u);
+  EXPECT_TRUE(StillWaiting(*server));
+}
+
+TEST(LoopbackCallbackServer, AClientTricklingItsRequestIsClosedAtTheDeadlineToo) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  const int fd = ConnectAndSend(server->port(), "G");
+  const absl::Time start = absl::Now();
+  bool closed = false;
+  // One byte every 200 ms keeps the connection readable on every round; 20 rounds at most.
+  for (int i = 0; i < 20 && !closed; ++i) {
+    closed = ClosedByServer(fd, absl::Milliseconds(200));
+    if (!closed) send(fd, "E", 1, MSG_NOSIGNAL);
+  }
+  const absl::Duration took = absl::Now() - start;
+  close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(took, LoopbackCallbackServer::kRequestDeadline + absl::Milliseconds(500));
+}
+
+TEST(LoopbackCallbackServer, ConnectionsPastTheCapAreClosedAtOnceAndTheCallbackStillEndsTheLogin) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  std::vector<int> held;
+  for (size_t i = 0; i < LoopbackCallbackServer::kMaxConnections; ++i) {
+    held.push_back(ConnectAndSend(server->port(), "GET /auth/callback HTTP/1.1\r\n"));
+  }
+  absl::SleepFor(absl::Milliseconds(50));
+  const int extra = ConnectAndSend(server->port(), "");
+  EXPECT_TRUE(ClosedByServer(extra, absl::Milliseconds(500))) << "past the cap: closed at once";
+  close(extra);
+  EXPECT_GE(server->refused_connections(), 1u);
+  for (int fd : held) close(fd);  // the flood goes away: its places free up
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(Get(server->port(), CallbackTarget(kCode, kState)).status, 200);
+  EXPECT_EQ(server->Wait(absl::Seconds(5))->code, kCode);
+}
+
+TEST(LoopbackCallbackServer, AnOversizedRequestHeadIsRefused) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  const std::string head =
+      "GET /auth/callback?x=" + std::string(LoopbackCallbackServer::kMaxRequestHeadBytes, 'a');
+  const int fd = ConnectAndSend(server->port(), head);
+  EXPECT_TRUE(ClosedByServer(fd, absl::Seconds(1)));
+  close(fd);
+  EXPECT_TRUE(StillWaiting(*server));
 }
 
 TEST(LoopbackCallbackServer, PortInUseIsFailedPrecondition) {
