@@ -86,6 +86,24 @@ class RefreshCoordinatorTest : public ::testing::Test {
   }
 
   Json File() { return Json::parse(ReadFileOrDie(dir_.Sub("auth/providers.json"))); }
+
+  // A refresh of the expired openai-codex token whose endpoint hangs until `answer` is notified;
+  // returns once the endpoint has been called.
+  struct Outcome {
+    absl::Notification done;
+    absl::StatusOr<Credential> result;  // set before `done`
+  };
+  using HangingRefresh = std::shared_ptr<Outcome>;
+  HangingRefresh StartHangingRefresh(absl::Notification& answer) {
+    refresher_.gate = &answer;
+    auto outcome = std::make_shared<Outcome>();
+    coordinator_->Refresh("openai-codex", Soon(), [outcome](absl::StatusOr<Credential> c) {
+      outcome->result = std::move(c);
+      outcome->done.Notify();
+    });
+    refresher_.entered.WaitForNotification();
+    return outcome;
+  }
   absl::Time Soon() { return absl::Now() + kOAuthExpiryMargin; }
 
   TempDir dir_;
@@ -121,14 +139,7 @@ TEST_F(RefreshCoordinatorTest, ConcurrentCallersShareOneRefresh) {
 // same token) but this process's writes go on under it.
 TEST_F(RefreshCoordinatorTest, WritesGoOnWhileTheTokenEndpointHangs) {
   absl::Notification answer;
-  refresher_.gate = &answer;
-  std::atomic<bool> done{false};
-  absl::StatusOr<Credential> result;
-  coordinator_->Refresh("openai-codex", Soon(), [&](absl::StatusOr<Credential> c) {
-    result = std::move(c);
-    done = true;
-  });
-  refresher_.entered.WaitForNotification();
+  HangingRefresh refresh = StartHangingRefresh(answer);
 
   EXPECT_TRUE(absl::IsUnavailable(
       FileLock::TryAcquire(dir_.Sub("auth/providers.lock")).status()));  // others wait
@@ -136,13 +147,12 @@ TEST_F(RefreshCoordinatorTest, WritesGoOnWhileTheTokenEndpointHangs) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(manager.SetApiKey("openai", "sk-during-" + std::to_string(i)).ok());
   }
-  EXPECT_FALSE(done.load());  // all written while the endpoint still hangs
+  EXPECT_FALSE(refresh->done.HasBeenNotified());  // all written while the endpoint still hangs
   EXPECT_EQ(File()["openai"]["key"], "sk-during-4");
 
   answer.Notify();
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!done.load() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
-  ASSERT_TRUE(done.load());
+  ASSERT_TRUE(refresh->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::StatusOr<Credential>& result = refresh->result;
   ASSERT_TRUE(result.ok()) << result.status();
   Json file = File();
   EXPECT_EQ(file["openai-codex"]["access"], "at-1");
@@ -181,14 +191,7 @@ TEST_F(RefreshCoordinatorTest, LogoutRevokesOffTheWritePath) {
 // A new login written while the endpoint answered wins over the refresh of the old one.
 TEST_F(RefreshCoordinatorTest, ALoginDuringTheRefreshIsKept) {
   absl::Notification answer;
-  refresher_.gate = &answer;
-  std::atomic<bool> done{false};
-  absl::StatusOr<Credential> result;
-  coordinator_->Refresh("openai-codex", Soon(), [&](absl::StatusOr<Credential> c) {
-    result = std::move(c);
-    done = true;
-  });
-  refresher_.entered.WaitForNotification();
+  HangingRefresh refresh = StartHangingRefresh(answer);
   Json fresh_login = Stored("at-login", "rt-login", 3600);
   ASSERT_TRUE(storage_
                   ->Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
@@ -199,9 +202,8 @@ TEST_F(RefreshCoordinatorTest, ALoginDuringTheRefreshIsKept) {
                   })
                   .ok());
   answer.Notify();
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!done.load() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
-  ASSERT_TRUE(done.load());
+  ASSERT_TRUE(refresh->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::StatusOr<Credential>& result = refresh->result;
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->access, "at-login");
   EXPECT_EQ(File()["openai-codex"]["refresh"], "rt-login");
