@@ -86,8 +86,10 @@ int AuthCommands::Set(const SetArguments& arguments) {
     key = *std::move(read);
   } else {
     if (arguments.api_key->empty()) return ReportUsageError("the API key is empty");
-    std::cerr << "operatorctl: hint: `--api-key -` reads the key from stdin and keeps it out of "
-                 "the process list and your shell history\n";
+    // Still accepted (the documented one-liner), but say what it costs; never echo the key.
+    std::cerr << "operatorctl: warning: a key given on the command line is visible to other "
+                 "processes (ps, /proc/PID/cmdline) and stays in your shell history; "
+                 "`--api-key -` reads it from stdin instead\n";
     key = *arguments.api_key;
   }
   absl::StatusOr<v1::SetApiKeyResponse> response = client_.SetApiKey(arguments.provider, key);

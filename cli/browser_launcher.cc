@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cli/scrubbed_environment.h"
 
 extern char** environ;
 
@@ -61,9 +62,11 @@ absl::Status BrowserLauncher::Open(const std::string& url) {
   std::string program = "xdg-open";
   std::string argument = url;
   char* argv[] = {program.data(), argument.data(), nullptr};
+  // The browser xdg-open starts lives on with this environment: none of our secrets go along.
+  const ScrubbedEnvironment environment(environ);
   pid_t child = -1;
   const int error =
-      posix_spawnp(&child, "xdg-open", &setup.actions, &setup.attributes, argv, environ);
+      posix_spawnp(&child, "xdg-open", &setup.actions, &setup.attributes, argv, environment.envp());
   if (error != 0) {
     return absl::Status(
         absl::ErrnoToStatusCode(error),

@@ -2,7 +2,8 @@
 // or WAYLAND_DISPLAY). xdg-open runs in a session of its own (a Ctrl-C meant for operatorctl does
 // not reach the browser it starts), with stdin, stdout and stderr on /dev/null, and is not
 // waited for: the destructor reaps the ones that have exited, init the rest. The URL goes on
-// argv, so it must hold no secret (an authorize URL carries only a PKCE challenge and a state).
+// argv, so it must hold no secret (an authorize URL carries only a PKCE challenge and a state);
+// its environment is ours scrubbed of secrets (scrubbed_environment.h).
 // Thread-compatible.
 #pragma once
 

@@ -3,7 +3,8 @@
 //   {"type": "oauth", "access": "...", "refresh": "...", "expires": <unix ms>, "account_id": "..."}
 // (pi's spelling "accountId" is read too; "account_id" is what we write).
 // A Credential is the parsed, typed view of an entry; the entry's JSON itself (with every field we
-// do not understand) lives in CredentialDocument. Plain value type.
+// do not understand) lives in CredentialDocument. Plain value type; the secrets in it are
+// SecretStrings, wiped when a credential is dropped.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "daemon/core/secret_string.h"
 
 namespace operator_auth {
 
@@ -22,11 +24,11 @@ struct Credential {
   std::string type_name;
 
   // kApiKey
-  std::string key;
+  SecretString key;
 
   // kOAuth
-  std::string access;
-  std::string refresh;
+  SecretString access;
+  SecretString refresh;
   int64_t expires_unix_ms = 0;
   std::string account_id;
   // Other top-level string fields of an OAuth entry that a provider's dialect keeps, such as
@@ -40,7 +42,7 @@ struct Credential {
     Credential c;
     c.type = CredentialType::kApiKey;
     c.type_name = "api_key";
-    c.key = std::move(api_key);
+    c.key = SecretString(std::move(api_key));
     return c;
   }
 
@@ -49,8 +51,8 @@ struct Credential {
     Credential c;
     c.type = CredentialType::kOAuth;
     c.type_name = "oauth";
-    c.access = std::move(access_token);
-    c.refresh = std::move(refresh_token);
+    c.access = SecretString(std::move(access_token));
+    c.refresh = SecretString(std::move(refresh_token));
     c.expires_unix_ms = expires_unix_ms;
     return c;
   }

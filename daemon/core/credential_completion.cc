@@ -13,7 +13,7 @@ namespace {
 constexpr int kThreads = 1;
 constexpr size_t kMaxQueued = 64;
 
-std::string IdentityOf(const Credential& c) { return c.refresh.empty() ? c.access : c.refresh; }
+SecretString IdentityOf(const Credential& c) { return c.refresh.empty() ? c.access : c.refresh; }
 
 Credential With(Credential c, const std::map<std::string, std::string>& attributes) {
   for (const auto& [name, value] : attributes) c.attributes[name] = value;
@@ -38,7 +38,7 @@ CredentialCompletion::~CredentialCompletion() = default;
 
 void CredentialCompletion::Complete(const std::string& provider, const Credential& current,
                                     Done done) {
-  const std::string identity = IdentityOf(current);
+  const SecretString identity = IdentityOf(current);
   std::optional<absl::StatusOr<Credential>> answer;  // set when answered from memory
   {
     absl::MutexLock lock(&mu_);
@@ -69,7 +69,8 @@ void CredentialCompletion::Complete(const std::string& provider, const Credentia
     done(*std::move(answer));
     return;
   }
-  if (!executor_.Submit([this, provider, current, identity] { Run(provider, current, identity); })) {
+  if (!executor_.Submit(
+          [this, provider, current, identity] { Run(provider, current, identity); })) {
     std::vector<Waiter> waiters;
     {
       absl::MutexLock lock(&mu_);
@@ -82,32 +83,33 @@ void CredentialCompletion::Complete(const std::string& provider, const Credentia
 }
 
 void CredentialCompletion::Run(const std::string& provider, const Credential& current,
-                               const std::string& identity) {
+                               const SecretString& identity) {
   // The network call, without any lock held.
   absl::StatusOr<std::map<std::string, std::string>> attributes =
       service_.Complete(provider, current);
   if (attributes.ok() && !attributes->empty()) {
     // Only the write takes providers.lock, and only adds to the credential we completed.
-    absl::Status written = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
-      std::map<std::string, Credential> credentials = document.Credentials();
-      auto it = credentials.find(provider);
-      if (it == credentials.end() || it->second.type != CredentialType::kOAuth ||
-          IdentityOf(it->second) != identity) {
-        return false;  // logged out or replaced meanwhile
-      }
-      Credential stored = it->second;
-      bool changed = false;
-      for (const auto& [name, value] : *attributes) {
-        auto [slot, inserted] = stored.attributes.emplace(name, value);
-        if (!inserted && slot->second != value) {
-          slot->second = value;
-          inserted = true;
-        }
-        changed = changed || inserted;
-      }
-      if (changed) document.Put(provider, stored);
-      return changed;
-    });
+    absl::Status written =
+        storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+          std::map<std::string, Credential> credentials = document.Credentials();
+          auto it = credentials.find(provider);
+          if (it == credentials.end() || it->second.type != CredentialType::kOAuth ||
+              IdentityOf(it->second) != identity) {
+            return false;  // logged out or replaced meanwhile
+          }
+          Credential stored = it->second;
+          bool changed = false;
+          for (const auto& [name, value] : *attributes) {
+            auto [slot, inserted] = stored.attributes.emplace(name, value);
+            if (!inserted && slot->second != value) {
+              slot->second = value;
+              inserted = true;
+            }
+            changed = changed || inserted;
+          }
+          if (changed) document.Put(provider, stored);
+          return changed;
+        });
     if (!written.ok()) {
       spdlog::warn("completing the {} credential: could not store it ({}); serving it from memory",
                    provider, std::string(written.message()));

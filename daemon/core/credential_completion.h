@@ -24,6 +24,7 @@
 #include "daemon/core/auth_storage.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/oauth_token_service.h"
+#include "daemon/core/secret_string.h"
 
 namespace operator_auth {
 
@@ -52,7 +53,7 @@ class CredentialCompletion {
   // A caller waiting for a flight, with the credential it asked about: when the flight turns out
   // to be for another credential (a new login arrived meanwhile), it is asked again for its own.
   struct Waiter {
-    std::string identity;
+    SecretString identity;
     Credential current;
     Done done;
   };
@@ -61,14 +62,14 @@ class CredentialCompletion {
     bool in_flight = false;
     std::vector<Waiter> waiters;
     // Which credential the remembered outcome is for (its refresh token, else its access token).
-    std::string identity;
+    SecretString identity;
     std::map<std::string, std::string> attributes;  // the remembered success
     absl::Status failure;                           // the remembered failure
     absl::Time retry_after = absl::InfinitePast();
     int transient_failures = 0;
   };
 
-  void Run(const std::string& provider, const Credential& current, const std::string& identity);
+  void Run(const std::string& provider, const Credential& current, const SecretString& identity);
 
   AuthStorage& storage_;
   OAuthTokenService& service_;

@@ -57,12 +57,12 @@ Credential CredentialFromEntry(const Json& entry) {
   c.type_name = type->get<std::string>();
   if (c.type_name == "api_key") {
     c.type = CredentialType::kApiKey;
-    c.key = StringField(entry, "key", c.problem);
+    c.key = SecretString(StringField(entry, "key", c.problem));
     if (c.problem.empty() && c.key.empty()) c.problem = "field \"key\" is missing or empty";
   } else if (c.type_name == "oauth") {
     c.type = CredentialType::kOAuth;
-    c.access = StringField(entry, "access", c.problem);
-    c.refresh = StringField(entry, "refresh", c.problem);
+    c.access = SecretString(StringField(entry, "access", c.problem));
+    c.refresh = SecretString(StringField(entry, "refresh", c.problem));
     c.expires_unix_ms = ExpiresField(entry, c.problem);
     c.account_id = StringField(entry, "account_id", c.problem);
     if (c.account_id.empty()) c.account_id = StringField(entry, "accountId", c.problem);
@@ -119,11 +119,11 @@ bool CredentialDocument::Put(const std::string& id, const Credential& credential
   entry["type"] = credential.type_name;
   switch (credential.type) {
     case CredentialType::kApiKey:
-      entry["key"] = credential.key;
+      entry["key"] = credential.key.str();
       break;
     case CredentialType::kOAuth:
-      entry["access"] = credential.access;
-      entry["refresh"] = credential.refresh;
+      entry["access"] = credential.access.str();
+      entry["refresh"] = credential.refresh.str();
       entry["expires"] = credential.expires_unix_ms;
       if (!credential.account_id.empty()) entry["account_id"] = credential.account_id;
       // An attribute never overrides a typed field: a refresh must store its new expiry.

@@ -4,12 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/core/atomic_file.h"
 #include "daemon/core/json_object_text.h"
 #include "daemon/core/posix_error.h"
+#include "daemon/core/secret_string.h"
 
 namespace operator_auth {
 
@@ -54,13 +57,19 @@ absl::StatusOr<std::optional<std::string>> CredentialsFile::Read() const {
   while (true) {
     if (got == data.size()) {
       if (data.size() > kMaxCredentialsFileBytes) break;
-      data.resize(data.size() + 4096);  // the file may have grown since fstat
+      // The file may have grown since fstat. Grow by hand: resize() would free the old buffer,
+      // which holds credentials, without wiping it.
+      std::string bigger(data.size() + 4096, '\0');
+      std::copy(data.begin(), data.end(), bigger.begin());
+      CleanseString(data);
+      data = std::move(bigger);
     }
     ssize_t n = read(fd, data.data() + got, data.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
       int err = errno;
       close(fd);
+      CleanseString(data);
       return PosixError(err, "read", path_);
     }
     if (n == 0) break;
@@ -68,6 +77,7 @@ absl::StatusOr<std::optional<std::string>> CredentialsFile::Read() const {
   }
   close(fd);
   if (got > kMaxCredentialsFileBytes) {
+    CleanseString(data);
     return absl::FailedPreconditionError(
         absl::StrCat(path_, " is over the limit of ", kMaxCredentialsFileBytes, " bytes"));
   }

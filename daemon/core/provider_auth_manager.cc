@@ -45,7 +45,8 @@ std::optional<ResolvedKey> ProviderAuthManager::EnvKey(const std::string& provid
   const std::string env_var = ApiKeyEnvVarName(provider);
   std::optional<std::string> value = env_(env_var);
   if (!value.has_value()) return std::nullopt;
-  return ResolvedKey{*std::move(value), KeySource::kEnv, env_var, 0, provider, KeyUsage()};
+  return ResolvedKey{
+      SecretString(*std::move(value)), KeySource::kEnv, env_var, 0, provider, KeyUsage()};
 }
 
 ResolvedKey ProviderAuthManager::OAuthKey(const std::string& provider,
@@ -330,7 +331,7 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
       }
       it = runtime_keys_.emplace(id, RuntimeKey()).first;
     }
-    it->second.key = std::string(key);
+    it->second.key = SecretString(key);
     it->second.peer = std::string(peer);
   }
   if (runtime_listener_) runtime_listener_();

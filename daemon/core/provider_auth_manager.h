@@ -24,6 +24,7 @@
 #include "daemon/core/key_usage.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
+#include "daemon/core/secret_string.h"
 
 namespace operator_auth {
 
@@ -37,7 +38,7 @@ inline constexpr size_t kMaxRuntimeKeysPerPeer = 32;
 inline constexpr absl::Duration kOAuthExpiryMargin = absl::Seconds(30);
 
 struct ResolvedKey {
-  std::string key;
+  SecretString key;
   KeySource source = KeySource::kStored;
   std::string label;  // "providers.json (api_key)", "runtime", or the env variable's name
   int64_t expires_unix_ms = 0;
@@ -179,7 +180,7 @@ class ProviderAuthManager {
   absl::Mutex runtime_mu_;
   std::function<void()> runtime_listener_ ABSL_GUARDED_BY(runtime_mu_);
   struct RuntimeKey {
-    std::string key;
+    SecretString key;
     std::string peer;  // who set it
   };
   absl::flat_hash_map<std::string, RuntimeKey> runtime_keys_ ABSL_GUARDED_BY(runtime_mu_);

@@ -53,7 +53,7 @@ absl::Duration RefreshCoordinator::BackoffFor(int failures, bool timed_out) cons
 void RefreshCoordinator::Refresh(const std::string& provider, absl::Time valid_until, Done done) {
   // A provider whose refresh token was rejected needs a login, as long as the file still holds
   // that token: answer without touching the network or the lock.
-  std::string stored_refresh;
+  SecretString stored_refresh;
   {
     std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
     auto it = snapshot->credentials.find(provider);
@@ -104,7 +104,7 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
   absl::StatusOr<Credential> result = absl::NotFoundError("no stored credential");
   bool refreshed = false;
   bool refresher_failed = false;
-  std::string used_refresh_token;
+  SecretString used_refresh_token;
 
   // The token-endpoint call runs under the storage's lock, as the shared protocol requires (a
   // py-filelock tool must not refresh the same token meanwhile), but outside this process's
@@ -251,7 +251,7 @@ void RefreshCoordinator::Forget(const std::string& provider) {
 }
 
 bool RefreshCoordinator::NeedsLogin(const std::string& provider,
-                                    const std::string& stored_refresh) const {
+                                    const SecretString& stored_refresh) const {
   absl::MutexLock lock(&mu_);
   auto it = flights_.find(provider);
   return it != flights_.end() && !it->second.dead_refresh_token.empty() &&

@@ -27,6 +27,7 @@
 #include "daemon/core/auth_storage.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/oauth_token_service.h"
+#include "daemon/core/secret_string.h"
 
 namespace operator_auth {
 
@@ -86,7 +87,7 @@ class RefreshCoordinator {
   RefreshState StateOf(const std::string& provider) const;
   // True while the refresh token the provider rejected is still the stored one
   // (`stored_refresh`); a new login written by anyone clears it.
-  bool NeedsLogin(const std::string& provider, const std::string& stored_refresh) const;
+  bool NeedsLogin(const std::string& provider, const SecretString& stored_refresh) const;
   // Records when the background refresher plans to renew `provider`'s token, for status.
   void SetScheduled(const std::string& provider, absl::Time when);
   bool CanRefresh(const std::string& provider) const { return refresher_.CanRefresh(provider); }
@@ -101,7 +102,7 @@ class RefreshCoordinator {
     RefreshState state;
     // The refresh token the provider rejected; the provider needs a login while the file still
     // holds this one. Memory only, like every other secret the daemon holds.
-    std::string dead_refresh_token;
+    SecretString dead_refresh_token;
   };
 
   void Run(const std::string& provider, absl::Time valid_until);

@@ -32,6 +32,7 @@
 #include "daemon/core/credentials_file.h"
 #include "daemon/core/failpoint.h"
 #include "daemon/core/file_change_watch.h"
+#include "daemon/core/secret_string.h"
 #include "daemon/core/storage_error_log.h"
 
 namespace operator_auth {
@@ -116,13 +117,18 @@ class SharedDocumentFile {
     absl::StatusOr<bool> changed = mutate(*document);
     if (!changed.ok()) return changed.status();
     if (!*changed) return absl::OkStatus();
-    const std::string text = document->Serialize();
+    // The text holds every secret of the file: wiped once written (or refused).
+    std::string text = document->Serialize();
     if (text.size() > options_.max_write_bytes) {
+      const size_t size = text.size();
+      CleanseString(text);
       return absl::ResourceExhaustedError(absl::StrCat(
-          "not writing ", file_.path(), ": the change would make it ", text.size(),
+          "not writing ", file_.path(), ": the change would make it ", size,
           " bytes, over the limit of ", options_.max_write_bytes, "; remove entries first"));
     }
-    if (absl::Status s = file_.Replace(text); !s.ok()) {
+    absl::Status s = file_.Replace(text);
+    CleanseString(text);
+    if (!s.ok()) {
       errors_.Record(file_.path(), std::string(s.message()));
       return s;
     }
@@ -207,6 +213,7 @@ class SharedDocumentFile {
     if (!text.ok()) return text.status();
     if (!text->has_value()) return Document();
     absl::StatusOr<Document> document = Document::Parse(**text);
+    CleanseString(**text);  // the parsed document holds what it needs
     if (!document.ok()) {
       return absl::Status(document.status().code(),
                           absl::StrCat(file_.path(), ": ", document.status().message()));

@@ -56,8 +56,8 @@ std::string CopilotApiBaseUrl(const std::string& copilot_token,
 }
 
 std::string GithubCopilotOAuthClient::DomainOf(const Credential& credential) const {
-  const std::string& stored = credential.Attribute(kEnterpriseUrlAttribute,
-                                                   kEnterpriseUrlAttributePi);
+  const std::string& stored =
+      credential.Attribute(kEnterpriseUrlAttribute, kEnterpriseUrlAttributePi);
   if (stored.empty()) return config_.default_domain;
   // pi keeps a bare host; an older writer may have kept a URL. Anything else is not used.
   absl::StatusOr<std::string> host = NormalizeHostAndPort(stored);
@@ -68,7 +68,8 @@ absl::StatusOr<Credential> GithubCopilotOAuthClient::ExchangeForCopilotToken(Cre
   HttpRequest request;
   request.method = "GET";
   request.url = WithDomain(config_.copilot_token_url, DomainOf(with));
-  request.headers = {{"Accept", "application/json"}, {"Authorization", "Bearer " + with.refresh}};
+  request.headers = {{"Accept", "application/json"},
+                     {"Authorization", "Bearer " + with.refresh.str()}};
   for (const auto& h : CopilotEditorHeaders()) request.headers.push_back(h);
   const std::string what = absl::StrCat("getting a Copilot token for ", config_.id);
   absl::StatusOr<HttpResponse> response = Send(std::move(request), what);
@@ -77,8 +78,9 @@ absl::StatusOr<Credential> GithubCopilotOAuthClient::ExchangeForCopilotToken(Cre
     // GitHub's API answers 401 "Bad credentials" for a revoked or expired GitHub token: only a
     // new login brings a new one. (A 403 is a subscription or policy answer, or a proxy's page.)
     return absl::UnauthenticatedError(absl::StrCat(
-        what, " was refused (HTTP 401: GitHub no longer accepts the stored GitHub token); a new "
-              "login is needed"));
+        what,
+        " was refused (HTTP 401: GitHub no longer accepts the stored GitHub token); a new "
+        "login is needed"));
   }
   absl::StatusOr<nlohmann::json> body = ParseJsonReply(*response, what);
   if (!body.ok()) return body.status();
@@ -96,9 +98,9 @@ absl::StatusOr<Credential> GithubCopilotOAuthClient::ExchangeForCopilotToken(Cre
   with.type = CredentialType::kOAuth;
   with.type_name = "oauth";
   with.problem.clear();
-  with.access = token->get<std::string>();
-  with.expires_unix_ms = (now_s + lifetime_s) * 1000 -
-                         std::min(config_.expiry_margin_ms, lifetime_s * 1000 / 2);
+  with.access = SecretString(token->get<std::string>());
+  with.expires_unix_ms =
+      (now_s + lifetime_s) * 1000 - std::min(config_.expiry_margin_ms, lifetime_s * 1000 / 2);
   return with;
 }
 
@@ -129,7 +131,7 @@ KeyUsage GithubCopilotOAuthClient::UsageFor(const Credential& credential) const 
   absl::StatusOr<std::string> host =
       enterprise.empty() ? absl::StatusOr<std::string>("") : NormalizeHostAndPort(enterprise);
   usage.base_url =
-      CopilotApiBaseUrl(credential.access, host.ok() ? *host : "", config_.copilot_api_url);
+      CopilotApiBaseUrl(credential.access.str(), host.ok() ? *host : "", config_.copilot_api_url);
   usage.headers = CopilotEditorHeaders();
   return usage;
 }
@@ -137,23 +139,25 @@ KeyUsage GithubCopilotOAuthClient::UsageFor(const Credential& credential) const 
 absl::StatusOr<Credential> GithubCopilotOAuthClient::FinishLogin(Credential credential,
                                                                  std::vector<std::string>& notes) {
   const std::string base_url = UsageFor(credential).base_url;
-  absl::StatusOr<CopilotModelPolicies> policies = EnableUnconfiguredCopilotModels(
-      base_url, credential.access, CopilotEditorHeaders(),
-      [this](HttpRequest request, absl::string_view what) { return Send(std::move(request), what); });
+  absl::StatusOr<CopilotModelPolicies> policies =
+      EnableUnconfiguredCopilotModels(base_url, credential.access.str(), CopilotEditorHeaders(),
+                                      [this](HttpRequest request, absl::string_view what) {
+                                        return Send(std::move(request), what);
+                                      });
   if (!policies.ok()) {
     notes.push_back(absl::StrCat("Could not enable Copilot models: ", policies.status().message()));
     return credential;
   }
   if (!policies->enabled.empty()) {
-    notes.push_back(absl::StrCat("Enabled ", policies->enabled.size(), " Copilot model(s): ",
-                                 absl::StrJoin(policies->enabled, ", ")));
+    notes.push_back(absl::StrCat("Enabled ", policies->enabled.size(),
+                                 " Copilot model(s): ", absl::StrJoin(policies->enabled, ", ")));
   } else {
-    notes.push_back(absl::StrCat("All ", policies->listed,
-                                 " Copilot models were already configured"));
+    notes.push_back(
+        absl::StrCat("All ", policies->listed, " Copilot models were already configured"));
   }
   if (!policies->failed.empty()) {
-    notes.push_back(absl::StrCat("Could not enable Copilot model(s): ",
-                                 absl::StrJoin(policies->failed, ", ")));
+    notes.push_back(
+        absl::StrCat("Could not enable Copilot model(s): ", absl::StrJoin(policies->failed, ", ")));
   }
   return credential;
 }

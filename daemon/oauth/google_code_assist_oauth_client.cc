@@ -29,20 +29,22 @@ absl::StatusOr<std::string> GoogleCodeAssistOAuthClient::DiscoverProject(
   query.user_project = UserProject();
   query.headers = {{"Client-Metadata", kClientMetadata}};
   query.poll_interval = absl::Milliseconds(config_.code_assist_poll_interval_ms);
-  return DiscoverCodeAssistProject(
-      access_token, query,
-      [this](HttpRequest request, absl::string_view what) { return Send(std::move(request), what); });
+  return DiscoverCodeAssistProject(access_token, query,
+                                   [this](HttpRequest request, absl::string_view what) {
+                                     return Send(std::move(request), what);
+                                   });
 }
 
 absl::StatusOr<Credential> GoogleCodeAssistOAuthClient::FinishLogin(
     Credential credential, std::vector<std::string>& notes) {
-  absl::StatusOr<std::string> project = DiscoverProject(credential.access);
+  absl::StatusOr<std::string> project = DiscoverProject(credential.access.str());
   if (project.ok()) {
     credential.attributes[kProjectIdAttribute] = *project;
     notes.push_back(absl::StrCat("Google Code Assist project: ", *project));
   } else {
     // The login itself worked: keep it, say what is missing; the daemon asks again on first use.
-    notes.push_back(absl::StrCat("No Google Code Assist project yet: ", project.status().message()));
+    notes.push_back(
+        absl::StrCat("No Google Code Assist project yet: ", project.status().message()));
   }
   return credential;
 }
@@ -67,7 +69,7 @@ bool GoogleCodeAssistOAuthClient::NeedsCompletion(const Credential& credential) 
 
 absl::StatusOr<std::map<std::string, std::string>> GoogleCodeAssistOAuthClient::Complete(
     const Credential& credential) {
-  absl::StatusOr<std::string> project = DiscoverProject(credential.access);
+  absl::StatusOr<std::string> project = DiscoverProject(credential.access.str());
   if (!project.ok()) return project.status();
   return std::map<std::string, std::string>{{kProjectIdAttribute, *project}};
 }

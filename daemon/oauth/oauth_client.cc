@@ -127,15 +127,15 @@ absl::StatusOr<Credential> OAuthClient::CredentialFromReply(const TokenReply& re
   c.type = CredentialType::kOAuth;
   c.type_name = "oauth";
   c.problem.clear();
-  c.access = reply.access_token;
-  if (!reply.refresh_token.empty()) c.refresh = reply.refresh_token;  // rotated
+  c.access = SecretString(reply.access_token);
+  if (!reply.refresh_token.empty()) c.refresh = SecretString(reply.refresh_token);  // rotated
   c.expires_unix_ms = ExpiresAt(reply.expires_in_s);
   return c;
 }
 
 absl::StatusOr<Credential> OAuthClient::Refresh(const Credential& current) {
   const std::string what = absl::StrCat("refreshing the ", config_.id, " token");
-  HttpFields fields = {{"grant_type", "refresh_token"}, {"refresh_token", current.refresh}};
+  HttpFields fields = {{"grant_type", "refresh_token"}, {"refresh_token", current.refresh.str()}};
   for (auto& f : ClientFields()) fields.push_back(std::move(f));
   absl::StatusOr<TokenReply> reply = PostTokenRequest(config_.token_url, fields, what);
   if (!reply.ok()) return reply.status();
@@ -145,7 +145,7 @@ absl::StatusOr<Credential> OAuthClient::Refresh(const Credential& current) {
 absl::Status OAuthClient::Revoke(const Credential& current) {
   if (config_.revocation_url.empty()) return absl::OkStatus();
   const bool refresh = !current.refresh.empty();
-  HttpFields fields = {{"token", refresh ? current.refresh : current.access},
+  HttpFields fields = {{"token", refresh ? current.refresh.str() : current.access.str()},
                        {"token_type_hint", refresh ? "refresh_token" : "access_token"}};
   for (auto& f : ClientFields()) fields.push_back(std::move(f));
   HttpRequest request;

@@ -17,7 +17,7 @@ constexpr char kCodexBaseUrl[] = "https://chatgpt.com/backend-api/codex";
 absl::Status OpenAICodexOAuthClient::Revoke(const Credential& current) {
   if (config_.revocation_url.empty()) return absl::OkStatus();
   const bool refresh = !current.refresh.empty();
-  nlohmann::json body = {{"token", refresh ? current.refresh : current.access},
+  nlohmann::json body = {{"token", refresh ? current.refresh.str() : current.access.str()},
                          {"token_type_hint", refresh ? "refresh_token" : "access_token"}};
   if (refresh) body["client_id"] = config_.client_id;
   HttpRequest request;
@@ -43,9 +43,11 @@ absl::StatusOr<bool> OpenAICodexOAuthClient::UsesDeviceFlow(const LoginOptions& 
 
 absl::StatusOr<DeviceAuthorization> OpenAICodexOAuthClient::StartDeviceAuthorization(
     const LoginOptions&) {
-  absl::StatusOr<OpenAIDeviceCode> code = StartOpenAIDeviceLogin(
-      config_.device_authorization_url, config_.client_id,
-      [this](HttpRequest request, absl::string_view what) { return Send(std::move(request), what); });
+  absl::StatusOr<OpenAIDeviceCode> code =
+      StartOpenAIDeviceLogin(config_.device_authorization_url, config_.client_id,
+                             [this](HttpRequest request, absl::string_view what) {
+                               return Send(std::move(request), what);
+                             });
   if (!code.ok()) return code.status();
   DeviceAuthorization device;
   device.device_code = code->device_auth_id;
@@ -62,13 +64,13 @@ absl::StatusOr<std::optional<Credential>> OpenAICodexOAuthClient::PollDeviceAuth
   code.device_auth_id = device.device_code;
   code.user_code = device.user_code;
   absl::StatusOr<std::optional<OpenAIDeviceGrant>> grant = PollOpenAIDeviceLogin(
-      config_.device_authorization_url, code,
-      [this](HttpRequest request, absl::string_view what) { return Send(std::move(request), what); });
+      config_.device_authorization_url, code, [this](HttpRequest request, absl::string_view what) {
+        return Send(std::move(request), what);
+      });
   if (!grant.ok()) return grant.status();
   if (!grant->has_value()) return std::optional<Credential>();
-  absl::StatusOr<Credential> credential =
-      ExchangeCodeFor((*grant)->authorization_code, (*grant)->code_verifier,
-                      (*grant)->redirect_uri);
+  absl::StatusOr<Credential> credential = ExchangeCodeFor(
+      (*grant)->authorization_code, (*grant)->code_verifier, (*grant)->redirect_uri);
   if (!credential.ok()) return credential.status();
   return std::optional<Credential>(*std::move(credential));
 }

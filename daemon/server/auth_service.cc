@@ -102,7 +102,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
           absl::StatusOr<ResolvedKey> key) {
         get_api_key_.Record(key.ok());
         if (key.ok()) {
-          response->set_key(std::move(key->key));
+          response->set_key(key->key.str());
           response->set_source(ToProto(key->source));
           response->set_label(std::move(key->label));
           response->set_expires_unix_ms(key->expires_unix_ms);

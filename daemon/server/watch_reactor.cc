@@ -12,7 +12,7 @@ v1::ApiKeyUpdate ToProto(const KeyUpdate& in, const std::string& provider) {
   out.set_present(in.present);
   out.set_provider(provider);
   if (in.present) {
-    out.set_key(in.key.key);
+    out.set_key(in.key.key.str());
     out.set_source(ToProto(in.key.source));
     out.set_label(in.key.label);
     out.set_expires_unix_ms(in.key.expires_unix_ms);

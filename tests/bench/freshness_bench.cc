@@ -35,9 +35,9 @@ double MedianNsPerCall(Fn fn) {
 }
 
 bool SameStat(const struct stat& a, const struct stat& b) {
-  return a.st_ino == b.st_ino && a.st_size == b.st_size &&
-         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
-         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+  return a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec &&
+         a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
 }
 
 std::string Document(int i) {
@@ -47,8 +47,7 @@ std::string Document(int i) {
 
 int Run() {
   testing::TempDir dir;
-  absl::StatusOr<std::unique_ptr<FileAuthStorage>> storage =
-      FileAuthStorage::Open(dir.Sub("auth"));
+  absl::StatusOr<std::unique_ptr<FileAuthStorage>> storage = FileAuthStorage::Open(dir.Sub("auth"));
   if (!storage.ok()) {
     std::fprintf(stderr, "authd_freshness_bench: %s\n", storage.status().ToString().c_str());
     return 1;
@@ -58,22 +57,22 @@ int Run() {
   (*storage)->Snapshot();
 
   double snapshot_ns = MedianNsPerCall([&] { (*storage)->Snapshot(); });
-  struct stat st{};
+  struct stat st {};
   double stat_ns = MedianNsPerCall([&] { stat(path.c_str(), &st); });
 
   int stat_misses = 0;
   int inotify_misses = 0;
   for (int i = 1; i <= kRewrites; ++i) {
-    struct stat before{};
+    struct stat before {};
     stat(path.c_str(), &before);
     testing::WriteFileOrDie(path, Document(i));  // in place, same size
-    struct stat after{};
+    struct stat after {};
     stat(path.c_str(), &after);
     if (SameStat(before, after)) ++stat_misses;
     auto snapshot = (*storage)->Snapshot();
     auto it = snapshot->credentials.find("openai");
     if (it == snapshot->credentials.end() ||
-        it->second.key != "sk-rewrite-" + std::to_string(i % 10)) {
+        it->second.key.view() != "sk-rewrite-" + std::to_string(i % 10)) {
       ++inotify_misses;
     }
   }

@@ -64,8 +64,8 @@ Credential Refreshed(const Credential& current) {
   fresh.type = CredentialType::kOAuth;
   fresh.type_name = "oauth";
   fresh.problem.clear();
-  fresh.access = "fuzz-access-token";
-  fresh.refresh = "fuzz-refresh-token";
+  fresh.access = SecretString("fuzz-access-token");
+  fresh.refresh = SecretString("fuzz-refresh-token");
   fresh.expires_unix_ms = kRefreshedExpiresMs;
   return fresh;
 }

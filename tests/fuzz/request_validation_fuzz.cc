@@ -125,7 +125,7 @@ void CheckSecretValue(absl::string_view value) {
   const absl::StatusOr<CredentialDocument> providers_again =
       CredentialDocument::Parse(providers.Serialize());
   AUTHD_FUZZ_CHECK(providers_again.ok());
-  AUTHD_FUZZ_CHECK(providers_again->Credentials().at("fuzz").key == value);
+  AUTHD_FUZZ_CHECK(providers_again->Credentials().at("fuzz").key.view() == value);
 
   const ChannelDefinition* telegram = *FindChannel("telegram");
   ChannelDocument channels;

@@ -54,6 +54,24 @@ TEST_F(CliTest, SetFromStdinThenTokenStatusListUnset) {
   EXPECT_EQ(not_configured.exit_code, 1);
 }
 
+TEST_F(CliTest, KeyOnTheCommandLineWorksButWarnsWithoutEchoingIt) {
+  ProcessResult set = Ctl({"auth", "set", "openai", "--api-key", "sk-argv-visible-value"});
+  ASSERT_EQ(set.exit_code, 0) << "exit " << set.exit_code;
+  EXPECT_THAT(set.err, HasSubstr("warning"));
+  EXPECT_THAT(set.err, HasSubstr("/proc/PID/cmdline"));
+  EXPECT_THAT(set.err, HasSubstr("shell history"));
+  EXPECT_THAT(set.err, HasSubstr("--api-key -"));
+  EXPECT_THAT(set.out + set.err, Not(HasSubstr("sk-argv-visible-value")));
+  ProcessResult token = Ctl({"auth", "token", "openai"});
+  EXPECT_EQ(token.exit_code, 0);
+  EXPECT_TRUE(token.out == "sk-argv-visible-value\n") << "the stored key differs";
+
+  ProcessResult from_stdin = Ctl({"auth", "set", "groq", "--api-key", "-"}, "gsk-stdin-value\n");
+  ASSERT_EQ(from_stdin.exit_code, 0) << "exit " << from_stdin.exit_code;
+  EXPECT_THAT(from_stdin.err, Not(HasSubstr("warning")));
+  EXPECT_THAT(from_stdin.out + from_stdin.err, Not(HasSubstr("gsk-stdin-value")));
+}
+
 TEST_F(CliTest, JsonOutputIsMachineReadable) {
   ASSERT_EQ(Ctl({"auth", "set", "groq", "--api-key", "-"}, "gsk-json").exit_code, 0);
 

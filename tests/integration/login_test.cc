@@ -3,7 +3,12 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <string>
 
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
@@ -11,6 +16,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/fake_oauth/fake_oauth_server.h"
 #include "tests/integration/login_fixture.h"
@@ -339,6 +345,55 @@ TEST_F(CliLoginTest, SetWithOauthLogsInAndSigtermCancelsItToo) {
   EXPECT_TRUE(PortIsFree(callback_port_));
   // The first login's tokens are still there.
   EXPECT_TRUE(client_->GetApiKey("openai-codex").ok());
+}
+
+// With a graphical session operatorctl starts xdg-open on the authorize URL; xdg-open (and the
+// browser it starts) gets operatorctl's environment without the secrets in it. A fake xdg-open
+// first on PATH records both, then the test plays the browser.
+TEST_F(CliLoginTest, XdgOpenGetsTheUrlAndAnEnvironmentScrubbedOfSecrets) {
+  const std::string bin = dir_.Sub("fake-bin");
+  ASSERT_EQ(mkdir(bin.c_str(), 0700), 0);
+  const std::string env_file = dir_.Sub("xdg-open.env");
+  const std::string url_file = dir_.Sub("xdg-open.url");
+  const std::string script = bin + "/xdg-open";
+  // Each file is renamed into place, the URL last: once it exists, both are complete.
+  WriteFileOrDie(script,
+                 absl::StrCat("#!/bin/sh\n/usr/bin/env > '", env_file, ".tmp'\nmv '", env_file,
+                              ".tmp' '", env_file, "'\nprintf '%s' \"$1\" > '", url_file,
+                              ".tmp'\nmv '", url_file, ".tmp' '", url_file, "'\n"));
+  ASSERT_EQ(chmod(script.c_str(), 0700), 0);
+  const std::map<std::string, std::string> secrets = {
+      {"OPENAI_API_KEY", "sk-env-stays-with-operatorctl"},
+      {"GH_TOKEN", "gho-env-stays-with-operatorctl"},
+      {"SOME_CLIENT_SECRET", "secret-env-stays-with-operatorctl"},
+      {"OPERATOR_AUTH_EXTRA", "operator-env-stays-with-operatorctl"}};
+  ProcessOptions options;
+  options.env = secrets;
+  options.env["DISPLAY"] = ":authd-test";
+  options.env["PATH"] = absl::StrCat(bin, ":", std::getenv("PATH"));
+  options.unset_env = {"WAYLAND_DISPLAY"};
+  ChildProcess child(
+      {AUTHD_CTL_PATH, "--socket", daemon_.socket_path(), "auth", "login", "openai-codex"},
+      options);
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!PathExists(url_file) && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_TRUE(PathExists(url_file)) << child.PeekStderr();
+  const std::string url = ReadFileOrDie(url_file);
+  ASSERT_THAT(url, HasSubstr("code_challenge_method=S256"));
+  FollowRedirect(Authorize(url));
+  ProcessResult result = child.Wait();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("Logged in to openai-codex"));
+
+  const std::string environment = "\n" + ReadFileOrDie(env_file);
+  EXPECT_THAT(environment, HasSubstr("\nDISPLAY=:authd-test\n"));
+  EXPECT_THAT(environment, HasSubstr(absl::StrCat("PATH=", bin, ":")));
+  for (const auto& [name, value] : secrets) {
+    // Neither the value nor the name reached xdg-open; the environment itself is not printed.
+    EXPECT_EQ(environment.find(value), std::string::npos) << name << " reached xdg-open";
+    EXPECT_EQ(environment.find(name + "="), std::string::npos) << name << " reached xdg-open";
+  }
 }
 
 TEST_F(CliLoginTest, ApiKeyProvidersBadOptionsAndAnAbsentDaemonAreRefused) {

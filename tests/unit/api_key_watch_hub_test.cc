@@ -58,7 +58,9 @@ class Recorder {
   bool unwatched_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-bool HoldsKey(const KeyUpdate& u, const std::string& key) { return u.present && u.key.key == key; }
+bool HoldsKey(const KeyUpdate& u, absl::string_view key) {
+  return u.present && u.key.key.view() == key;
+}
 
 class ApiKeyWatchHubTest : public ::testing::Test {
  protected:
@@ -165,8 +167,10 @@ TEST_F(ApiKeyWatchHubTest, WatchersComeAndGoWhileWritersChangeKeys) {
   for (size_t i = 0; i < providers.size(); ++i) {
     absl::StatusOr<ResolvedKey> now = manager_.GetApiKey(providers[i]);
     ASSERT_TRUE(now.ok()) << providers[i];
-    EXPECT_TRUE(stayers[i]->Eventually([&](const KeyUpdate& u) { return HoldsKey(u, now->key); }))
-        << providers[i] << " should hold " << now->key;
+    EXPECT_TRUE(stayers[i]->Eventually([&](const KeyUpdate& u) {
+      return HoldsKey(u, now->key.view());
+    })) << providers[i]
+        << " should hold " << now->key;
   }
   EXPECT_EQ(hub->watcher_count(), providers.size());
 }

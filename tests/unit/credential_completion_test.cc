@@ -52,10 +52,11 @@ class FakeCompleter : public OAuthTokenService {
                                                               const Credential& current) override {
     absl::MutexLock lock(&mu_);
     ++calls_;
-    refreshes_seen_.push_back(current.refresh);
+    refreshes_seen_.push_back(current.refresh.str());
     mu_.Await(absl::Condition(&released_));
     if (!fail_with_.ok()) return fail_with_;
-    return std::map<std::string, std::string>{{kProjectIdAttribute, "proj-for-" + current.refresh}};
+    return std::map<std::string, std::string>{
+        {kProjectIdAttribute, "proj-for-" + current.refresh.str()}};
   }
 
   // Lets the calls blocked now and all later ones through.
@@ -177,7 +178,7 @@ TEST_F(CredentialCompletionTest, ConcurrentCallersShareOneCompletion) {
     callers.emplace_back([&] {
       completion_->Complete(kProvider, current, [&](absl::StatusOr<Credential> c) {
         if (c.ok() && c->Attribute(kProjectIdAttribute, kProjectIdAttributePi) == "proj-for-rt-1" &&
-            c->access == "at-of-rt-1") {
+            c->access.view() == "at-of-rt-1") {
           ++right;
         }
         answered.DecrementCount();
@@ -224,7 +225,7 @@ TEST_F(CredentialCompletionTest, ACredentialReplacedMeanwhileIsNotWrittenButCall
   ASSERT_TRUE(done.WaitFor(absl::Seconds(10)));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->attributes.at(kProjectIdAttribute), "proj-for-rt-1");
-  EXPECT_EQ(result->refresh, "rt-1");
+  EXPECT_EQ(result->refresh.view(), "rt-1");
   const Json entry = StoredEntry();
   EXPECT_EQ(entry["refresh"], "rt-2");
   EXPECT_FALSE(entry.contains("project_id")) << entry;
@@ -334,8 +335,8 @@ TEST_F(CredentialCompletionTest, ACallerWithANewCredentialIsNotAnsweredWithTheOl
   ASSERT_TRUE(old_done.WaitFor(absl::Seconds(10)));
   ASSERT_TRUE(new_done.WaitFor(absl::Seconds(10)));
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->access, "at-of-rt-2");
-  EXPECT_EQ(result->refresh, "rt-2");
+  EXPECT_EQ(result->access.view(), "at-of-rt-2");
+  EXPECT_EQ(result->refresh.view(), "rt-2");
   EXPECT_EQ(result->attributes.at(kProjectIdAttribute), "proj-for-rt-2");
 }
 

@@ -55,15 +55,15 @@ TEST(CredentialDocument, TypedViewReadsOAuthAndLegacyAccountId) {
   auto creds = ParseOrDie(kMixed).Credentials();
   const Credential& codex = creds.at("openai-codex");
   EXPECT_EQ(codex.type, CredentialType::kOAuth);
-  EXPECT_EQ(codex.access, "acc-1");
-  EXPECT_EQ(codex.refresh, "ref-1");
+  EXPECT_EQ(codex.access.view(), "acc-1");
+  EXPECT_EQ(codex.refresh.view(), "ref-1");
   EXPECT_EQ(codex.expires_unix_ms, 1900000000000);
   EXPECT_EQ(codex.account_id, "acct-legacy");
   EXPECT_TRUE(codex.usable());
   EXPECT_EQ(creds.at("future").type, CredentialType::kUnknown);
   EXPECT_EQ(creds.at("future").type_name, "passkey");
   EXPECT_FALSE(creds.at("weird").usable());
-  EXPECT_EQ(creds.at("openai").key, "sk-openai");
+  EXPECT_EQ(creds.at("openai").key.view(), "sk-openai");
 }
 
 TEST(CredentialDocument, TopLevelAccountIdWinsOverLegacyExtra) {
@@ -93,8 +93,8 @@ TEST(CredentialDocument, ReplaceDropsEveryFieldOfTheOldEntryWhilePutKeepsThem) {
   Credential fresh;
   fresh.type = CredentialType::kOAuth;
   fresh.type_name = "oauth";
-  fresh.access = "a-new";
-  fresh.refresh = "gho-new";
+  fresh.access = SecretString("a-new");
+  fresh.refresh = SecretString("gho-new");
   fresh.expires_unix_ms = 2;
 
   CredentialDocument replaced = ParseOrDie(kStale);

@@ -110,7 +110,7 @@ TEST(FileAuthStorage, ExternalEditIsSeenByTheNextSnapshot) {
     std::string key = "sk-external-" + std::to_string(i % 10);
     WriteFileOrDie(path, R"({"openai": {"type": "api_key", "key": ")" + key + "\"}}");
     auto snapshot = storage->Snapshot();
-    ASSERT_EQ(snapshot->credentials.at("openai").key, key) << "iteration " << i;
+    ASSERT_EQ(snapshot->credentials.at("openai").key.view(), key) << "iteration " << i;
   }
 }
 
@@ -159,7 +159,7 @@ TEST(FileAuthStorage, MalformedFileIsReportedOnceAndNeverWritten) {
   WriteFileOrDie(path, R"({"openai": {"type": "api_key", "key": "sk-fixed"}})");
   snapshot = storage->Snapshot();
   EXPECT_TRUE(snapshot->load_error.empty());
-  EXPECT_EQ(snapshot->credentials.at("openai").key, "sk-fixed");
+  EXPECT_EQ(snapshot->credentials.at("openai").key.view(), "sk-fixed");
   EXPECT_TRUE(PutKey(*storage, "groq", "gsk-1").ok());
 }
 
@@ -170,7 +170,7 @@ TEST(FileAuthStorage, BrokenReloadKeepsServingTheLastGoodCredentials) {
   WriteFileOrDie(dir.Sub("auth/providers.json"), "{ half-edited");
   auto snapshot = storage->Snapshot();
   EXPECT_FALSE(snapshot->load_error.empty());
-  EXPECT_EQ(snapshot->credentials.at("openai").key, "sk-good");
+  EXPECT_EQ(snapshot->credentials.at("openai").key.view(), "sk-good");
 }
 
 TEST(FileAuthStorage, SweepsTempFilesACrashedWriterLeft) {

@@ -47,27 +47,27 @@ TEST_F(ProviderAuthManagerTest, ResolutionOrderIsRuntimeStoredEnv) {
   env_["OPENAI_API_KEY"] = "sk-env";
   auto key = manager_.GetApiKey("openai");
   ASSERT_TRUE(key.ok());
-  EXPECT_EQ(key->key, "sk-env");
+  EXPECT_EQ(key->key.view(), "sk-env");
   EXPECT_EQ(key->source, KeySource::kEnv);
   EXPECT_EQ(key->label, "OPENAI_API_KEY");
 
   ASSERT_TRUE(manager_.SetApiKey("openai", "sk-stored").ok());
   key = manager_.GetApiKey("openai");
-  EXPECT_EQ(key->key, "sk-stored");
+  EXPECT_EQ(key->key.view(), "sk-stored");
   EXPECT_EQ(key->source, KeySource::kStored);
 
   ASSERT_TRUE(manager_.SetRuntimeApiKey("openai", "sk-runtime").ok());
   key = manager_.GetApiKey("openai");
-  EXPECT_EQ(key->key, "sk-runtime");
+  EXPECT_EQ(key->key.view(), "sk-runtime");
   EXPECT_EQ(key->source, KeySource::kRuntime);
 
   auto cleared = manager_.SetRuntimeApiKey("openai", "");
   ASSERT_TRUE(cleared.ok());
   EXPECT_TRUE(*cleared);
-  EXPECT_EQ(manager_.GetApiKey("openai")->key, "sk-stored");
+  EXPECT_EQ(manager_.GetApiKey("openai")->key.view(), "sk-stored");
 
   ASSERT_TRUE(manager_.Logout("openai")->removed);
-  EXPECT_EQ(manager_.GetApiKey("openai")->key, "sk-env");
+  EXPECT_EQ(manager_.GetApiKey("openai")->key.view(), "sk-env");
   EXPECT_FALSE(manager_.Logout("openai")->removed);
 }
 
@@ -102,7 +102,7 @@ TEST_F(ProviderAuthManagerTest, StoredApiKeyBeatsStoredOAuthWhichBeatsEnv) {
   StoreOAuth("openai-codex", "access-1", now_ + absl::Hours(1));
   auto key = manager_.GetApiKey("openai-codex");
   ASSERT_TRUE(key.ok());
-  EXPECT_EQ(key->key, "access-1");
+  EXPECT_EQ(key->key.view(), "access-1");
   EXPECT_EQ(key->label, "providers.json (oauth)");
   EXPECT_EQ(key->expires_unix_ms, absl::ToUnixMillis(now_ + absl::Hours(1)));
 }
@@ -123,7 +123,7 @@ TEST_F(ProviderAuthManagerTest, ExpiredOAuthFallsToEnvOrSaysLoginAgain) {
   EXPECT_EQ(key->source, KeySource::kEnv);
 
   now_ -= absl::Seconds(10);  // 39 s before expiry: valid again
-  EXPECT_EQ(manager_.GetApiKey("openai-codex")->key, "access-old");
+  EXPECT_EQ(manager_.GetApiKey("openai-codex")->key.view(), "access-old");
 }
 
 TEST_F(ProviderAuthManagerTest, NothingAnywhereIsNotFoundWithAHint) {
@@ -201,7 +201,7 @@ TEST_F(ProviderAuthManagerTest, ListHasEveryBuiltInThenCustomIds) {
 TEST_F(ProviderAuthManagerTest, SetApiKeyReportsReplacement) {
   EXPECT_FALSE(*manager_.SetApiKey("openai", "sk-1"));
   EXPECT_TRUE(*manager_.SetApiKey("openai", "sk-2"));
-  EXPECT_EQ(manager_.GetApiKey("openai")->key, "sk-2");
+  EXPECT_EQ(manager_.GetApiKey("openai")->key.view(), "sk-2");
 }
 
 }  // namespace

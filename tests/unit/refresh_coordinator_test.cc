@@ -39,8 +39,8 @@ class FakeRefresher : public OAuthTokenService {
     absl::SleepFor(delay);
     if (!fail_with.ok()) return fail_with;
     Credential fresh = current;
-    fresh.access = "at-" + std::to_string(n);
-    fresh.refresh = "rt-" + std::to_string(n);  // rotated
+    fresh.access = SecretString("at-" + std::to_string(n));
+    fresh.refresh = SecretString("rt-" + std::to_string(n));  // rotated
     fresh.expires_unix_ms = absl::ToUnixMillis(absl::Now() + absl::Hours(1));
     return fresh;
   }
@@ -119,7 +119,7 @@ TEST_F(RefreshCoordinatorTest, ConcurrentCallersShareOneRefresh) {
   std::atomic<int> wrong{0};
   for (int i = 0; i < kCallers; ++i) {
     coordinator_->Refresh("openai-codex", Soon(), [&](absl::StatusOr<Credential> c) {
-      if (!c.ok() || c->access != "at-1") ++wrong;
+      if (!c.ok() || c->access.view() != "at-1") ++wrong;
       ++done;
     });
   }
@@ -205,7 +205,7 @@ TEST_F(RefreshCoordinatorTest, ALoginDuringTheRefreshIsKept) {
   ASSERT_TRUE(refresh->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   absl::StatusOr<Credential>& result = refresh->result;
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->access, "at-login");
+  EXPECT_EQ(result->access.view(), "at-login");
   EXPECT_EQ(File()["openai-codex"]["refresh"], "rt-login");
 }
 
@@ -214,7 +214,7 @@ TEST_F(RefreshCoordinatorTest, TokenRefreshedByAnotherProcessIsNotRefreshedAgain
   WriteFileOrDie(dir_.Sub("auth/providers.json"), Stored("at-theirs", "rt-theirs", 3600).dump());
   auto c = coordinator_->RefreshAndWait("openai-codex", Soon());
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->access, "at-theirs");
+  EXPECT_EQ(c->access.view(), "at-theirs");
   EXPECT_EQ(refresher_.calls.load(), 0);
 }
 
@@ -322,9 +322,9 @@ TEST_F(RefreshCoordinatorTest, ManagerRefreshesAnExpiredTokenOnGetApiKey) {
   EXPECT_TRUE(status->configured);  // expired, but refreshable
   auto key = manager.GetApiKey("openai-codex");
   ASSERT_TRUE(key.ok()) << key.status();
-  EXPECT_EQ(key->key, "at-1");
+  EXPECT_EQ(key->key.view(), "at-1");
   EXPECT_EQ(key->source, KeySource::kStored);
-  EXPECT_EQ(manager.GetApiKey("openai-codex")->key, "at-1");  // no second refresh
+  EXPECT_EQ(manager.GetApiKey("openai-codex")->key.view(), "at-1");  // no second refresh
   EXPECT_EQ(refresher_.calls.load(), 1);
 }
 
@@ -492,7 +492,7 @@ TEST_F(RefreshCoordinatorTest, NeedsLoginClearsWhenAnotherToolStoresANewLogin) {
   auto status = manager.GetStatus("openai-codex");
   EXPECT_FALSE(status->needs_login);
   EXPECT_TRUE(status->configured);
-  EXPECT_EQ(manager.GetApiKey("openai-codex")->key, "at-new");
+  EXPECT_EQ(manager.GetApiKey("openai-codex")->key.view(), "at-new");
 }
 
 }  // namespace
