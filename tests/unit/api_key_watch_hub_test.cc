@@ -200,8 +200,8 @@ TEST_F(ApiKeyWatchHubTest, ThousandsOfWatchersAreCheapAndBounded) {
 TEST_F(ApiKeyWatchHubTest, OnePeerCannotTakeEveryWatchSlot) {
   ApiKeyWatchHub::Options options;
   options.max_watchers_per_peer = 3;
+  Recorder r;  // outlives the hub, which may still be calling its sinks
   std::unique_ptr<ApiKeyWatchHub> hub = StartHub(options);
-  Recorder r;
   std::vector<uint64_t> greedy;
   for (int i = 0; i < 3; ++i) {
     absl::StatusOr<uint64_t> id = hub->Watch("openai", r.Sink(), "fd:7");
