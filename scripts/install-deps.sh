@@ -12,6 +12,7 @@ packages=(
   python3 python3-filelock python3-grpcio python3-protobuf python3-venv util-linux
   systemd  # systemd-analyze and systemd-socket-activate, for the unit tests
   zsh fish  # the install test loads operatorctl's zsh and fish completion
+  openssl binutils  # a self-signed test server (openssl s_server), the hardening test (readelf)
 )
 
 missing=()
