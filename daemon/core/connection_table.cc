@@ -38,13 +38,13 @@ absl::Status ConnectionTable::Admit(int fd) {
   if (entries_.contains(fd)) ForgetLocked(fd);
   if (entries_.size() >= max_connections_) {
     ReapLocked();
-    if (entries_.size() >= max_connections_ && !ShedLocked()) {
+    if (entries_.size() >= max_connections_ && !ShedLocked(Shed::kIdleOrWatcher)) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "all ", max_connections_, " connections have calls in flight; try again shortly"));
     }
   }
   int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0 && (errno == EMFILE || errno == ENFILE) && ShedLocked()) {
+  if (dup_fd < 0 && (errno == EMFILE || errno == ENFILE) && ShedLocked(Shed::kIdleOnly)) {
     dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   }
   if (dup_fd < 0) {
@@ -61,7 +61,7 @@ absl::Status ConnectionTable::Admit(int fd) {
 bool ConnectionTable::ShedOne() {
   absl::MutexLock lock(&mu_);
   ReapLocked();
-  return ShedLocked();
+  return ShedLocked(Shed::kIdleOnly);
 }
 
 ConnectionTable::Call ConnectionTable::BeginCall(int fd, CallKind kind) {
@@ -108,7 +108,7 @@ void ConnectionTable::ReapLocked() {
   }
 }
 
-std::optional<int> ConnectionTable::ShedCandidateLocked() const {
+std::optional<int> ConnectionTable::ShedCandidateLocked(Shed which) const {
   std::optional<int> idle;
   absl::Time idle_since = absl::InfiniteFuture();
   std::optional<int> watcher;
@@ -125,11 +125,12 @@ std::optional<int> ConnectionTable::ShedCandidateLocked() const {
       watcher_since = entry.last_active;
     }
   }
-  return idle.has_value() ? idle : watcher;
+  if (idle.has_value() || which == Shed::kIdleOnly) return idle;
+  return watcher;
 }
 
-bool ConnectionTable::ShedLocked() {
-  std::optional<int> victim = ShedCandidateLocked();
+bool ConnectionTable::ShedLocked(Shed which) {
+  std::optional<int> victim = ShedCandidateLocked(which);
   if (!victim.has_value()) return false;
   // The dup is the very socket we accepted: the server's fd sees EOF and is closed by it.
   const Entry& entry = entries_[*victim];

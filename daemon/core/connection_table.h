@@ -91,7 +91,9 @@ class ConnectionTable {
   // table is full. RESOURCE_EXHAUSTED when the table is full of busy connections, or when no
   // descriptor is left for the dup even after shedding: the caller then closes `fd`.
   absl::Status Admit(int fd);
-  // Sheds one connection by the order above (for EMFILE); false when none qualifies.
+  // Sheds one idle connection (for EMFILE); false when none is idle. Never a watcher: out of
+  // descriptors, most are held by connections already shed that the server has yet to close,
+  // so ending a live stream would free nothing in time.
   bool ShedOne();
 
   // A call on the connection the server calls "fd:<fd>". A connection the table does not know
@@ -114,8 +116,9 @@ class ConnectionTable {
   void EndCall(int fd, uint64_t id, CallKind kind);
   // Forgets entries whose socket hung up.
   void ReapLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::optional<int> ShedCandidateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool ShedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  enum class Shed { kIdleOrWatcher, kIdleOnly };
+  std::optional<int> ShedCandidateLocked(Shed which) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ShedLocked(Shed which) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetLocked(int fd) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_connections_;

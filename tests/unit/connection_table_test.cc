@@ -83,6 +83,22 @@ TEST(ConnectionTable, NeverShedsAConnectionWithACallInFlightWhileAnIdleOneExists
   EXPECT_TRUE(idle.ShedSeenByClient());
 }
 
+// Out of descriptors (ShedOne) only an idle connection is given back: a watcher's stream stays.
+TEST(ConnectionTable, AtEmfileOnlyAnIdleConnectionIsShed) {
+  FakeClock clock;
+  ConnectionTable table(8, clock.AsClock());
+  Connection watcher, idle;
+  ASSERT_TRUE(table.Admit(watcher.server).ok());
+  ConnectionTable::Call stream =
+      table.BeginCall(watcher.server, ConnectionTable::CallKind::kStream);
+  clock.Advance();
+  ASSERT_TRUE(table.Admit(idle.server).ok());
+  EXPECT_TRUE(table.ShedOne());
+  EXPECT_TRUE(idle.ShedSeenByClient());
+  EXPECT_FALSE(table.ShedOne());  // only the watcher is left
+  EXPECT_FALSE(watcher.ShedSeenByClient());
+}
+
 TEST(ConnectionTable, WithNothingIdleShedsTheLeastRecentlyActiveWatcher) {
   FakeClock clock;
   ConnectionTable table(3, clock.AsClock());
