@@ -59,7 +59,10 @@ absl::StatusOr<std::optional<std::string>> CredentialsFile::Read() const {
       if (data.size() > kMaxCredentialsFileBytes) break;
       // The file may have grown since fstat. Grow by hand: resize() would free the old buffer,
       // which holds credentials, without wiping it.
-      std::string bigger(data.size() + 4096, '\0');
+      // Geometric, so a file that keeps growing under us costs linear copying, not quadratic.
+      std::string bigger(std::min(std::max(data.size() * 2, data.size() + 4096),
+                                  kMaxCredentialsFileBytes + 1),
+                         '\0');
       std::copy(data.begin(), data.end(), bigger.begin());
       CleanseString(data);
       data = std::move(bigger);
