@@ -13,6 +13,7 @@
 #include "cli/completion_script.h"
 #include "cli/daemon_commands.h"
 #include "cli/exit_status.h"
+#include "cli/import_command.h"
 #include "common/default_paths.h"
 #include "common/host_name.h"
 #include "common/provider_id.h"
@@ -146,6 +147,25 @@ int Main(int argc, char** argv) {
       auth->add_subcommand("token", "print a provider's key on stdout; exit 1 when there is none");
   AddProviderId(*token, provider);
 
+  ImportArguments import_arguments;
+  CLI::App* import = auth->add_subcommand(
+      "import", "copy an agent CLI's own logins into the daemon; --keep-in-sync to keep both");
+  import->add_option("source", import_arguments.source, "claude-code, codex, gemini-cli or pi")
+      ->required()
+      ->check(CLI::IsMember({"claude-code", "codex", "gemini-cli", "pi"}))
+      ->type_name("SOURCE");
+  import->add_option("--from", import_arguments.from, "the vendor's file (default: its own)")
+      ->type_name("PATH");
+  import->add_flag("--keep-in-sync", import_arguments.keep_in_sync,
+                   "from now on the daemon refreshes these logins and writes them back");
+  std::string unlink_source;
+  CLI::App* unlink =
+      auth->add_subcommand("unlink", "stop keeping an agent CLI's credential file in sync");
+  unlink->add_option("source", unlink_source, "claude-code, codex, gemini-cli or pi")
+      ->required()
+      ->check(CLI::IsMember({"claude-code", "codex", "gemini-cli", "pi"}))
+      ->type_name("SOURCE");
+
   CLI::App* channels =
       app.add_subcommand("channels", "chat-channel bot credentials (default: list)");
   channels->require_subcommand(0, 1);
@@ -237,6 +257,8 @@ int Main(int argc, char** argv) {
     }
     if (unset->parsed()) return commands.Unset(provider);
     if (token->parsed()) return commands.Token(provider);
+    if (import->parsed()) return ImportLogins(global, import_arguments);
+    if (unlink->parsed()) return UnlinkVendor(global, unlink_source);
     return commands.List();  // bare `auth`
   };
   const int code = run();

@@ -133,7 +133,7 @@ void PrintProviderTable(const v1::ListProvidersResponse& providers, std::ostream
 void PrintStatusDetail(const v1::AuthStatus& status, std::ostream& out) {
   std::string expires(kNone);
   if (status.expires_unix_ms() != 0) expires = FormatUnixMillisUtc(status.expires_unix_ms());
-  const std::vector<std::pair<absl::string_view, std::string>> rows = {
+  std::vector<std::pair<absl::string_view, std::string>> rows = {
       {"provider", status.provider()},
       {"configured", YesNo(status.configured())},
       {"source", OrNone(SourceName(status.source()))},
@@ -158,7 +158,16 @@ void PrintStatusDetail(const v1::AuthStatus& status, std::ostream& out) {
       {"last refresh", status.last_refresh_unix_ms() == 0
                            ? std::string(kNone)
                            : FormatUnixMillisUtc(status.last_refresh_unix_ms())},
+      {"synced with", status.has_sync()
+                          ? absl::StrCat(status.sync().source(), " (", status.sync().path(), ")")
+                          : std::string(kNone)},
   };
+  if (status.has_sync()) {
+    rows.emplace_back("last sync", status.sync().last_sync_unix_ms() == 0
+                                      ? std::string(kNone)
+                                      : FormatUnixMillisUtc(status.sync().last_sync_unix_ms()));
+    rows.emplace_back("sync error", OrNone(status.sync().error()));
+  }
   size_t width = 0;
   for (const auto& [name, value] : rows) width = std::max(width, name.size() + 1);
   for (const auto& [name, value] : rows) {
@@ -186,6 +195,12 @@ nlohmann::ordered_json StatusToJson(const v1::AuthStatus& status) {
       {"next_retry_unix_ms", status.next_retry_unix_ms()},
       {"last_refresh_unix_ms", status.last_refresh_unix_ms()},
       {"next_refresh_unix_ms", status.next_refresh_unix_ms()},
+      {"sync", status.has_sync() ? nlohmann::ordered_json{{"source", status.sync().source()},
+                                                          {"path", status.sync().path()},
+                                                          {"last_sync_unix_ms",
+                                                           status.sync().last_sync_unix_ms()},
+                                                          {"error", status.sync().error()}}
+                                 : nlohmann::ordered_json()},
   };
 }
 

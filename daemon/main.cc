@@ -32,6 +32,8 @@
 #include "daemon/core/overflow_uid.h"
 #include "daemon/core/private_directory.h"
 #include "daemon/core/proactive_refresher.h"
+#include "daemon/core/trusted_path.h"
+#include "daemon/vendor/vendor_sync.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
@@ -173,6 +175,18 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   ProactiveRefresher proactive(**storage, refresh_coordinator, nullptr, proactive_options);
   // Installs its change listeners now, before any thread can write the storage.
   ApiKeyWatchHub watches(manager, **storage);
+  // The agent CLIs' own credential files kept in sync; a participant in every refresh.
+  auto vendor_sync = std::make_shared<VendorSync>(**storage, refresh_coordinator,
+                                                  flags.home + "/auth",
+                                                  TrustBoundary::ForThisProcess(),
+                                                  VendorSync::Options());
+  (void)vendor_sync->Load();  // a bad links file is logged and shown in status
+  refresh_coordinator.SetParticipant(vendor_sync);
+  // Before the coordinator goes, refreshes in flight keep their own reference.
+  struct ParticipantReset {
+    RefreshCoordinator& coordinator;
+    ~ParticipantReset() { coordinator.SetParticipant(nullptr); }
+  } participant_reset{refresh_coordinator};
 
   absl::StatusOr<std::unique_ptr<PeerCheckedListener>> listener =
       systemd_socket.has_value() ? PeerCheckedListener::Adopt(*systemd_socket)
@@ -189,9 +203,11 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   // Only the instance that owns the socket renews tokens.
   proactive.Start();
   watches.Start();
+  vendor_sync->Start();
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
   RequestCounter requests;
-  AuthServiceImpl auth_service(manager, oauth_service, writes, calls, watches, requests);
+  AuthServiceImpl auth_service(manager, oauth_service, writes, calls, watches, requests,
+                               *vendor_sync);
   ChannelServiceImpl channel_service(channels, writes, calls, requests);
   DaemonServiceImpl daemon_service(
       {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path},

@@ -128,6 +128,24 @@ absl::StatusOr<v1::DrainErrorsResponse> AuthClient::DrainErrors() {
       *stub_, &v1::AuthService::Stub::DrainErrors, v1::DrainErrorsRequest());
 }
 
+absl::StatusOr<v1::ImportLoginsResponse> AuthClient::ImportLogins(absl::string_view source,
+                                                                  absl::string_view path,
+                                                                  bool keep_in_sync) {
+  v1::ImportLoginsRequest request;
+  request.set_source(std::string(source));
+  request.set_path(std::string(path));
+  request.set_keep_in_sync(keep_in_sync);
+  return Call<v1::ImportLoginsRequest, v1::ImportLoginsResponse>(
+      *stub_, &v1::AuthService::Stub::ImportLogins, request);
+}
+
+absl::StatusOr<v1::UnlinkVendorResponse> AuthClient::UnlinkVendor(absl::string_view source) {
+  v1::UnlinkVendorRequest request;
+  request.set_source(std::string(source));
+  return Call<v1::UnlinkVendorRequest, v1::UnlinkVendorResponse>(
+      *stub_, &v1::AuthService::Stub::UnlinkVendor, request);
+}
+
 absl::StatusOr<v1::ListChannelsResponse> AuthClient::ListChannels() {
   return Call<v1::ListChannelsRequest, v1::ListChannelsResponse>(
       *channel_stub_, &v1::ChannelService::Stub::ListChannels, v1::ListChannelsRequest());

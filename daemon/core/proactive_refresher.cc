@@ -72,6 +72,10 @@ absl::Time ProactiveRefresher::RunOnce() {
     // A token that lives shorter than the window would be due the moment we renewed it: when
     // it is the one our own last renewal obtained, whose lifetime we know, renew at half-life
     // instead. A token another process wrote since gets the plain window (due at once if short).
+    // A token a vendor's CLI also holds is renewed before that CLI would renew it by itself.
+    if (std::shared_ptr<RefreshParticipant> participant = coordinator_.participant()) {
+      window = std::max(window, participant->RenewLead(id));
+    }
     if (state.obtained_expires_unix_ms == c.expires_unix_ms &&
         state.last_success != absl::InfinitePast() && expires > state.last_success) {
       window = std::min(window, (expires - state.last_success) / 2);

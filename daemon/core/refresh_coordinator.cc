@@ -113,8 +113,16 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
   // write checks that nobody replaced the credential in between.
   absl::StatusOr<AuthStorage::LockHold> hold = storage_.HoldLock();
   absl::Status written = hold.status();
+  // A participant (a vendor CLI's file kept in sync) is entered under the storage's lock and
+  // left after the write, so neither side can refresh the token in between.
+  std::shared_ptr<RefreshParticipant> participant = this->participant();
+  absl::StatusOr<RefreshParticipant::Hold> participant_hold = RefreshParticipant::Hold();
+  if (written.ok() && participant != nullptr) {
+    participant_hold = participant->BeforeRefresh(provider);
+    written = participant_hold.status();
+  }
   std::optional<Credential> stale;
-  if (hold.ok()) {
+  if (written.ok()) {
     written = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
       AUTHD_FAILPOINT("refresh.locked");
       std::map<std::string, Credential> credentials = document.Credentials();
@@ -169,6 +177,10 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       });
     }
   }
+  if (refreshed && written.ok() && participant_hold.ok() && *participant_hold != nullptr) {
+    participant->AfterRefresh(provider);
+  }
+  participant_hold = RefreshParticipant::Hold();
   hold = AuthStorage::LockHold();  // other processes may take the lock from here on
   if (!written.ok()) result = written;
   if (refreshed && written.ok()) AUTHD_FAILPOINT("refresh.written");

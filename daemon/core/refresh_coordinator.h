@@ -27,6 +27,7 @@
 #include "daemon/core/auth_storage.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/oauth_token_service.h"
+#include "daemon/core/refresh_participant.h"
 #include "daemon/core/secret_string.h"
 
 namespace operator_auth {
@@ -94,6 +95,17 @@ class RefreshCoordinator {
   // The provider side this coordinator refreshes through (usage, completion).
   OAuthTokenService& service() const { return refresher_; }
 
+  // Calls `participant` around every refresh from now on (null: none). A refresh keeps the
+  // participant it started with alive until it ends.
+  void SetParticipant(std::shared_ptr<RefreshParticipant> participant) {
+    absl::MutexLock lock(&participant_mu_);
+    participant_ = std::move(participant);
+  }
+  std::shared_ptr<RefreshParticipant> participant() const {
+    absl::MutexLock lock(&participant_mu_);
+    return participant_;
+  }
+
  private:
   struct Flight {
     bool in_flight = false;
@@ -112,6 +124,8 @@ class RefreshCoordinator {
   OAuthTokenService& refresher_;
   const Clock clock_;
   const Options options_;
+  mutable absl::Mutex participant_mu_;
+  std::shared_ptr<RefreshParticipant> participant_ ABSL_GUARDED_BY(participant_mu_);
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Flight> flights_ ABSL_GUARDED_BY(mu_);

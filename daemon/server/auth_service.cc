@@ -15,6 +15,21 @@ namespace {
 
 // How long a logout's answer waits for the provider to confirm the revocation.
 constexpr absl::Duration kRevocationAnswerWait = absl::Milliseconds(1500);
+// A vendor file's path longer than this is refused before it reaches the file system.
+constexpr size_t kMaxVendorPathBytes = 4096;
+
+// The sync status of `status.provider()`'s login with a vendor CLI's file, when there is one.
+void AddVendorLink(const VendorSync& vendor_sync, v1::AuthStatus& status) {
+  std::optional<VendorLinkStatus> link = vendor_sync.LinkFor(status.provider());
+  if (!link.has_value()) return;
+  v1::VendorLinkInfo* info = status.mutable_sync();
+  info->set_source(std::string(VendorSourceName(link->source)));
+  info->set_path(link->path);
+  if (link->last_sync != absl::InfinitePast()) {
+    info->set_last_sync_unix_ms(absl::ToUnixMillis(link->last_sync));
+  }
+  info->set_error(link->last_error);
+}
 
 v1::StoredCredentialType ToProto(StoredType type) {
   switch (type) {
@@ -75,7 +90,8 @@ void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
 
 AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
                                  BlockingExecutor& writes, CallTracker& calls,
-                                 ApiKeyWatchHub& watches, RequestCounter& requests)
+                                 ApiKeyWatchHub& watches, RequestCounter& requests,
+                                 VendorSync& vendor_sync)
     : manager_(manager),
       oauth_(oauth),
       writes_(writes),
@@ -89,7 +105,10 @@ AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthServ
       logout_(requests.Register("/operator_auth.v1.AuthService/Logout")),
       drain_errors_(requests.Register("/operator_auth.v1.AuthService/DrainErrors")),
       login_(requests.Register("/operator_auth.v1.AuthService/Login")),
-      watch_api_key_(requests.Register("/operator_auth.v1.AuthService/WatchApiKey")) {}
+      watch_api_key_(requests.Register("/operator_auth.v1.AuthService/WatchApiKey")),
+      import_logins_(requests.Register("/operator_auth.v1.AuthService/ImportLogins")),
+      unlink_vendor_(requests.Register("/operator_auth.v1.AuthService/UnlinkVendor")),
+      vendor_sync_(vendor_sync) {}
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::GetApiKeyRequest* request,
@@ -119,7 +138,10 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerCon
                                                          v1::AuthStatus* response) {
   CallTracker::Call call = calls_.Track(context);
   absl::StatusOr<ProviderStatus> status = manager_.GetStatus(request->provider());
-  if (status.ok()) ToProto(*status, *response);
+  if (status.ok()) {
+    ToProto(*status, *response);
+    AddVendorLink(vendor_sync_, *response);
+  }
   return FinishNow(context, status.status(), get_auth_status_);
 }
 
@@ -135,6 +157,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerCon
                                                   : v1::PROVIDER_KIND_API_KEY);
     info->set_builtin(p.builtin);
     ToProto(p.status, *info->mutable_status());
+    AddVendorLink(vendor_sync_, *info->mutable_status());
     for (const std::string& alias : p.aliases) info->add_aliases(alias);
   }
   return FinishNow(context, absl::OkStatus(), list_providers_);
@@ -218,6 +241,51 @@ grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
   const std::string& name = request->provider();
   return new WatchReactor(watches_, ValidateProviderId(name).ok() ? manager_.Canonical(name) : name,
                           context->peer(), calls_.TrackStream(context));
+}
+
+
+
+grpc::ServerUnaryReactor* AuthServiceImpl::ImportLogins(grpc::CallbackServerContext* context,
+                                                        const v1::ImportLoginsRequest* request,
+                                                        v1::ImportLoginsResponse* response) {
+  absl::StatusOr<VendorSource> source = ParseVendorSource(request->source());
+  if (!source.ok()) return FinishNow(context, source.status(), import_logins_);
+  if (request->path().empty() || request->path()[0] != '/' ||
+      request->path().size() > kMaxVendorPathBytes) {
+    return FinishNow(context,
+                     absl::InvalidArgumentError("path must be an absolute path of the vendor's file"),
+                     import_logins_);
+  }
+  return FinishOnExecutor(context, writes_, calls_, import_logins_, [this, request, response,
+                                                                     source = *source] {
+    absl::StatusOr<ImportResult> result =
+        vendor_sync_.Import(source, request->path(), request->keep_in_sync());
+    if (!result.ok()) return result.status();
+    response->set_path(result->path);
+    response->set_linked(result->linked);
+    for (const ImportedLogin& login : result->logins) {
+      v1::ImportedLogin* out = response->add_logins();
+      out->set_provider(login.provider);
+      out->set_type(login.type == CredentialType::kApiKey ? v1::STORED_CREDENTIAL_TYPE_API_KEY
+                                                          : v1::STORED_CREDENTIAL_TYPE_OAUTH);
+      out->set_expires_unix_ms(login.expires_unix_ms);
+      out->set_replaced(login.replaced);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::UnlinkVendor(grpc::CallbackServerContext* context,
+                                                        const v1::UnlinkVendorRequest* request,
+                                                        v1::UnlinkVendorResponse* response) {
+  absl::StatusOr<VendorSource> source = ParseVendorSource(request->source());
+  if (!source.ok()) return FinishNow(context, source.status(), unlink_vendor_);
+  return FinishOnExecutor(context, writes_, calls_, unlink_vendor_,
+                          [this, response, source = *source] {
+                            absl::StatusOr<bool> removed = vendor_sync_.Unlink(source);
+                            if (removed.ok()) response->set_removed(*removed);
+                            return removed.status();
+                          });
 }
 
 }  // namespace operator_auth

@@ -10,6 +10,7 @@
 #include "daemon/oauth/provider_oauth_service.h"
 #include "daemon/server/call_tracker.h"
 #include "daemon/server/request_counter.h"
+#include "daemon/vendor/vendor_sync.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
 
 namespace operator_auth {
@@ -23,7 +24,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   // by method in `requests` (streams when they open).
   AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
                   BlockingExecutor& writes, CallTracker& calls, ApiKeyWatchHub& watches,
-                  RequestCounter& requests);
+                  RequestCounter& requests, VendorSync& vendor_sync);
 
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
                                       const v1::GetApiKeyRequest* request,
@@ -50,6 +51,12 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
       grpc::CallbackServerContext* context) override;
   grpc::ServerWriteReactor<v1::ApiKeyUpdate>* WatchApiKey(
       grpc::CallbackServerContext* context, const v1::WatchApiKeyRequest* request) override;
+  grpc::ServerUnaryReactor* ImportLogins(grpc::CallbackServerContext* context,
+                                         const v1::ImportLoginsRequest* request,
+                                         v1::ImportLoginsResponse* response) override;
+  grpc::ServerUnaryReactor* UnlinkVendor(grpc::CallbackServerContext* context,
+                                         const v1::UnlinkVendorRequest* request,
+                                         v1::UnlinkVendorResponse* response) override;
 
  private:
   ProviderAuthManager& manager_;
@@ -66,6 +73,9 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   RequestCounter::Slot& drain_errors_;
   RequestCounter::Slot& login_;
   RequestCounter::Slot& watch_api_key_;
+  RequestCounter::Slot& import_logins_;
+  RequestCounter::Slot& unlink_vendor_;
+  VendorSync& vendor_sync_;
   LoginSlots logins_;  // one login per provider, LoginSlots::kDefaultMaxLogins in all
 };
 

@@ -77,6 +77,12 @@ class AuthClient {
                                                                 absl::string_view key);
   absl::StatusOr<v1::LogoutResponse> Logout(absl::string_view provider);
   absl::StatusOr<v1::DrainErrorsResponse> DrainErrors();
+  // Copies an agent CLI's logins (source: claude-code, codex, gemini-cli, pi; `path` absolute)
+  // into the daemon and, with `keep_in_sync`, keeps that file in step with them.
+  absl::StatusOr<v1::ImportLoginsResponse> ImportLogins(absl::string_view source,
+                                                        absl::string_view path,
+                                                        bool keep_in_sync);
+  absl::StatusOr<v1::UnlinkVendorResponse> UnlinkVendor(absl::string_view source);
 
   // Chat-channel credentials (ChannelService). No environment fallback.
   absl::StatusOr<v1::ListChannelsResponse> ListChannels();
