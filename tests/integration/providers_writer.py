@@ -13,6 +13,8 @@ usage:
   providers_writer.py AUTH_DIR churn PREFIX COUNT  sets PREFIX-i for i < COUNT, and after every
                                                 third set removes PREFIX-(i-1); one lock each
   providers_writer.py AUTH_DIR expire ID        sets ID's "expires" to a minute ago
+  providers_writer.py AUTH_DIR oauth ID         stores an OAuth entry read from stdin as JSON
+                                                {"access", "refresh", "expires"} (a new login)
 """
 import json
 import os
@@ -79,6 +81,13 @@ def main(argv):
         with FileLock(os.path.join(auth_dir, "providers.lock"), timeout=30):
             data = read_providers(path)
             data[argv[3]]["expires"] = int(time.time() * 1000) - 60_000
+            write_providers(path, data)
+    elif command == "oauth":
+        entry = dict(json.loads(sys.stdin.read()), type="oauth")
+        path = os.path.join(auth_dir, "providers.json")
+        with FileLock(os.path.join(auth_dir, "providers.lock"), timeout=30):
+            data = read_providers(path)
+            data[argv[3]] = entry
             write_providers(path, data)
     elif command == "hold":
         seconds, provider_id = float(argv[3]), argv[4]
