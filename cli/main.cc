@@ -191,6 +191,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"bash", "zsh", "fish"}))
       ->type_name("SHELL");
 
+  CLI::App* daemon = app.add_subcommand("daemon", "the daemon itself");
+  daemon->require_subcommand(1);
+  CLI::App* daemon_status = daemon->add_subcommand(
+      "status", "version, pid, uptime, socket, files, refresher, requests; exit 1 when unhealthy");
+
   CLI::App* exec = app.add_subcommand(
       "exec", "run CMD with provider keys in its environment: exec PROVIDER... -- CMD [ARGS...]");
   ExecArguments exec_arguments;
@@ -217,11 +222,6 @@ int Main(int argc, char** argv) {
   setup->add_flag("--remove", setup_arguments.remove, "take away what setup wrote, nothing else");
   setup->add_flag("--force", setup_arguments.force,
                   "replace a key helper that operatorctl did not write");
-
-  CLI::App* daemon = app.add_subcommand("daemon", "the daemon itself");
-  daemon->require_subcommand(1);
-  CLI::App* daemon_status = daemon->add_subcommand(
-      "status", "version, pid, uptime, socket, files, refresher, requests; exit 1 when unhealthy");
 
   // exec's command follows "--" and is not operatorctl's to parse.
   SeparatedCommandLine command_line = SeparateCommand(argc, argv);
