@@ -40,6 +40,14 @@ class AgentsCliTest : public DaemonTest {
     return options;
   }
 
+  // A directory `variable` (CLAUDE_CONFIG_DIR, CODEX_HOME) points the tool at, made 0700.
+  std::string ToolHome(ProcessOptions& options, const std::string& variable) {
+    const std::string dir = home_.Sub(variable);
+    EXPECT_EQ(mkdir(dir.c_str(), 0700), 0);
+    options.env[variable] = dir;
+    return dir;
+  }
+
   ProcessResult CtlWith(const std::vector<std::string>& args, const ProcessOptions& options) {
     std::vector<std::string> argv = {AUTHD_CTL_PATH, "--socket", daemon_.socket_path()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -211,10 +219,7 @@ TEST_F(AgentsCliTest, SetupClaudeCodeWritesAHelperThatPrintsTheAnthropicKey) {
 
 TEST_F(AgentsCliTest, SetupClaudeCodeKeepsOtherSettingsAndRemoveUndoesExactlyIt) {
   ProcessOptions options = ToolEnvironment();
-  const std::string dir = home_.Sub("claude-config");
-  options.env["CLAUDE_CONFIG_DIR"] = dir;
-  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
-  const std::string settings = dir + "/settings.json";
+  const std::string settings = ToolHome(options, "CLAUDE_CONFIG_DIR") + "/settings.json";
   const Json original = {{"model", "opus"},
                          {"env", {{"ANTHROPIC_BASE_URL", "https://gw.example"}}},
                          {"permissions", {{"allow", {"Bash(ls:*)"}}}}};
@@ -241,7 +246,6 @@ TEST_F(AgentsCliTest, SetupClaudeCodeNeverReplacesAnotherHelperWithoutForce) {
   const std::string settings = home_.Sub("my-settings.json");
   const std::string text = R"({"apiKeyHelper": "~/bin/vault-key.sh", "env": {"X": "sk-in-env-8"}})";
   WriteFileOrDie(settings, text);
-  ASSERT_EQ(chmod(settings.c_str(), 0600), 0);
 
   ProcessResult refused = CtlWith({"setup", "claude-code", "--settings", settings});
   EXPECT_EQ(refused.exit_code, 1);
@@ -263,7 +267,6 @@ TEST_F(AgentsCliTest, SetupRefusesMalformedSettingsAndWritesNothing) {
   const std::string settings = home_.Sub("broken.json");
   const std::string text = "{\"env\": {\"ANTHROPIC_API_KEY\": \"sk-ant-broken-10\"";
   WriteFileOrDie(settings, text);
-  ASSERT_EQ(chmod(settings.c_str(), 0600), 0);
   ProcessResult run = CtlWith({"setup", "claude-code", "--settings", settings});
   EXPECT_EQ(run.exit_code, 4);
   EXPECT_THAT(run.err, HasSubstr("nothing was written"));
@@ -305,16 +308,12 @@ Json ParseToml(const std::string& path) {
 
 TEST_F(AgentsCliTest, SetupCodexAddsAProviderWhoseCommandPrintsTheKeyAndRemoveRestoresTheFile) {
   ProcessOptions options = ToolEnvironment();
-  const std::string codex_home = home_.Sub("codex-home");
-  options.env["CODEX_HOME"] = codex_home;
-  ASSERT_EQ(mkdir(codex_home.c_str(), 0700), 0);
-  const std::string config = codex_home + "/config.toml";
+  const std::string config = ToolHome(options, "CODEX_HOME") + "/config.toml";
   const std::string original =
       "model = \"gpt-5-codex\"\n\n[model_providers.azure]\nname = \"Azure\"\n"
       "base_url = \"https://example.openai.azure.com/openai\"\nenv_key = "
       "\"AZURE_OPENAI_API_KEY\"\n";
   WriteFileOrDie(config, original);
-  ASSERT_EQ(chmod(config.c_str(), 0600), 0);
 
   ProcessResult setup = CtlWith({"setup", "codex"}, options);
   ASSERT_EQ(setup.exit_code, 0) << setup.err;
@@ -348,7 +347,6 @@ TEST_F(AgentsCliTest, SetupCodexRefusesATableOfTheSameNameItDidNotWrite) {
   const std::string config = home_.Sub("config.toml");
   const std::string text = "[profiles.operator-authd]\nmodel = \"o3\"\n";
   WriteFileOrDie(config, text);
-  ASSERT_EQ(chmod(config.c_str(), 0600), 0);
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"setup", "codex", "--settings", config},
         std::vector<std::string>{"setup", "codex", "--settings", config, "--force"}}) {
