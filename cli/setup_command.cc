@@ -45,6 +45,7 @@ std::string AbsolutePath(const std::string& path) {
 }
 
 struct ToolEdit {
+  std::string provider;  // whose key the tool will ask for
   std::string default_path;
   // Decides the edit from the file's text (nullopt: no file).
   std::function<absl::StatusOr<ConfigEdit>(const std::optional<std::string>&)> edit;
@@ -58,6 +59,7 @@ absl::StatusOr<ToolEdit> EditFor(const GlobalOptions& options, const SetupArgume
     absl::StatusOr<std::vector<std::string>> command = KeyCommand(options, kClaudeCodeProvider);
     if (!command.ok()) return command.status();
     const std::string helper = ShellCommandLine(*command);
+    tool.provider = std::string(kClaudeCodeProvider);
     tool.default_path =
         EnvOr("CLAUDE_CONFIG_DIR", UserHomeDirectory() + "/.claude") + "/settings.json";
     tool.what = "apiKeyHelper";
@@ -71,6 +73,7 @@ absl::StatusOr<ToolEdit> EditFor(const GlobalOptions& options, const SetupArgume
   }
   absl::StatusOr<std::vector<std::string>> command = KeyCommand(options, kCodexProvider);
   if (!command.ok()) return command.status();
+  tool.provider = std::string(kCodexProvider);
   tool.default_path = EnvOr("CODEX_HOME", UserHomeDirectory() + "/.codex") + "/config.toml";
   tool.what = absl::StrCat("operator-authd block (model provider and profile \"",
                            kCodexProviderName, "\")");
@@ -97,6 +100,16 @@ int ReportInTheWay(const SetupArguments& arguments, const std::string& path, con
                  "or remove it first\n";
   }
   return kExitInTheWay;
+}
+
+// The set-up works without the daemon; when it answers and has no key yet, say how to add one.
+void HintWhenTheKeyIsMissing(const GlobalOptions& options, const std::string& provider) {
+  AuthClient client(ClientOptionsFor(options));
+  absl::StatusOr<v1::AuthStatus> status = client.GetAuthStatus(provider);
+  if (status.ok() && !status->configured()) {
+    std::cerr << "operatorctl: note: operator-authd has no " << provider
+              << " key yet; add it with: operatorctl auth set " << provider << " --api-key -\n";
+  }
 }
 
 }  // namespace
@@ -139,27 +152,24 @@ int RunSetup(const GlobalOptions& options, const SetupArguments& arguments) {
               << "; nothing was written\n";
     return kExitFailure;
   }
-  switch (edit->outcome) {
-    case Outcome::kNotOurs:
-      return ReportInTheWay(arguments, path, *tool, edit->existing);
-    case Outcome::kUnchanged:
-      std::cout << (arguments.remove ? "Nothing to remove: " : "Already set up: ") << path
-                << (arguments.remove ? " has no " : " has operatorctl's ") << tool->what << ".\n";
-      return kExitOk;
-    case Outcome::kWritten:
-      break;
+  if (edit->outcome == Outcome::kNotOurs) {
+    return ReportInTheWay(arguments, path, *tool, edit->existing);
   }
-  if (absl::Status written = ReplaceToolConfig(path, edit->text); !written.ok()) {
+  if (edit->outcome == Outcome::kUnchanged) {
+    std::cout << (arguments.remove ? "Nothing to remove: " : "Already set up: ") << path
+              << (arguments.remove ? " has no " : " has operatorctl's ") << tool->what << ".\n";
+  } else if (absl::Status written = ReplaceToolConfig(path, edit->text); !written.ok()) {
     std::cerr << "operatorctl: " << written.message() << "; " << path << " is as it was\n";
     return kExitFailure;
-  }
-  if (arguments.remove) {
+  } else if (arguments.remove) {
     std::cout << "Removed operatorctl's " << tool->what << " from " << path << ".\n";
   } else {
-    if (!edit->existing.empty())
+    if (!edit->existing.empty()) {
       std::cout << "Replaced " << tool->what << ": " << edit->existing << "\n";
+    }
     std::cout << "Wrote " << path << ". " << tool->done << "\n";
   }
+  if (!arguments.remove) HintWhenTheKeyIsMissing(options, tool->provider);
   return kExitOk;
 }
 

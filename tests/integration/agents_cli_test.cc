@@ -196,6 +196,7 @@ TEST_F(AgentsCliTest, SetupClaudeCodeWritesAHelperThatPrintsTheAnthropicKey) {
   ASSERT_TRUE(client_->SetApiKey("anthropic", kAnthropicKey).ok());
   ProcessResult setup = CtlWith({"setup", "claude-code"});
   ASSERT_EQ(setup.exit_code, 0) << setup.err;
+  EXPECT_EQ(setup.err, "");
   const std::string settings = home_.Sub(".claude/settings.json");
   EXPECT_EQ(FileMode(settings), 0600);
   EXPECT_EQ(FileMode(home_.Sub(".claude")), 0700);
@@ -226,7 +227,10 @@ TEST_F(AgentsCliTest, SetupClaudeCodeKeepsOtherSettingsAndRemoveUndoesExactlyIt)
   WriteFileOrDie(settings, original.dump(2));
   ASSERT_EQ(chmod(settings.c_str(), 0640), 0);
 
-  ASSERT_EQ(CtlWith({"setup", "claude-code"}, options).exit_code, 0);
+  ProcessResult setup = CtlWith({"setup", "claude-code"}, options);
+  ASSERT_EQ(setup.exit_code, 0) << setup.err;
+  // No anthropic key in the daemon yet: setup works all the same, and says how to add one.
+  EXPECT_THAT(setup.err, HasSubstr("operatorctl auth set anthropic --api-key -"));
   Json written = Json::parse(ReadFileOrDie(settings));
   EXPECT_EQ(FileMode(settings), 0640);
   EXPECT_TRUE(written.contains("apiKeyHelper"));
