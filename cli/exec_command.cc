@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -69,8 +70,10 @@ std::variant<std::vector<std::pair<std::string, std::string>>, int> ResolveKeys(
     }
     variables.emplace_back(std::move(variable), std::move(key->key));
     if (request.variable.empty()) {
+      // Usage facts only fill gaps: a project the user exported is their choice.
       for (auto& usage : UsageEnvironmentVariables(provider, oauth, key->project_id)) {
-        variables.push_back(std::move(usage));
+        const char* set = std::getenv(usage.first.c_str());
+        if (set == nullptr || *set == '\0') variables.push_back(std::move(usage));
       }
     }
   }

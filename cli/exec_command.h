@@ -1,6 +1,7 @@
 // `operatorctl exec [PROVIDER...] [--env VAR=PROVIDER]... -- CMD [ARGS...]`: asks the daemon for
 // every key first, then replaces operatorctl with CMD (execvpe), each key in CMD's environment
-// under the variable its tools read (cli/provider_env_vars.h) or under --env's name. Keys never
+// under the variable its tools read (cli/provider_env_vars.h) or under --env's name, with the
+// non-secret usage facts those tools need where the environment lacks them. Keys never
 // go on a command line or to operatorctl's output. Because operatorctl is replaced, not a parent,
 // CMD has the terminal, stdio, exit code and signals to itself. Thread-compatible.
 #pragma once

@@ -36,7 +36,8 @@ class AgentsCliTest : public DaemonTest {
     options.env["HOME"] = home_.path();
     options.unset_env = {"CLAUDE_CONFIG_DIR",       "CODEX_HOME",
                          "OPENAI_API_KEY",          "ANTHROPIC_API_KEY",
-                         "CLAUDE_CODE_OAUTH_TOKEN", "OPERATOR_AUTHD_SOCKET"};
+                         "CLAUDE_CODE_OAUTH_TOKEN", "OPERATOR_AUTHD_SOCKET",
+                         "GOOGLE_CLOUD_PROJECT",    "GOOGLE_GENAI_USE_GCA"};
     return options;
   }
 
@@ -87,6 +88,17 @@ TEST_F(AgentsCliTest, ExecPutsEachKeyWhereItsToolReadsIt) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, std::string(kOpenAiKey) + "|" + kClaudeToken + "|" + kGeminiToken +
                          "|true|proj-exec-7|");
+
+  // A project the user exported stays theirs; the key is always the daemon's.
+  ProcessOptions options = ToolEnvironment();
+  options.env["GOOGLE_CLOUD_PROJECT"] = "my-own-project";
+  options.env["GOOGLE_CLOUD_ACCESS_TOKEN"] = "stale";
+  ProcessResult mine =
+      CtlWith({"exec", "gemini-cli", "--", "sh", "-c",
+               "printf '%s|%s' \"$GOOGLE_CLOUD_PROJECT\" \"$GOOGLE_CLOUD_ACCESS_TOKEN\""},
+              options);
+  ASSERT_EQ(mine.exit_code, 0) << mine.err;
+  EXPECT_EQ(mine.out, std::string("my-own-project|") + kGeminiToken);
 }
 
 TEST_F(AgentsCliTest, ExecEnvNamesTheVariable) {
