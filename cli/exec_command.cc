@@ -7,7 +7,6 @@
 #include <cstring>
 #include <iostream>
 #include <map>
-#include <memory>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
@@ -47,11 +46,11 @@ std::variant<std::vector<std::pair<std::string, std::string>>, int> ResolveKeys(
     const std::string& command) {
   std::vector<std::pair<std::string, std::string>> variables;
   std::map<std::string, std::string> provider_of;  // variable -> provider, to catch clashes
-  auto client = std::make_unique<AuthClient>(ClientOptionsFor(options));
+  AuthClient client(ClientOptionsFor(options));
   for (const KeyRequest& request : requests) {
-    absl::StatusOr<ApiKey> key = client->GetApiKey(request.provider);
+    absl::StatusOr<ApiKey> key = client.GetApiKey(request.provider);
     if (!key.ok()) {
-      int code = ReportFailure(key.status(), client->socket_path());
+      int code = ReportFailure(key.status(), client.socket_path());
       // FAILED_PRECONDITION: a stored OAuth token that has expired, which is no key either.
       if (absl::IsFailedPrecondition(key.status())) code = kExitNotConfigured;
       std::cerr << "operatorctl: " << command << " was not started: no key for " << request.provider
@@ -62,8 +61,8 @@ std::variant<std::vector<std::pair<std::string, std::string>>, int> ResolveKeys(
     const bool oauth = key->kind == ApiKeyKind::kOAuthAccessToken;
     std::string variable =
         request.variable.empty() ? KeyEnvironmentVariable(provider, oauth) : request.variable;
-    if (auto [it, inserted] = provider_of.emplace(variable, request.provider);
-        !inserted && it->second != request.provider) {
+    if (auto [it, inserted] = provider_of.emplace(variable, request.provider); !inserted) {
+      if (it->second == request.provider) continue;  // named twice: once is enough
       return ReportUsageError(absl::StrCat(variable, " would hold the keys of both ", it->second,
                                            " and ", request.provider,
                                            "; name one with --env VAR=PROVIDER"));

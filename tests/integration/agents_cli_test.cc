@@ -159,11 +159,8 @@ TEST_F(AgentsCliTest, ExecReportsCommandsThatCannotRunAsAShellDoes) {
 
 // The client is gone before the exec: the command inherits the descriptors operatorctl was given
 // and no connection to the daemon (gRPC's sockets are O_CLOEXEC and closed with the channel).
-// Ignored and blocked signals are inherited across execve; operatorctl must add none.
-TEST_F(AgentsCliTest, ExecLeavesTheCommandNoDaemonSocketAndTheSignalStateItWasGiven) {
-  const std::string probe =
-      "for f in /proc/$$/fd/*; do readlink \"$f\"; done | sort; grep -E '^Sig(Blk|Ign)' "
-      "/proc/$$/status";
+TEST_F(AgentsCliTest, ExecLeavesTheCommandNoDaemonSocket) {
+  const std::string probe = "for f in /proc/$$/fd/*; do readlink \"$f\"; done | sort";
   ProcessResult direct = RunProcess({"/bin/sh", "-c", probe}, ToolEnvironment());
   ASSERT_EQ(direct.exit_code, 0) << direct.err;
   ProcessResult via_exec = CtlWith({"exec", "openai", "--", "sh", "-c", probe});
@@ -181,6 +178,32 @@ TEST_F(AgentsCliTest, ExecLeavesTheCommandNoDaemonSocketAndTheSignalStateItWasGi
     return lines;
   };
   EXPECT_EQ(descriptors(via_exec.out), descriptors(direct.out));
+}
+
+// Blocked and ignored signals pass through execve: the command must get the ones operatorctl was
+// started with (here SIGUSR1 blocked and SIGHUP ignored, by a python3 launcher, which also ignores
+// SIGPIPE and SIGXFSZ), none added, none dropped. grep reads its own state: a shell would reset
+// its mask.
+TEST_F(AgentsCliTest, ExecLeavesTheCommandTheSignalStateItWasGiven) {
+  const std::string launcher =
+      "import os, signal, sys\n"
+      "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})\n"
+      "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+      "os.execv(sys.argv[1], sys.argv[1:])\n";
+  const std::vector<std::string> probe = {"/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"};
+  std::vector<std::string> direct = {AUTHD_PYTHON3, "-c", launcher};
+  direct.insert(direct.end(), probe.begin(), probe.end());
+  std::vector<std::string> via_exec = {AUTHD_PYTHON3,  "-c",       launcher,
+                                       AUTHD_CTL_PATH, "--socket", daemon_.socket_path(),
+                                       "exec",         "openai",   "--"};
+  via_exec.insert(via_exec.end(), probe.begin(), probe.end());
+
+  ProcessResult expected = RunProcess(direct, ToolEnvironment());
+  ASSERT_EQ(expected.exit_code, 0) << expected.err;
+  EXPECT_THAT(expected.out, HasSubstr("SigBlk:\t0000000000000200"));  // SIGUSR1
+  ProcessResult got = RunProcess(via_exec, ToolEnvironment());
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, expected.out);
 }
 
 TEST_F(AgentsCliTest, ExecUsageErrors) {
