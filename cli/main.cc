@@ -12,8 +12,10 @@
 #include "cli/channel_commands.h"
 #include "cli/completion_script.h"
 #include "cli/daemon_commands.h"
+#include "cli/exec_command.h"
 #include "cli/exit_status.h"
 #include "cli/import_command.h"
+#include "cli/setup_command.h"
 #include "common/default_paths.h"
 #include "common/host_name.h"
 #include "common/provider_id.h"
@@ -214,14 +216,46 @@ int Main(int argc, char** argv) {
   CLI::App* daemon_status = daemon->add_subcommand(
       "status", "version, pid, uptime, socket, files, refresher, requests; exit 1 when unhealthy");
 
+  CLI::App* exec = app.add_subcommand(
+      "exec", "run CMD with provider keys in its environment: exec PROVIDER... -- CMD [ARGS...]");
+  ExecArguments exec_arguments;
+  exec->add_option("providers", exec_arguments.providers,
+                   "each key goes in the variable its tools read (OPENAI_API_KEY, ...)")
+      ->check(ProviderIdValidator())
+      ->type_name("PROVIDER");
+  exec->add_option("--env", exec_arguments.env_bindings, "put PROVIDER's key in VAR")
+      ->type_name("VAR=PROVIDER");
+  exec->footer(
+      "Everything after -- is the command, run as given; keys never go on its command line.");
+
+  CLI::App* setup = app.add_subcommand(
+      "setup", "make a coding tool ask operator-authd for its key (its own key-command hook)");
+  SetupArguments setup_arguments;
+  setup->add_option("tool", setup_arguments.tool, "claude-code or codex")
+      ->required()
+      ->check(CLI::IsMember(SetupTools()))
+      ->type_name("TOOL");
+  setup
+      ->add_option("--settings", setup_arguments.settings_path,
+                   "the tool's settings file instead of its default")
+      ->type_name("PATH");
+  setup->add_flag("--remove", setup_arguments.remove, "take away what setup wrote, nothing else");
+  setup->add_flag("--force", setup_arguments.force,
+                  "replace a key helper that operatorctl did not write");
+
+  // exec's command follows "--" and is not operatorctl's to parse.
+  SeparatedCommandLine command_line = SeparateCommand(argc, argv);
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(command_line.options.size()), command_line.options.data());
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
       app.exit(e);  // --help or --version, printed on stdout
       return kExitOk;
     }
-    return ReportParseError(e, set->parsed() || channels_set->parsed());
+    return ReportParseError(e, set->parsed() || channels_set->parsed() || exec->parsed());
+  }
+  if (command_line.has_separator && !exec->parsed()) {
+    return ReportUsageError("only exec takes a command after --");
   }
   if (api_key_option->count() > 0) set_arguments.api_key = api_key;
   if (completion->parsed()) {
@@ -231,6 +265,13 @@ int Main(int argc, char** argv) {
     std::cout << CompletionScript(app, shell);
     return kExitOk;
   }
+
+  // Before AuthCommands: exec must not hold a client (a connection) when CMD replaces it.
+  if (exec->parsed()) {
+    exec_arguments.command = std::move(command_line.command);
+    return RunExec(global, exec_arguments);
+  }
+  if (setup->parsed()) return RunSetup(global, setup_arguments);
 
   AuthCommands commands(global);
   auto run = [&]() {

@@ -14,7 +14,9 @@ std::string EnvOrEmpty(const char* name) {
   return value == nullptr ? std::string() : std::string(value);
 }
 
-std::string UserHome() {
+}  // namespace
+
+std::string UserHomeDirectory() {
   std::string home = EnvOrEmpty("HOME");
   if (!home.empty()) return home;
   std::vector<char> buf(16384);
@@ -27,12 +29,10 @@ std::string UserHome() {
   return "/";
 }
 
-}  // namespace
-
 std::string DefaultOperatorHome() {
   std::string home = EnvOrEmpty("OPERATOR_HOME");
   if (!home.empty()) return home;
-  return UserHome() + "/.operator";
+  return UserHomeDirectory() + "/.operator";
 }
 
 std::string DefaultSocketPath(const std::string& operator_home) {

@@ -6,6 +6,9 @@
 
 namespace operator_auth {
 
+// $HOME, else the passwd entry's home directory, else "/".
+std::string UserHomeDirectory();
+
 // $OPERATOR_HOME, else $HOME/.operator, else the passwd entry's home + /.operator.
 std::string DefaultOperatorHome();
 

@@ -234,7 +234,12 @@ TEST_F(InstallTest, InstalledCompletionParsesAndCompletes) {
   EXPECT_EQ(syntax.exit_code, 0) << syntax.err;
 
   EXPECT_THAT(Complete({"operatorctl", "ch"}), ElementsAre("channels"));
-  EXPECT_THAT(Complete({"operatorctl", ""}), ElementsAre("auth", "channels", "daemon"));
+  EXPECT_THAT(Complete({"operatorctl", ""}),
+              ElementsAre("auth", "channels", "daemon", "exec", "setup"));
+  EXPECT_THAT(Complete({"operatorctl", "exec", "openai-c"}), ElementsAre("openai-codex"));
+  EXPECT_THAT(Complete({"operatorctl", "exec", "--"}), IsSupersetOf({"--env", "--socket"}));
+  EXPECT_THAT(Complete({"operatorctl", "setup", "claude-code", "--"}),
+              IsSupersetOf({"--settings", "--remove", "--force"}));
   EXPECT_THAT(Complete({"operatorctl", "channels", "show", ""}),
               ElementsAre("telegram", "discord", "slack", "twitch", "email"));
   EXPECT_THAT(Complete({"operatorctl", "auth", ""}),
@@ -263,7 +268,8 @@ TEST_F(InstallTest, InstalledZshAndFishCompletionLoadAndComplete) {
   ProcessResult zsh =
       RunProcess({"/usr/bin/zsh", "-n", prefix() + "/share/zsh/vendor-completions/_operatorctl"});
   EXPECT_EQ(zsh.exit_code, 0) << zsh.err;
-  EXPECT_THAT(ZshCandidates({"operatorctl", ""}), ElementsAre("auth", "channels", "daemon"));
+  EXPECT_THAT(ZshCandidates({"operatorctl", ""}),
+              ElementsAre("auth", "channels", "daemon", "exec", "setup"));
   EXPECT_THAT(ZshCandidates({"operatorctl", "auth", "token", "openai-c"}),
               IsSupersetOf({"openai-codex", "codex"}));
   EXPECT_THAT(ZshCandidates({"operatorctl", "--socket", "/x", "channels", "set", "slack",
@@ -273,7 +279,8 @@ TEST_F(InstallTest, InstalledZshAndFishCompletionLoadAndComplete) {
   EXPECT_THAT(ZshCandidates({"operatorctl", "daemon", "status", "--"}),
               IsSupersetOf({"--json", "--socket"}));
 
-  EXPECT_THAT(FishComplete("operatorctl "), ElementsAre("auth", "channels", "daemon"));
+  EXPECT_THAT(FishComplete("operatorctl "),
+              ElementsAre("auth", "channels", "daemon", "exec", "setup"));
   EXPECT_THAT(FishComplete("operatorctl auth "),
               IsSupersetOf({"list", "status", "set", "unset", "token", "login"}));
   EXPECT_THAT(FishComplete("operatorctl auth token openai-c"), ElementsAre("openai-codex"));
