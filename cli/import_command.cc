@@ -1,11 +1,9 @@
 #include "cli/import_command.h"
 
-#include <limits.h>
-#include <stdlib.h>
-
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "cli/absolute_path.h"
 #include "cli/exit_status.h"
 #include "cli/output.h"
 #include "common/vendor_source.h"
@@ -15,13 +13,6 @@ namespace {
 
 // Import may wait for the vendor's own lock while its CLI refreshes (up to 10 s in the daemon).
 constexpr std::chrono::seconds kImportDeadline{20};
-
-std::string Absolute(const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
-  char cwd[PATH_MAX];
-  if (getcwd(cwd, sizeof cwd) == nullptr) return path;
-  return absl::StrCat(cwd, "/", path);
-}
 
 const char* KindName(v1::StoredCredentialType type) {
   return type == v1::STORED_CREDENTIAL_TYPE_API_KEY ? "API key" : "OAuth login";
@@ -33,7 +24,7 @@ int ImportLogins(const GlobalOptions& options, const ImportArguments& arguments)
   absl::StatusOr<VendorSource> source = ParseVendorSource(arguments.source);
   if (!source.ok()) return ReportUsageError(std::string(source.status().message()));
   const std::string path =
-      Absolute(arguments.from.empty() ? DefaultVendorCredentialPath(*source) : arguments.from);
+      AbsolutePath(arguments.from.empty() ? DefaultVendorCredentialPath(*source) : arguments.from);
   AuthClientOptions client_options = ClientOptionsFor(options);
   client_options.deadline = kImportDeadline;
   AuthClient client(client_options);

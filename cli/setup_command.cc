@@ -11,12 +11,14 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "cli/absolute_path.h"
 #include "cli/claude_settings_file.h"
 #include "cli/codex_config_file.h"
 #include "cli/exit_status.h"
 #include "cli/shell_quote.h"
 #include "cli/tool_config_file.h"
 #include "common/default_paths.h"
+#include "common/vendor_source.h"
 #include "daemon/core/posix_error.h"
 
 namespace operator_auth::cli {
@@ -32,17 +34,6 @@ constexpr int kExitInTheWay = 1;
 constexpr absl::string_view kClaudeCodeProvider = "anthropic";
 // Codex sends the command's output as "Authorization: Bearer" to base_url, the OpenAI API.
 constexpr absl::string_view kCodexProvider = "openai";
-
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value == nullptr || *value == '\0' ? fallback : std::string(value);
-}
-
-std::string AbsolutePath(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char cwd[PATH_MAX];
-  return getcwd(cwd, sizeof(cwd)) == nullptr ? path : absl::StrCat(cwd, "/", path);
-}
 
 struct ToolEdit {
   std::string provider;  // whose key the tool will ask for
@@ -60,8 +51,7 @@ absl::StatusOr<ToolEdit> EditFor(const GlobalOptions& options, const SetupArgume
     if (!command.ok()) return command.status();
     const std::string helper = ShellCommandLine(*command);
     tool.provider = std::string(kClaudeCodeProvider);
-    tool.default_path =
-        EnvOr("CLAUDE_CONFIG_DIR", UserHomeDirectory() + "/.claude") + "/settings.json";
+    tool.default_path = VendorConfigDirectory(VendorSource::kClaudeCode) + "/settings.json";
     tool.what = "apiKeyHelper";
     tool.done = absl::StrCat("Claude Code now asks operator-authd for the ", kClaudeCodeProvider,
                              " API key (apiKeyHelper: ", helper, ").");
@@ -74,7 +64,7 @@ absl::StatusOr<ToolEdit> EditFor(const GlobalOptions& options, const SetupArgume
   absl::StatusOr<std::vector<std::string>> command = KeyCommand(options, kCodexProvider);
   if (!command.ok()) return command.status();
   tool.provider = std::string(kCodexProvider);
-  tool.default_path = EnvOr("CODEX_HOME", UserHomeDirectory() + "/.codex") + "/config.toml";
+  tool.default_path = VendorConfigDirectory(VendorSource::kCodex) + "/config.toml";
   tool.what = absl::StrCat("operator-authd block (model provider and profile \"",
                            kCodexProviderName, "\")");
   tool.done = absl::StrCat("Codex can now use the ", kCodexProvider,
@@ -128,7 +118,7 @@ absl::StatusOr<std::vector<std::string>> KeyCommand(const GlobalOptions& options
   }
   std::vector<std::string> command = {program};
   const bool default_socket =
-      EnvOr("OPERATOR_AUTHD_SOCKET", "").empty() && options.socket_path == DefaultSocketPath();
+      std::getenv("OPERATOR_AUTHD_SOCKET") == nullptr && options.socket_path == DefaultSocketPath();
   if (!default_socket) {
     command.insert(command.end(), {"--socket", AbsolutePath(options.socket_path)});
   }

@@ -1,11 +1,9 @@
 #include "common/vendor_source.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/default_paths.h"
 
 namespace operator_auth {
 namespace {
@@ -19,28 +17,10 @@ constexpr Named kSources[] = {{VendorSource::kClaudeCode, "claude-code"},
                               {VendorSource::kGeminiCli, "gemini-cli"},
                               {VendorSource::kPi, "pi"}};
 
-std::string Env(const char* name) {
+// $name when set and not empty, else `fallback`.
+std::string EnvOr(const char* name, std::string fallback) {
   const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
-
-// $HOME, else the passwd entry's home: the vendors' CLIs use os.homedir(), which does the same.
-std::string Home() {
-  std::string home = Env("HOME");
-  if (!home.empty()) return home;
-  passwd pw{};
-  passwd* result = nullptr;
-  char buf[16384];
-  if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &result) == 0 && result != nullptr &&
-      result->pw_dir != nullptr) {
-    return result->pw_dir;
-  }
-  return "/";
-}
-
-std::string Under(const char* variable, const std::string& fallback_dir, const char* file) {
-  std::string dir = Env(variable);
-  return absl::StrCat(dir.empty() ? fallback_dir : dir, "/", file);
+  return value == nullptr || *value == '\0' ? fallback : std::string(value);
 }
 
 }  // namespace
@@ -66,20 +46,25 @@ std::vector<VendorSource> AllVendorSources() {
   return out;
 }
 
-std::string DefaultVendorCredentialPath(VendorSource source) {
+std::string VendorConfigDirectory(VendorSource source) {
   switch (source) {
     case VendorSource::kClaudeCode:
-      return Under("CLAUDE_CONFIG_DIR", Home() + "/.claude", ".credentials.json");
+      return EnvOr("CLAUDE_CONFIG_DIR", UserHomeDirectory() + "/.claude");
     case VendorSource::kCodex:
-      return Under("CODEX_HOME", Home() + "/.codex", "auth.json");
-    case VendorSource::kGeminiCli: {
-      std::string home = Env("GEMINI_CLI_HOME");
-      return absl::StrCat(home.empty() ? Home() : home, "/.gemini/oauth_creds.json");
-    }
+      return EnvOr("CODEX_HOME", UserHomeDirectory() + "/.codex");
+    case VendorSource::kGeminiCli:
+      return EnvOr("GEMINI_CLI_HOME", UserHomeDirectory()) + "/.gemini";
     case VendorSource::kPi:
-      return Under("PI_CODING_AGENT_DIR", Home() + "/.pi/agent", "auth.json");
+      return EnvOr("PI_CODING_AGENT_DIR", UserHomeDirectory() + "/.pi/agent");
   }
   return std::string();
+}
+
+std::string DefaultVendorCredentialPath(VendorSource source) {
+  const char* file = source == VendorSource::kClaudeCode  ? ".credentials.json"
+                     : source == VendorSource::kGeminiCli ? "oauth_creds.json"
+                                                          : "auth.json";
+  return absl::StrCat(VendorConfigDirectory(source), "/", file);
 }
 
 }  // namespace operator_auth

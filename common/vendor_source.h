@@ -21,6 +21,11 @@ absl::string_view VendorSourceName(VendorSource source);
 absl::StatusOr<VendorSource> ParseVendorSource(absl::string_view name);
 std::vector<VendorSource> AllVendorSources();
 
+// The vendor's configuration directory in this process's environment: $CLAUDE_CONFIG_DIR else
+// ~/.claude, $CODEX_HOME else ~/.codex, $GEMINI_CLI_HOME/.gemini else ~/.gemini,
+// $PI_CODING_AGENT_DIR else ~/.pi/agent.
+std::string VendorConfigDirectory(VendorSource source);
+
 // The vendor's credential file in this process's environment:
 //  claude-code: $CLAUDE_CONFIG_DIR/.credentials.json, else ~/.claude/.credentials.json
 //  codex:       $CODEX_HOME/auth.json, else ~/.codex/auth.json
