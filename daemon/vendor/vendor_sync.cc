@@ -194,10 +194,11 @@ absl::Status VendorSync::Reconcile(LinkState& state, bool locks_held) {
         if (!vendor_print.empty() && vendor_print != base) settled[provider] = vendor_print;
       } else if (!vendor_print.empty() && vendor_print != base) {
         adopt.push_back(provider);
-      } else if (!our_print.empty() && our_print != base) {
+      } else if (!our_print.empty() && our_print != base && vendor_print == base) {
         push.push_back(provider);
       }
-      // Otherwise one side logged out: the other keeps its login, and nothing is carried.
+      // Otherwise one side logged out: the other keeps its login, and nothing is carried (a
+      // refresh of ours after a logout there must not log the vendor's CLI in again).
     }
     const std::vector<VendorLockSpec> locks = format.Locks(path);
     if ((!adopt.empty() || !push.empty()) && !locks_held && !vendor_lock && !locks.empty()) {

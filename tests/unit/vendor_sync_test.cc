@@ -230,6 +230,32 @@ TEST_F(VendorSyncTest, WhenBothSidesChangedTheVendorsLoginWins) {
   EXPECT_EQ(Vendor(), ClaudeFile("at-vendor", "rt-vendor", vendor_expires));
 }
 
+// `claude /logout` removes the login from Claude Code's file. The daemon keeps its own copy, but
+// its refreshes of it must not log Claude Code in again.
+TEST_F(VendorSyncTest, ALogoutInTheVendorsCliIsNotUndone) {
+  ImportClaude("at-old", "rt-old", MillisFromNow(-absl::Minutes(1)));
+  Json logged_out = ClaudeFile("at-old", "rt-old", 0);
+  logged_out.erase("claudeAiOauth");
+  WriteVendor(logged_out);
+  coordinator_.SetParticipant(sync_);
+  absl::StatusOr<Credential> fresh =
+      coordinator_.RefreshAndWait(kClaude, absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(refresher_.calls.load(), 1);
+  EXPECT_EQ(Vendor(), logged_out);
+
+  PutOurs(kClaude, Credential::OAuth("at-ours", "rt-ours", MillisFromNow(absl::Hours(3))));
+  sync_->SyncAll(/*force=*/true);
+  EXPECT_EQ(Vendor(), logged_out);
+
+  // A new login there is still adopted.
+  const int64_t expires = MillisFromNow(absl::Hours(2));
+  WriteVendor(ClaudeFile("at-again", "rt-again", expires));
+  sync_->SyncAll(/*force=*/true);
+  EXPECT_EQ(Ours(kClaude)->access.view(), "at-again");
+  EXPECT_EQ(Vendor(), ClaudeFile("at-again", "rt-again", expires));
+}
+
 TEST_F(VendorSyncTest, ARefreshOfALinkedTokenIsWrittenIntoTheVendorsFile) {
   ImportClaude("at-old", "rt-old", MillisFromNow(-absl::Minutes(1)));
   coordinator_.SetParticipant(sync_);
