@@ -368,6 +368,25 @@ TEST_F(VendorSyncTest, LoadRestoresTheSavedLinks) {
   EXPECT_EQ(Vendor(), ClaudeFile("at-ours", "rt-ours", expires));
 }
 
+// pi's "anthropic" OAuth login is the same provider as Claude Code's: both links are listed.
+TEST_F(VendorSyncTest, LinksListsEveryLinkWhenTwoShareAProvider) {
+  ImportClaude("at-1", "rt-1", MillisFromNow(absl::Hours(1)));
+  const std::string pi_dir = home_ + "/.pi";
+  ASSERT_EQ(mkdir(pi_dir.c_str(), 0700), 0);
+  const std::string pi_path = pi_dir + "/auth.json";
+  WriteFileOrDie(pi_path, Json{{"anthropic",
+                                {{"type", "oauth"},
+                                 {"access", "at-pi"},
+                                 {"refresh", "rt-pi"},
+                                 {"expires", MillisFromNow(absl::Hours(1))}}}}
+                              .dump());
+  ASSERT_TRUE(sync_->Import(VendorSource::kPi, pi_path, /*keep_in_sync=*/true).ok());
+  std::vector<VendorSource> sources;
+  for (const VendorLinkStatus& link : sync_->Links()) sources.push_back(link.source);
+  EXPECT_THAT(sources,
+              ::testing::UnorderedElementsAre(VendorSource::kClaudeCode, VendorSource::kPi));
+}
+
 TEST_F(VendorSyncTest, AnUnreadableLinksFileLeavesNoLink) {
   WriteFileOrDie(LinksPath(), "{broken");
   EXPECT_EQ(sync_->Load().code(), absl::StatusCode::kDataLoss);
