@@ -62,6 +62,7 @@ struct VendorSync::LinkState {
     absl::MutexLock lock(&published_mu);
     return published;
   }
+  VendorLinkStatus Status() const;
 };
 
 // Kept by the RefreshCoordinator from BeforeRefresh until the refreshed token is written.
@@ -194,10 +195,11 @@ absl::Status VendorSync::Reconcile(LinkState& state, bool locks_held) {
         if (!vendor_print.empty() && vendor_print != base) settled[provider] = vendor_print;
       } else if (!vendor_print.empty() && vendor_print != base) {
         adopt.push_back(provider);
-      } else if (!our_print.empty() && our_print != base) {
+      } else if (!our_print.empty() && our_print != base && vendor_print == base) {
         push.push_back(provider);
       }
-      // Otherwise one side logged out: the other keeps its login, and nothing is carried.
+      // Otherwise one side logged out: the other keeps its login, and nothing is carried (a
+      // refresh of ours after a logout there must not log the vendor's CLI in again).
     }
     const std::vector<VendorLockSpec> locks = format.Locks(path);
     if ((!adopt.empty() || !push.empty()) && !locks_held && !vendor_lock && !locks.empty()) {
@@ -333,31 +335,35 @@ std::shared_ptr<VendorSync::LinkState> VendorSync::StateFor(const std::string& p
   return nullptr;
 }
 
-std::optional<VendorLinkStatus> VendorSync::LinkFor(const std::string& provider) const {
-  std::shared_ptr<LinkState> state = StateFor(provider);
-  if (state == nullptr) return std::nullopt;
+VendorLinkStatus VendorSync::LinkState::Status() const {
   VendorLinkStatus status;
-  absl::MutexLock lock(&state->published_mu);
-  status.source = state->published.source;
-  status.path = state->published.path;
-  for (const auto& [id, print] : state->published.synced) status.providers.push_back(id);
-  status.last_sync = state->last_sync;
-  status.last_error = state->last_error;
+  absl::MutexLock lock(&published_mu);
+  status.source = published.source;
+  status.path = published.path;
+  for (const auto& [id, print] : published.synced) status.providers.push_back(id);
+  status.last_sync = last_sync;
+  status.last_error = last_error;
   return status;
 }
 
+std::optional<VendorLinkStatus> VendorSync::LinkFor(const std::string& provider) const {
+  std::shared_ptr<LinkState> state = StateFor(provider);
+  if (state == nullptr) return std::nullopt;
+  return state->Status();
+}
+
 std::vector<VendorLinkStatus> VendorSync::Links() const {
-  std::vector<std::string> firsts;
+  // Each link's own status: two links may share a provider (Claude Code's and pi's files both
+  // hold anthropic-claude-code), so a look-up by provider would list one of them twice.
+  std::vector<std::shared_ptr<LinkState>> states;
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& [source, state] : links_) {
-      VendorLink link = state->Published();
-      if (!link.synced.empty()) firsts.push_back(link.synced.begin()->first);
-    }
+    for (const auto& [source, state] : links_) states.push_back(state);
   }
   std::vector<VendorLinkStatus> out;
-  for (const std::string& provider : firsts) {
-    if (std::optional<VendorLinkStatus> status = LinkFor(provider)) out.push_back(*status);
+  for (const std::shared_ptr<LinkState>& state : states) {
+    VendorLinkStatus status = state->Status();
+    if (!status.providers.empty()) out.push_back(std::move(status));
   }
   return out;
 }
