@@ -281,6 +281,20 @@ absl::StatusOr<ImportResult> VendorSync::Import(VendorSource source, const std::
   if (logins->empty()) {
     return absl::NotFoundError(absl::StrCat(result.path, " holds no login"));
   }
+  if (keep_in_sync) {
+    // One login, one vendor file in step with it: a refresh holds that vendor's lock only, so a
+    // second file holding the same login could still be refreshed by its own CLI meanwhile.
+    for (const VendorLogin& login : *logins) {
+      std::shared_ptr<LinkState> other = StateFor(login.provider);
+      if (other == nullptr) continue;
+      const VendorLink linked = other->Published();
+      if (linked.source == source) continue;  // linking the same source again replaces it
+      return absl::FailedPreconditionError(absl::StrCat(
+          login.provider, " is already kept in sync with ", VendorSourceName(linked.source),
+          "'s file (", linked.path, "); run `operatorctl auth unlink ",
+          VendorSourceName(linked.source), "` first"));
+    }
+  }
   absl::Status updated = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
     result.logins.clear();
     for (const VendorLogin& login : *logins) {

@@ -369,7 +369,21 @@ TEST_F(VendorSyncTest, LoadRestoresTheSavedLinks) {
 }
 
 // pi's "anthropic" OAuth login is the same provider as Claude Code's: both links are listed.
-TEST_F(VendorSyncTest, LinksListsEveryLinkWhenTwoShareAProvider) {
+TEST_F(VendorSyncTest, LinksListsEveryLink) {
+  ImportClaude("at-1", "rt-1", MillisFromNow(absl::Hours(1)));
+  const std::string pi_dir = home_ + "/.pi";
+  ASSERT_EQ(mkdir(pi_dir.c_str(), 0700), 0);
+  const std::string pi_path = pi_dir + "/auth.json";
+  WriteFileOrDie(pi_path, Json{{"openai", {{"type", "api_key"}, {"key", "sk-pi"}}}}.dump());
+  ASSERT_TRUE(sync_->Import(VendorSource::kPi, pi_path, /*keep_in_sync=*/true).ok());
+  std::vector<VendorSource> sources;
+  for (const VendorLinkStatus& link : sync_->Links()) sources.push_back(link.source);
+  EXPECT_THAT(sources,
+              ::testing::UnorderedElementsAre(VendorSource::kClaudeCode, VendorSource::kPi));
+}
+
+// A refresh holds one vendor's lock: a second file holding the same login is not linked.
+TEST_F(VendorSyncTest, ALoginAlreadyLinkedToAnotherVendorIsNotLinkedTwice) {
   ImportClaude("at-1", "rt-1", MillisFromNow(absl::Hours(1)));
   const std::string pi_dir = home_ + "/.pi";
   ASSERT_EQ(mkdir(pi_dir.c_str(), 0700), 0);
@@ -380,11 +394,15 @@ TEST_F(VendorSyncTest, LinksListsEveryLinkWhenTwoShareAProvider) {
                                  {"refresh", "rt-pi"},
                                  {"expires", MillisFromNow(absl::Hours(1))}}}}
                               .dump());
-  ASSERT_TRUE(sync_->Import(VendorSource::kPi, pi_path, /*keep_in_sync=*/true).ok());
-  std::vector<VendorSource> sources;
-  for (const VendorLinkStatus& link : sync_->Links()) sources.push_back(link.source);
-  EXPECT_THAT(sources,
-              ::testing::UnorderedElementsAre(VendorSource::kClaudeCode, VendorSource::kPi));
+  absl::StatusOr<ImportResult> second = sync_->Import(VendorSource::kPi, pi_path, true);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(second.status().message(), HasSubstr("auth unlink claude-code"));
+  EXPECT_EQ(Ours("anthropic-claude-code")->access.str(), "at-1") << "nothing written";
+  ASSERT_EQ(sync_->Links().size(), 1u);
+  // A one-off copy is still allowed; linking the same source again replaces its link.
+  EXPECT_TRUE(sync_->Import(VendorSource::kPi, pi_path, false).ok());
+  ImportClaude("at-2", "rt-2", MillisFromNow(absl::Hours(1)));
+  EXPECT_EQ(sync_->Links().size(), 1u);
 }
 
 TEST_F(VendorSyncTest, AnUnreadableLinksFileLeavesNoLink) {
