@@ -34,6 +34,7 @@
 #include "absl/time/clock.h"
 #include "tests/fake_oauth/fake_oauth_server.h"
 #include "tests/integration/daemon_fixture.h"
+#include "tests/support/eventually.h"
 
 namespace operator_auth::testing {
 namespace {
@@ -66,17 +67,6 @@ Json ReadJson(const std::string& path) { return Json::parse(ReadFileOrDie(path))
 bool Exists(const std::string& path) {
   struct stat st {};
   return lstat(path.c_str(), &st) == 0;
-}
-
-// Polls `done` every 20 ms for at most `limit`.
-template <typename F>
-bool Eventually(F done, absl::Duration limit = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + limit;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return done();
 }
 
 class VendorTest : public DaemonTest {

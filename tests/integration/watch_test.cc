@@ -13,22 +13,13 @@
 #include "operator_auth/watched_api_key.h"
 #include "tests/fake_oauth/fake_oauth_server.h"
 #include "tests/integration/daemon_fixture.h"
+#include "tests/support/eventually.h"
 
 namespace operator_auth::testing {
 namespace {
 
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
-
-// Polls `done` every 5 ms for up to `timeout`; true when it became true.
-bool Eventually(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return done();
-}
 
 class WatchTest : public DaemonTest {
  protected:
