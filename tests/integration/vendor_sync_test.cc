@@ -471,7 +471,7 @@ TEST_F(VendorStormTest, ClaudeCodeStandInsAndTheDaemonNeverReuseARefreshToken) {
 // refresh 5 s in, and all but one would be logged out. With the daemon renewing early (at once
 // after the import, then at half-life) they never need to refresh at all.
 TEST_F(VendorStormTest, CodexStandInsNeverRefreshWhileTheDaemonRuns) {
-  const double seconds = 35 * Scale();
+  const double seconds = 20 * Scale();
   fake_.AddRefreshToken("rt-codex-storm-0");
   const std::string payload =
       absl::WebSafeBase64Escape(Json{{"exp", absl::ToUnixSeconds(absl::Now()) + 15}}.dump());
