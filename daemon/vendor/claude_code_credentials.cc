@@ -62,8 +62,10 @@ class ClaudeCodeCredentials final : public VendorFormat {
 
   std::vector<VendorLockSpec> Locks(const std::string& path) const override {
     const std::string dir = Directory(path);
+    // The older lock sits beside the directory, in the home, which the systemd service may not
+    // write: every Claude Code that takes it also takes the first one now.
     return {{absl::StrCat(dir, "/.oauth_refresh.lock"), absl::Seconds(60), absl::Seconds(5)},
-            {absl::StrCat(dir, ".lock"), absl::Seconds(60), absl::Seconds(5)}};
+            {absl::StrCat(dir, ".lock"), absl::Seconds(60), absl::Seconds(5), /*required=*/false}};
   }
 
   absl::Duration RefreshLead() const override { return absl::Minutes(5); }

@@ -29,6 +29,9 @@ struct VendorLockSpec {
   std::string path;
   absl::Duration stale;
   absl::Duration update;
+  // False for a lock a newer version of the CLI takes only besides a required one: skipped when
+  // its directory cannot be written (the sandboxed service sees the home read-only).
+  bool required = true;
 };
 
 class VendorFormat {

@@ -51,24 +51,31 @@ struct VendorLock::Held {
 
 namespace {
 
-// One attempt: true when taken, false when a live holder has it.
-absl::StatusOr<bool> TryTake(const VendorLockSpec& spec) {
-  if (mkdir(spec.path.c_str(), 0700) == 0) return true;
+enum class Attempt { kTaken, kHeld, kSkipped };
+
+// One attempt at `spec`.
+absl::StatusOr<Attempt> TryTake(const VendorLockSpec& spec) {
+  if (mkdir(spec.path.c_str(), 0700) == 0) return Attempt::kTaken;
+  if (!spec.required && (errno == EROFS || errno == EACCES || errno == EPERM)) {
+    spdlog::debug("cannot make the optional lock {} ({}); going on without it", spec.path,
+                  strerror(errno));
+    return Attempt::kSkipped;
+  }
   if (errno != EEXIST) return PosixError(errno, "mkdir", spec.path);
   struct stat st {};
   if (lstat(spec.path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return false;  // released meanwhile: try again at once
+    if (errno == ENOENT) return Attempt::kHeld;  // released meanwhile: try again at once
     return PosixError(errno, "stat", spec.path);
   }
   const absl::Time mtime = absl::TimeFromTimespec(st.st_mtim);
   // A directory renewed in the future (a clock step) is not stale: proper-lockfile's rule.
-  if (absl::Now() - mtime <= spec.stale) return false;
+  if (absl::Now() - mtime <= spec.stale) return Attempt::kHeld;
   spdlog::info("taking over the stale lock {} (untouched for {})", spec.path,
                absl::FormatDuration(absl::Trunc(absl::Now() - mtime, absl::Seconds(1))));
   if (rmdir(spec.path.c_str()) != 0 && errno != ENOENT) {
     return PosixError(errno, "remove the stale lock", spec.path);
   }
-  return false;
+  return Attempt::kHeld;
 }
 
 }  // namespace
@@ -84,10 +91,11 @@ absl::StatusOr<VendorLock> VendorLock::Acquire(const std::vector<VendorLockSpec>
   const absl::Time deadline = absl::Now() + timeout;
   for (const VendorLockSpec& spec : specs) {
     absl::Duration pause = absl::Milliseconds(10);
+    absl::StatusOr<Attempt> attempt = Attempt::kHeld;
     while (true) {
-      absl::StatusOr<bool> taken = TryTake(spec);
-      if (!taken.ok()) return taken.status();  // ~Held releases what was taken
-      if (*taken) break;
+      attempt = TryTake(spec);
+      if (!attempt.ok()) return attempt.status();  // ~Held releases what was taken
+      if (*attempt != Attempt::kHeld) break;
       if (absl::Now() >= deadline) {
         return absl::UnavailableError(absl::StrCat(
             spec.path, " is held by another process (the vendor's CLI is refreshing); try again"));
@@ -95,7 +103,7 @@ absl::StatusOr<VendorLock> VendorLock::Acquire(const std::vector<VendorLockSpec>
       absl::SleepFor(pause);
       pause = std::min(pause * 2, absl::Milliseconds(200));
     }
-    held->taken.push_back(spec);
+    if (*attempt == Attempt::kTaken) held->taken.push_back(spec);
   }
   if (!held->taken.empty()) {
     Held* raw = held.get();

@@ -188,6 +188,7 @@ TEST_F(InstallTest, InstalledServiceIsBoundedAndSandboxed) {
        {"\nLimitNOFILE=4096\n", "\nTasksMax=256\n", "\nMemoryMax=256M\n", "\nPrivateDevices=yes\n",
         "\nProtectProc=invisible\n", "\nUnsetEnvironment=GRPC_TRACE GRPC_VERBOSITY\n",
         "\nReadWritePaths=-%h/.operator/auth -%t/operator\n",
+        "\nReadWritePaths=-%h/.claude -%h/.codex -%h/.gemini -%h/.pi/agent\n",
         "\nExecStartPre=+/bin/mkdir -p -m 0700 %h/.operator/auth\n"}) {
     EXPECT_THAT(service, HasSubstr(line));
   }

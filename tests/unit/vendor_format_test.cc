@@ -148,6 +148,8 @@ TEST(ClaudeCodeCredentialsFormat, LocksTheRefreshLockThenTheConfigLock) {
   ASSERT_EQ(locks.size(), 2u);
   EXPECT_EQ(locks[0].path, "/home/me/.claude/.oauth_refresh.lock");
   EXPECT_EQ(locks[1].path, "/home/me/.claude.lock");
+  EXPECT_TRUE(locks[0].required);
+  EXPECT_FALSE(locks[1].required) << "the sandboxed service cannot write the home itself";
   for (const VendorLockSpec& lock : locks) {
     EXPECT_EQ(lock.stale, absl::Seconds(60));
     EXPECT_EQ(lock.update, absl::Seconds(5));

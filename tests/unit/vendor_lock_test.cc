@@ -123,6 +123,28 @@ TEST(VendorLock, WhenALaterLockIsHeldTheEarlierOnesAreReleased) {
   EXPECT_FALSE(PathExists(first));
 }
 
+// Claude Code's older lock beside ~/.claude, where the sandboxed service may not write (the home
+// is read-only there): an optional lock that cannot be made is skipped; a required one is an
+// error. /sys refuses mkdir to root too (EPERM, or EROFS where it is mounted read-only).
+TEST(VendorLock, AnOptionalLockThatCannotBeMadeIsSkipped) {
+  TempDir dir;
+  const std::string first = dir.Sub("first.lock");
+  VendorLockSpec unwritable = Spec("/sys/operator-authd-test.lock");
+  EXPECT_FALSE(VendorLock::Acquire({Spec(first), unwritable}, kShortTimeout).ok());
+  EXPECT_FALSE(PathExists(first));
+  unwritable.required = false;
+  absl::StatusOr<VendorLock> lock = VendorLock::Acquire({Spec(first), unwritable}, kShortTimeout);
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  EXPECT_TRUE(PathExists(first));
+  // A held optional lock is still waited for: only one that cannot be made is skipped.
+  const std::string held = dir.Sub("held.lock");
+  ASSERT_EQ(mkdir(held.c_str(), 0700), 0);
+  VendorLockSpec optional_held = Spec(held);
+  optional_held.required = false;
+  EXPECT_EQ(VendorLock::Acquire({optional_held}, kShortTimeout).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
 TEST(VendorLock, MovesKeepTheLock) {
   TempDir dir;
   const std::string path = dir.Sub("auth.json.lock");
