@@ -12,6 +12,7 @@
 #include <cstdlib>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 
 namespace {
 
@@ -175,6 +176,38 @@ bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
   const bool timed_out = real(this, mu, deadline);
   __tsan_acquire(mu);
   return timed_out;
+}
+
+// absl::Notification: Notify() stores its flag inside the library, so a waiter that finds it
+// already set (the fast path never blocks on the Mutex) has no edge to what the notifier wrote
+// before. Notify releases on the Notification; every wait acquires on it when it returns.
+void Notification::Notify() {
+  AUTHD_REAL(void (*)(Notification*), "_ZN4absl7debian312Notification6NotifyEv");
+  __tsan_release(this);
+  real(this);
+}
+
+void Notification::WaitForNotification() const {
+  AUTHD_REAL(void (*)(const Notification*),
+             "_ZNK4absl7debian312Notification19WaitForNotificationEv");
+  real(this);
+  __tsan_acquire(const_cast<Notification*>(this));
+}
+
+bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
+  AUTHD_REAL(bool (*)(const Notification*, Duration),
+             "_ZNK4absl7debian312Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
+  const bool notified = real(this, timeout);
+  __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
+}
+
+bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
+  AUTHD_REAL(bool (*)(const Notification*, Time),
+             "_ZNK4absl7debian312Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
+  const bool notified = real(this, deadline);
+  __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
 }
 
 ABSL_NAMESPACE_END

@@ -218,8 +218,8 @@ TEST_F(ApiKeyWatchHubTest, OnePeerCannotTakeEveryWatchSlot) {
 
 TEST_F(ApiKeyWatchHubTest, DestroyingTheHubDetachesItFromTheStorage) {
   {
+    Recorder recorder;  // outlives the hub, which may still be calling its sink
     std::unique_ptr<ApiKeyWatchHub> hub = StartHub();
-    Recorder recorder;
     ASSERT_TRUE(hub->Watch("openai", recorder.Sink()).ok());
   }
   // No listener of the destroyed hub may run now.
