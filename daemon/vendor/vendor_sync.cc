@@ -125,19 +125,24 @@ void VendorSync::Start() {
 }
 
 void VendorSync::Loop() {
+  // At most one look a second, whatever wakes it: a storage change is only noted here, never a
+  // reason to spin (Snapshot() below may itself report a change, which other threads hear too).
   while (true) {
+    {
+      absl::MutexLock lock(&wake_mu_);
+      wake_mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.poll_interval);
+      if (stopping_) return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (links_.empty()) continue;  // nothing linked: no file to read, no snapshot to take
+    }
+    storage_.Snapshot();  // reads another process's write, which the listener notes
     bool storage_changed = false;
     {
       absl::MutexLock lock(&wake_mu_);
-      auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(wake_mu_) {
-        return stopping_ || storage_changed_;
-      };
-      wake_mu_.AwaitWithTimeout(absl::Condition(&woken), options_.poll_interval);
-      if (stopping_) return;
-      storage_changed = storage_changed_;
-      storage_changed_ = false;
+      storage_changed = std::exchange(storage_changed_, false);
     }
-    storage_.Snapshot();  // reads another process's write, which wakes us through the listener
     SyncAll(storage_changed);
   }
 }

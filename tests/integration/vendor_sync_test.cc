@@ -431,7 +431,7 @@ class VendorStormTest : public VendorTest {
 // stand-in is ever logged out.
 TEST_F(VendorStormTest, ClaudeCodeStandInsAndTheDaemonNeverReuseARefreshToken) {
   const double scale = Scale();
-  const double with_daemon = 18 * scale, stopped = 22 * scale, back = 10 * scale;
+  const double with_daemon = 18 * scale, stopped = 22 * scale, back = 6 * scale;
   fake_.AddRefreshToken("rt-storm-0");
   // Near expiry: without the daemon the stand-ins would refresh 5 s from now.
   WriteClaudeFile("at-storm-0", "rt-storm-0", NowMs() + 15'000);
