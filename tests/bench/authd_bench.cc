@@ -235,7 +235,7 @@ void PrintJson(const std::vector<Measurement>& rows, const Flags& flags) {
         Ratio(rows[i + 1].median.calls_per_second, rows[i].median.calls_per_second),
         kThroughputRatioGoal, i + 3 < rows.size() ? "," : "");
   }
-  std::printf(" ]}\n");
+  std::printf(" ]");  // Run closes the object, after the idle RSS member
 }
 
 // Resident memory of a process, from /proc/<pid>/status, in KiB; all zero when unreadable.
@@ -315,9 +315,9 @@ void PrintRss(const Flags& flags, const Rss& daemon, const Rss& bare) {
   const double ratio = bare.total_kb > 0 ? static_cast<double>(daemon.total_kb) / bare.total_kb : 0;
   if (flags.json) {
     std::printf(
-        "{\"rss_rounds\": %d, \"daemon_rss_kb\": %lld, \"daemon_anon_kb\": %lld, "
+        ",\n \"idle_rss\": {\"rss_rounds\": %d, \"daemon_rss_kb\": %lld, \"daemon_anon_kb\": %lld, "
         "\"daemon_file_kb\": %lld, \"bare_rss_kb\": %lld, \"bare_anon_kb\": %lld, "
-        "\"bare_file_kb\": %lld, \"rss_ratio\": %.3f, \"rss_ratio_goal\": %.2f}\n",
+        "\"bare_file_kb\": %lld, \"rss_ratio\": %.3f, \"rss_ratio_goal\": %.2f}",
         flags.rss_rounds, static_cast<long long>(daemon.total_kb),
         static_cast<long long>(daemon.anon_kb), static_cast<long long>(daemon.file_kb),
         static_cast<long long>(bare.total_kb), static_cast<long long>(bare.anon_kb),
@@ -368,6 +368,7 @@ int Run(const Flags& flags) {
     PrintTable(rows, flags);
   }
   if (flags.rss_rounds > 0) PrintRss(flags, daemon_rss, bare_rss);
+  if (flags.json) std::printf("}\n");
 
   const bool stopped = daemon.Stop();
   return errors == 0 && stopped ? 0 : 1;
