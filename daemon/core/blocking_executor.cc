@@ -14,7 +14,7 @@ BlockingExecutor::~BlockingExecutor() {
   for (std::thread& t : threads_) t.join();
 }
 
-bool BlockingExecutor::Submit(std::function<void()> work) {
+bool BlockingExecutor::Submit(Work work) {
   absl::MutexLock lock(&mu_);
   if (stopping_ || queue_.size() >= max_queued_) return false;
   queue_.push_back(std::move(work));
@@ -25,7 +25,7 @@ bool BlockingExecutor::HasWorkOrStopping() const { return stopping_ || !queue_.e
 
 void BlockingExecutor::Run() {
   while (true) {
-    std::function<void()> work;
+    Work work;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &BlockingExecutor::HasWorkOrStopping));

@@ -5,11 +5,11 @@
 #pragma once
 
 #include <deque>
-#include <functional>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 
 namespace operator_auth {
@@ -21,8 +21,11 @@ class BlockingExecutor {
   BlockingExecutor(const BlockingExecutor&) = delete;
   BlockingExecutor& operator=(const BlockingExecutor&) = delete;
 
+  // Move-only, so work can own what it needs (a call guard) without a shared_ptr.
+  using Work = absl::AnyInvocable<void()>;
+
   // False when the queue is full; `work` is then not run.
-  bool Submit(std::function<void()> work);
+  bool Submit(Work work);
 
  private:
   void Run();
@@ -30,7 +33,7 @@ class BlockingExecutor {
 
   const size_t max_queued_;
   absl::Mutex mu_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Work> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -35,7 +36,7 @@ class CredentialCompletion {
     absl::Duration max_backoff = absl::Minutes(10);
   };
   using Clock = std::function<absl::Time()>;
-  using Done = std::function<void(absl::StatusOr<Credential>)>;
+  using Done = absl::AnyInvocable<void(absl::StatusOr<Credential>)>;  // move-only
 
   // `storage` and `service` must outlive the completion.
   CredentialCompletion(AuthStorage& storage, OAuthTokenService& service, Clock clock,

@@ -62,16 +62,21 @@ ResolvedKey ProviderAuthManager::OAuthKey(const std::string& provider,
                      credential.expires_unix_ms, provider,           std::move(usage)};
 }
 
+bool ProviderAuthManager::NeedsCompletion(const std::string& provider,
+                                          const Credential& credential) const {
+  return completion_ != nullptr && refresher_ != nullptr &&
+         refresher_->service().NeedsCompletion(provider, credential);
+}
+
 void ProviderAuthManager::DeliverOAuth(const std::string& provider, const Credential& credential,
                                        KeyCallback done) {
-  if (completion_ == nullptr || refresher_ == nullptr ||
-      !refresher_->service().NeedsCompletion(provider, credential)) {
+  if (!NeedsCompletion(provider, credential)) {
     done(OAuthKey(provider, credential));
     return;
   }
   completion_->Complete(
       provider, credential,
-      [this, provider, done = std::move(done)](absl::StatusOr<Credential> complete) {
+      [this, provider, done = std::move(done)](absl::StatusOr<Credential> complete) mutable {
         if (complete.ok()) {
           done(OAuthKey(provider, *complete));
           return;
@@ -140,24 +145,36 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
   return {std::nullopt, nullptr, false, failure};
 }
 
-void ProviderAuthManager::GetApiKeyAsync(absl::string_view provider, KeyCallback done) {
+ProviderAuthManager::KeyLookup ProviderAuthManager::LookUp(absl::string_view provider) {
+  KeyLookup lookup;
   if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
-    done(s);
-    return;
+    lookup.answer = std::move(s);
+    return lookup;
   }
-  std::string id = Canonical(provider);
-  std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
-  Resolution r = Resolve(id, *snapshot);
-  if (!r.refresh) {
-    if (r.oauth != nullptr) {
-      DeliverOAuth(id, *r.oauth, std::move(done));
-    } else if (r.key.has_value()) {
-      done(*std::move(r.key));
+  lookup.id = Canonical(provider);
+  lookup.snapshot = storage_.Snapshot();
+  Resolution r = Resolve(lookup.id, *lookup.snapshot);
+  if (r.refresh) return lookup;
+  if (r.oauth != nullptr) {
+    if (NeedsCompletion(lookup.id, *r.oauth)) {
+      lookup.completing = r.oauth;
     } else {
-      done(r.failure);
+      lookup.answer = OAuthKey(lookup.id, *r.oauth);
     }
+  } else if (r.key.has_value()) {
+    lookup.answer = *std::move(r.key);
+  } else {
+    lookup.answer = std::move(r.failure);
+  }
+  return lookup;
+}
+
+void ProviderAuthManager::ContinueLookUp(KeyLookup lookup, KeyCallback done) {
+  if (lookup.completing != nullptr) {
+    DeliverOAuth(lookup.id, *lookup.completing, std::move(done));
     return;
   }
+  const std::string& id = lookup.id;
   refresher_->Refresh(id, clock_() + kOAuthExpiryMargin,
                       [this, id, done = std::move(done)](absl::StatusOr<Credential> fresh) mutable {
                         if (fresh.ok()) {
@@ -177,8 +194,9 @@ void ProviderAuthManager::GetApiKeyAsync(absl::string_view provider, KeyCallback
 absl::StatusOr<ResolvedKey> ProviderAuthManager::GetApiKey(absl::string_view provider) {
   std::promise<absl::StatusOr<ResolvedKey>> promise;
   std::future<absl::StatusOr<ResolvedKey>> result = promise.get_future();
-  GetApiKeyAsync(
-      provider, [&promise](absl::StatusOr<ResolvedKey> key) { promise.set_value(std::move(key)); });
+  GetApiKeyAsync(provider, [&promise](absl::StatusOr<ResolvedKey> key) {
+    promise.set_value(std::move(key));
+  });
   return result.get();
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -89,7 +90,8 @@ class ProviderAuthManager {
   using EnvLookup = operator_auth::EnvLookup;
   using Clock = std::function<absl::Time()>;
 
-  using KeyCallback = std::function<void(absl::StatusOr<ResolvedKey>)>;
+  // Move-only, so a caller's call guard can ride in it as is.
+  using KeyCallback = absl::AnyInvocable<void(absl::StatusOr<ResolvedKey>)>;
 
   // `storage`, `refresher` and `completion` (when given) must outlive the manager; `registry` is
   // copied. Without a refresher an expired OAuth token is reported as expired; without a
@@ -109,7 +111,18 @@ class ProviderAuthManager {
   // when no level has a credential; INVALID_ARGUMENT for a bad id; a refresh's or completion's
   // error (e.g. FAILED_PRECONDITION: a Google account that needs GOOGLE_CLOUD_PROJECT) when it
   // failed and no environment key stands in.
-  void GetApiKeyAsync(absl::string_view provider, KeyCallback done);
+  // `done` is any callable taking absl::StatusOr<ResolvedKey>, move-only allowed. Answered
+  // inline it is called where it is, never type-erased (the hot path allocates no callback);
+  // only a refresh or a completion moves it into a KeyCallback.
+  template <typename Done>
+  void GetApiKeyAsync(absl::string_view provider, Done&& done) {
+    KeyLookup lookup = LookUp(provider);
+    if (lookup.answer.has_value()) {
+      std::forward<Done>(done)(*std::move(lookup.answer));
+      return;
+    }
+    ContinueLookUp(std::move(lookup), KeyCallback(std::forward<Done>(done)));
+  }
   // Blocking form.
   absl::StatusOr<ResolvedKey> GetApiKey(absl::string_view provider);
   absl::StatusOr<ProviderStatus> GetStatus(absl::string_view provider);
@@ -159,6 +172,17 @@ class ProviderAuthManager {
   };
 
   Resolution Resolve(const std::string& provider, const CredentialSnapshot& snapshot);
+  // GetApiKeyAsync's first step, on the caller's thread: `answer` is set when the call needs no
+  // refresh and no completion; else the rest says which, for ContinueLookUp.
+  struct KeyLookup {
+    std::optional<absl::StatusOr<ResolvedKey>> answer;
+    std::string id;
+    std::shared_ptr<const CredentialSnapshot> snapshot;  // keeps `completing` alive
+    const Credential* completing = nullptr;  // a valid OAuth credential that needs completion
+  };
+  KeyLookup LookUp(absl::string_view provider);
+  void ContinueLookUp(KeyLookup lookup, KeyCallback done);
+  bool NeedsCompletion(const std::string& provider, const Credential& credential) const;
   std::optional<ResolvedKey> EnvKey(const std::string& provider);
   // The key for a usable stored OAuth credential, completed first when it needs that.
   void DeliverOAuth(const std::string& provider, const Credential& credential, KeyCallback done);

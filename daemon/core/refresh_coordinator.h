@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -59,7 +60,8 @@ class RefreshCoordinator {
     int threads = 4;
   };
   using Clock = std::function<absl::Time()>;
-  using Done = std::function<void(absl::StatusOr<Credential>)>;
+  // Move-only: a waiter's own state (a call guard) moves in, no shared_ptr or copy needed.
+  using Done = absl::AnyInvocable<void(absl::StatusOr<Credential>)>;
 
   // `storage` and `refresher` must outlive the coordinator.
   RefreshCoordinator(AuthStorage& storage, OAuthTokenService& refresher, Clock clock,

@@ -46,7 +46,7 @@ inline constexpr size_t kMaxResponseBytes = 1024 * 1024;
 
 class CurlHttpClient : public HttpClient {
  public:
-  CurlHttpClient();  // calls curl_global_init once per process
+  CurlHttpClient();  // curl_global_init runs once per process, at the first Send()
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
 
   // Ends requests in flight within a fraction of a second, and every later one at once, with

@@ -9,6 +9,7 @@
 namespace operator_auth {
 
 v1::CredentialSource ToProto(KeySource source);
+// `out` must be empty (a fresh message): empty strings are left unset, not cleared.
 void ToProto(const KeyUsage& in, v1::KeyUsage& out);
 
 }  // namespace operator_auth

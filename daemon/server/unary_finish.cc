@@ -19,9 +19,9 @@ grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
                                            RequestCounter::Slot& method,
                                            std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // std::function must be copyable, so the move-only call guard rides in a shared_ptr.
-  auto call = std::make_shared<CallTracker::Call>(calls.Track(context));
-  bool queued = writes.Submit([reactor, work = std::move(work), call, &method] {
+  // The work item is move-only: the call guard moves in.
+  bool queued = writes.Submit([reactor, work = std::move(work), call = calls.Track(context),
+                               &method] {
     absl::Status status = work();
     method.Record(status.ok());
     reactor->Finish(ToGrpcStatus(status));

@@ -96,7 +96,10 @@ void DaemonProcess::Launch() {
   WriteFileOrDie(config_path(),
                  config_.empty() ? LoopbackOnlyConfig("http://127.0.0.1:9") : config_);
   ProcessOptions options;
-  options.env = env_;
+  // absl::Mutex lock-order cycle detection, which the daemon turns off unless asked (its cost);
+  // tests keep it (a cycle aborts the daemon), benchmarks measure without it (BenchDaemon).
+  options.env = {{"AUTHD_DEADLOCK_DETECTION", "1"}};
+  for (const auto& [name, value] : env_) options.env[name] = value;
   // The daemon's environment must not leak the developer's real keys or paths into tests.
   options.unset_env = {"OPERATOR_HOME", "OPERATOR_AUTHD_SOCKET", "XDG_RUNTIME_DIR"};
   options.timeout = absl::Hours(1);
