@@ -27,6 +27,28 @@ std::unique_ptr<FileChangeWatch> WatchOf(const std::string& path) {
   return std::make_unique<FileChangeWatch>(p.parent_path().string(), p.filename().string());
 }
 
+// A vendor's file as read: its JSON, and the logins in it.
+struct VendorFileContents {
+  Json json;
+  std::vector<VendorLogin> logins;
+};
+
+// Reads and parses the vendor's file at `path`; nullopt when it does not exist. The errors of
+// ReadVendorFile, or FAILED_PRECONDITION naming the path and the field for a file not in the
+// vendor's shape.
+absl::StatusOr<std::optional<VendorFileContents>> ReadLogins(const VendorFormat& format,
+                                                             const std::string& path,
+                                                             const TrustBoundary& boundary) {
+  absl::StatusOr<std::optional<Json>> file = ReadVendorFile(path, boundary);
+  if (!file.ok()) return file.status();
+  if (!file->has_value()) return std::nullopt;
+  absl::StatusOr<std::vector<VendorLogin>> logins = format.Read(**file);
+  if (!logins.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": ", logins.status().message()));
+  }
+  return VendorFileContents{**std::move(file), *std::move(logins)};
+}
+
 const Credential* Find(const std::map<std::string, Credential>& credentials,
                        const std::string& provider) {
   auto it = credentials.find(provider);
@@ -172,15 +194,13 @@ absl::Status VendorSync::Reconcile(LinkState& state, bool locks_held) {
   const std::string& path = state.link.path;
   std::optional<VendorLock> vendor_lock;
   while (true) {
-    absl::StatusOr<std::optional<Json>> file = ReadVendorFile(path, boundary_);
+    absl::StatusOr<std::optional<VendorFileContents>> file = ReadLogins(format, path, boundary_);
     if (!file.ok()) return file.status();
     std::map<std::string, Credential> theirs;
     if (file->has_value()) {
-      absl::StatusOr<std::vector<VendorLogin>> logins = format.Read(**file);
-      if (!logins.ok())
-        return absl::FailedPreconditionError(absl::StrCat(path, ": ", logins.status().message()));
-      for (VendorLogin& login : *logins)
+      for (VendorLogin& login : (*file)->logins) {
         theirs.emplace(login.provider, std::move(login.credential));
+      }
     }
     std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
     if (!snapshot->load_error.empty()) {
@@ -229,7 +249,7 @@ absl::Status VendorSync::Reconcile(LinkState& state, bool locks_held) {
       }
     }
     if (!push.empty()) {
-      Json updated = file->has_value() ? **file : Json::object();
+      Json updated = file->has_value() ? (*file)->json : Json::object();
       for (const std::string& provider : push) {
         absl::Status written =
             format.Write({provider, snapshot->credentials.at(provider)}, absl::Now(), updated);
@@ -273,16 +293,13 @@ absl::StatusOr<ImportResult> VendorSync::Import(VendorSource source, const std::
   absl::StatusOr<VendorLock> vendor_lock =
       VendorLock::Acquire(format.Locks(result.path), options_.lock_timeout);
   if (!vendor_lock.ok()) return vendor_lock.status();
-  absl::StatusOr<std::optional<Json>> file = ReadVendorFile(result.path, boundary_);
+  absl::StatusOr<std::optional<VendorFileContents>> file =
+      ReadLogins(format, result.path, boundary_);
   if (!file.ok()) return file.status();
   if (!file->has_value()) {
     return absl::NotFoundError(absl::StrCat(result.path, " does not exist"));
   }
-  absl::StatusOr<std::vector<VendorLogin>> logins = format.Read(**file);
-  if (!logins.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(result.path, ": ", logins.status().message()));
-  }
+  const std::vector<VendorLogin>* logins = &(*file)->logins;
   if (logins->empty()) {
     return absl::NotFoundError(absl::StrCat(result.path, " holds no login"));
   }
