@@ -30,6 +30,7 @@ AuthClientOptions ClientOptionsFor(const GlobalOptions& options) {
   AuthClientOptions client;
   client.socket_path = options.socket_path;
   client.env_fallback = false;
+  client.account = options.account;  // empty: the client library reads $OPERATOR_AUTH_ACCOUNT
   return client;
 }
 
@@ -111,6 +112,19 @@ int AuthCommands::Unset(const std::string& provider) {
   }
   std::cout << (response->removed() ? "Removed the stored credential for " : "Nothing stored for ")
             << provider << ".\n";
+  return kExitOk;
+}
+
+int AuthCommands::SetDefault(const std::string& provider, const std::string& account) {
+  absl::StatusOr<v1::SetDefaultAccountResponse> response =
+      client_.SetDefaultAccount(provider, account);
+  if (!response.ok()) return Failed(response.status());
+  if (!response->changed()) {
+    std::cout << account << " already is the default " << provider << " account.\n";
+  } else {
+    std::cout << account << " is now the default " << provider << " account; the previous one is "
+              << provider << "@" << response->previous() << ".\n";
+  }
   return kExitOk;
 }
 

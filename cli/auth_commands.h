@@ -15,6 +15,9 @@ namespace operator_auth::cli {
 struct GlobalOptions {
   std::string socket_path;
   bool json = false;
+  // --account: the account every command names (empty: $OPERATOR_AUTH_ACCOUNT, else the
+  // provider's default account). A provider written PROVIDER@ACCOUNT names its own.
+  std::string account;
 };
 
 struct SetArguments {
@@ -46,6 +49,8 @@ class AuthCommands {
   int Unset(const std::string& provider);
   // The key alone on stdout, for `$(operatorctl auth token ID)`. Exit 1 when there is none.
   int Token(const std::string& provider);
+  // `auth default PROVIDER ACCOUNT`.
+  int SetDefault(const std::string& provider, const std::string& account);
 
  private:
   int Failed(const absl::Status& status) const;

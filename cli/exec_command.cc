@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/exit_status.h"
 #include "cli/provider_env_vars.h"
+#include "common/credential_key.h"
 #include "common/provider_id.h"
 #include "operator_auth/auth_client.h"
 
@@ -106,7 +107,7 @@ absl::StatusOr<EnvBinding> ParseEnvBinding(absl::string_view text) {
         "--env expects VAR=PROVIDER with VAR made of letters, digits and '_', not starting with a "
         "digit");
   }
-  if (absl::Status valid = ValidateProviderId(binding.provider); !valid.ok()) {
+  if (absl::Status valid = ParseCredentialSelector(binding.provider).status(); !valid.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--env ", binding.variable, "=...: ", valid.message()));
   }

@@ -84,6 +84,9 @@ int LoginCommand::Run() {
 
   v1::LoginRequest start;
   start.mutable_start()->set_provider(arguments_.provider);
+  if (arguments_.provider.find('@') == std::string::npos) {
+    start.mutable_start()->set_account(client_.account());
+  }
   start.mutable_start()->set_enterprise_domain(arguments_.enterprise_domain);
   start.mutable_start()->set_device(arguments_.device);
   // A failed write ends the reads below at once, and Finish() says why.

@@ -16,6 +16,7 @@
 #include "cli/exit_status.h"
 #include "cli/import_command.h"
 #include "cli/setup_command.h"
+#include "common/credential_key.h"
 #include "common/default_paths.h"
 #include "common/host_name.h"
 #include "common/provider_id.h"
@@ -32,6 +33,25 @@ CLI::Validator ProviderIdValidator() {
         return valid.ok() ? std::string() : std::string(valid.message());
       },
       "", "provider id");
+}
+
+// A provider id, or PROVIDER@ACCOUNT naming one of its accounts.
+CLI::Validator SelectorValidator() {
+  return CLI::Validator(
+      [](std::string& id) -> std::string {
+        absl::Status valid = ParseCredentialSelector(id).status();
+        return valid.ok() ? std::string() : std::string(valid.message());
+      },
+      "", "provider id");
+}
+
+CLI::Validator AccountNameValidator() {
+  return CLI::Validator(
+      [](std::string& name) -> std::string {
+        absl::Status valid = ValidateAccountName(name);
+        return valid.ok() ? std::string() : std::string(valid.message());
+      },
+      "", "account name");
 }
 
 // A GitHub Enterprise host, "ghe.example.com" or "ghe.example.com:8443". A pasted
@@ -83,9 +103,9 @@ int ReportParseError(const CLI::ParseError& e, bool may_hold_secret) {
 
 // Adds the required "id" positional that every provider subcommand takes.
 void AddProviderId(CLI::App& command, std::string& id) {
-  command.add_option("id", id, "provider id")
+  command.add_option("id", id, "provider id, or PROVIDER@ACCOUNT")
       ->required()
-      ->check(ProviderIdValidator())
+      ->check(SelectorValidator())
       ->type_name("PROVIDER");
 }
 
@@ -106,6 +126,11 @@ int Main(int argc, char** argv) {
   app.add_option("--socket", global.socket_path, "operator-authd's socket")
       ->capture_default_str()
       ->type_name("PATH");
+  app.add_option("--account", global.account,
+                 "the account to use (default: $OPERATOR_AUTH_ACCOUNT, else the provider's "
+                 "default account); PROVIDER@ACCOUNT also names one")
+      ->check(AccountNameValidator())
+      ->type_name("NAME");
   app.add_flag("--json", global.json,
                "machine-readable output on stdout (auth list/status/token, channels list/show, "
                "daemon status)");
@@ -118,7 +143,7 @@ int Main(int argc, char** argv) {
 
   CLI::App* list = auth->add_subcommand("list", "every provider and its status, or one in detail");
   list->add_option("id", provider, "show this provider in detail")
-      ->check(ProviderIdValidator())
+      ->check(SelectorValidator())
       ->type_name("PROVIDER");
 
   CLI::App* status =
@@ -148,6 +173,18 @@ int Main(int argc, char** argv) {
   CLI::App* token =
       auth->add_subcommand("token", "print a provider's key on stdout; exit 1 when there is none");
   AddProviderId(*token, provider);
+
+  std::string default_account;
+  CLI::App* make_default = auth->add_subcommand(
+      "default", "make ACCOUNT the provider's default account (what callers naming none get)");
+  make_default->add_option("id", provider, "provider id")
+      ->required()
+      ->check(ProviderIdValidator())
+      ->type_name("PROVIDER");
+  make_default->add_option("account", default_account, "the named account")
+      ->required()
+      ->check(AccountNameValidator())
+      ->type_name("ACCOUNT");
 
   ImportArguments import_arguments;
   CLI::App* import = auth->add_subcommand(
@@ -221,7 +258,7 @@ int Main(int argc, char** argv) {
   ExecArguments exec_arguments;
   exec->add_option("providers", exec_arguments.providers,
                    "each key goes in the variable its tools read (OPENAI_API_KEY, ...)")
-      ->check(ProviderIdValidator())
+      ->check(SelectorValidator())
       ->type_name("PROVIDER");
   exec->add_option("--env", exec_arguments.env_bindings, "put PROVIDER's key in VAR")
       ->type_name("VAR=PROVIDER");
@@ -298,6 +335,7 @@ int Main(int argc, char** argv) {
     }
     if (unset->parsed()) return commands.Unset(provider);
     if (token->parsed()) return commands.Token(provider);
+    if (make_default->parsed()) return commands.SetDefault(provider, default_account);
     if (import->parsed()) return ImportLogins(global, import_arguments);
     if (unlink->parsed()) return UnlinkVendor(global, unlink_source);
     return commands.List();  // bare `auth`

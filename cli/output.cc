@@ -122,6 +122,13 @@ void PrintProviderTable(const v1::ListProvidersResponse& providers, std::ostream
           << "  " << StatusSummary(p.status());
       if (!p.aliases().empty()) out << "  (alias " << absl::StrJoin(p.aliases(), ", ") << ")";
       out << "\n";
+      // Several accounts: one line each under the provider, the default marked.
+      for (const v1::AccountInfo& account : p.accounts()) {
+        out << "  " << Padded("", id_width) << "  "
+            << Padded(absl::StrCat("@", account.name(), account.is_default() ? " (default)" : ""),
+                      name_width)
+            << "  " << StatusSummary(account.status()) << "\n";
+      }
     }
     if (!any) out << "  (none)\n";
   };
@@ -135,6 +142,7 @@ void PrintStatusDetail(const v1::AuthStatus& status, std::ostream& out) {
   if (status.expires_unix_ms() != 0) expires = FormatUnixMillisUtc(status.expires_unix_ms());
   std::vector<std::pair<absl::string_view, std::string>> rows = {
       {"provider", status.provider()},
+      {"account", absl::StrCat(status.account(), status.default_account() ? " (default)" : "")},
       {"configured", YesNo(status.configured())},
       {"source", OrNone(SourceName(status.source()))},
       {"label", OrNone(status.label())},
@@ -178,6 +186,8 @@ void PrintStatusDetail(const v1::AuthStatus& status, std::ostream& out) {
 nlohmann::ordered_json StatusToJson(const v1::AuthStatus& status) {
   return {
       {"provider", status.provider()},
+      {"account", status.account()},
+      {"default_account", status.default_account()},
       {"configured", status.configured()},
       {"source", SourceToJson(status.source())},
       {"label", status.label()},
@@ -215,6 +225,13 @@ nlohmann::ordered_json ProvidersToJson(const v1::ListProvidersResponse& provider
         {"aliases", std::vector<std::string>(p.aliases().begin(), p.aliases().end())},
         {"status", StatusToJson(p.status())},
     });
+    nlohmann::ordered_json accounts = nlohmann::ordered_json::array();
+    for (const v1::AccountInfo& account : p.accounts()) {
+      accounts.push_back({{"name", account.name()},
+                          {"default", account.is_default()},
+                          {"status", StatusToJson(account.status())}});
+    }
+    list.back()["accounts"] = std::move(accounts);
   }
   return {{"providers", std::move(list)}};
 }

@@ -9,25 +9,27 @@ bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '
 
 }  // namespace
 
-absl::Status ValidateProviderId(absl::string_view id) {
-  if (id.empty()) return absl::InvalidArgumentError("provider id is empty");
+absl::Status ValidateIdSyntax(absl::string_view id, absl::string_view what) {
+  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
   if (id.size() > kMaxProviderIdLength) {
     return absl::InvalidArgumentError(
-        absl::StrCat("provider id is longer than ", kMaxProviderIdLength, " characters"));
+        absl::StrCat(what, " is longer than ", kMaxProviderIdLength, " characters"));
   }
   if (!IsLowerAlnum(id.front())) {
-    return absl::InvalidArgumentError(
-        "provider id must start with a lowercase letter or a digit (^[a-z0-9][a-z0-9._-]{0,63}$)");
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " must start with a lowercase letter or a digit (^[a-z0-9][a-z0-9._-]{0,63}$)"));
   }
   for (char c : id) {
     if (!IsLowerAlnum(c) && c != '.' && c != '_' && c != '-') {
       return absl::InvalidArgumentError(
-          "provider id may contain only lowercase letters, digits, '.', '_' and '-' "
-          "(^[a-z0-9][a-z0-9._-]{0,63}$)");
+          absl::StrCat(what, " may contain only lowercase letters, digits, '.', '_' and '-' "
+                             "(^[a-z0-9][a-z0-9._-]{0,63}$)"));
     }
   }
   return absl::OkStatus();
 }
+
+absl::Status ValidateProviderId(absl::string_view id) { return ValidateIdSyntax(id, "provider id"); }
 
 std::string ApiKeyEnvVarName(absl::string_view id) {
   std::string name;

@@ -11,6 +11,10 @@ namespace operator_auth {
 
 inline constexpr size_t kMaxProviderIdLength = 64;
 
+// OK when `id` matches ^[a-z0-9][a-z0-9._-]{0,63}$; otherwise INVALID_ARGUMENT naming `what`
+// ("provider id", "account name") and the rule.
+absl::Status ValidateIdSyntax(absl::string_view id, absl::string_view what);
+
 // OK when `id` matches ^[a-z0-9][a-z0-9._-]{0,63}$; otherwise INVALID_ARGUMENT naming the rule.
 absl::Status ValidateProviderId(absl::string_view id);
 

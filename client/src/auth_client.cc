@@ -24,6 +24,9 @@ constexpr char kUnreachablePayload[] = "type.operator-auth/daemon-unreachable";
 AuthClient::AuthClient(AuthClientOptions options)
     : socket_path_(options.socket_path.empty() ? DefaultSocketPath() : options.socket_path),
       options_(std::move(options)) {
+  if (options_.account.empty()) {
+    options_.account = client_internal::CallerEnv("OPERATOR_AUTH_ACCOUNT").value_or("");
+  }
   channel_ = client_internal::DaemonChannel(socket_path_);
   stub_ = v1::AuthService::NewStub(channel_);
   channel_stub_ = v1::ChannelService::NewStub(channel_);
@@ -56,6 +59,7 @@ absl::StatusOr<Response> AuthClient::Call(Stub& stub, Method method, const Reque
 absl::StatusOr<ApiKey> AuthClient::GetApiKey(absl::string_view provider) {
   v1::GetApiKeyRequest request;
   request.set_provider(std::string(provider));
+  NameAccount(request);
   absl::StatusOr<v1::GetApiKeyResponse> response =
       Call<v1::GetApiKeyRequest, v1::GetApiKeyResponse>(*stub_, &v1::AuthService::Stub::GetApiKey,
                                                         request);
@@ -63,8 +67,9 @@ absl::StatusOr<ApiKey> AuthClient::GetApiKey(absl::string_view provider) {
     return client_internal::ApiKeyFrom(*response);
   }
   const bool unreachable = IsDaemonUnreachable(response.status());
+  // The caller's {ID}_API_KEY is one key per provider: it stands in for the default account only.
   if (!options_.env_fallback || (!unreachable && !absl::IsNotFound(response.status())) ||
-      !ValidateProviderId(provider).ok()) {
+      !ValidateProviderId(provider).ok() || !request.account().empty()) {
     return response.status();
   }
   const std::string env_var = ApiKeyEnvVarName(provider);
@@ -89,6 +94,7 @@ absl::StatusOr<ApiKey> AuthClient::GetApiKey(absl::string_view provider) {
 absl::StatusOr<v1::AuthStatus> AuthClient::GetAuthStatus(absl::string_view provider) {
   v1::GetAuthStatusRequest request;
   request.set_provider(std::string(provider));
+  NameAccount(request);
   return Call<v1::GetAuthStatusRequest, v1::AuthStatus>(
       *stub_, &v1::AuthService::Stub::GetAuthStatus, request);
 }
@@ -102,6 +108,7 @@ absl::StatusOr<v1::SetApiKeyResponse> AuthClient::SetApiKey(absl::string_view pr
                                                             absl::string_view key) {
   v1::SetApiKeyRequest request;
   request.set_provider(std::string(provider));
+  NameAccount(request);
   request.set_key(std::string(key));
   return Call<v1::SetApiKeyRequest, v1::SetApiKeyResponse>(
       *stub_, &v1::AuthService::Stub::SetApiKey, request);
@@ -111,6 +118,7 @@ absl::StatusOr<v1::SetRuntimeApiKeyResponse> AuthClient::SetRuntimeApiKey(
     absl::string_view provider, absl::string_view key) {
   v1::SetRuntimeApiKeyRequest request;
   request.set_provider(std::string(provider));
+  NameAccount(request);
   request.set_key(std::string(key));
   return Call<v1::SetRuntimeApiKeyRequest, v1::SetRuntimeApiKeyResponse>(
       *stub_, &v1::AuthService::Stub::SetRuntimeApiKey, request);
@@ -119,6 +127,7 @@ absl::StatusOr<v1::SetRuntimeApiKeyResponse> AuthClient::SetRuntimeApiKey(
 absl::StatusOr<v1::LogoutResponse> AuthClient::Logout(absl::string_view provider) {
   v1::LogoutRequest request;
   request.set_provider(std::string(provider));
+  NameAccount(request);
   return Call<v1::LogoutRequest, v1::LogoutResponse>(*stub_, &v1::AuthService::Stub::Logout,
                                                      request);
 }
@@ -135,6 +144,7 @@ absl::StatusOr<v1::ImportLoginsResponse> AuthClient::ImportLogins(absl::string_v
   request.set_source(std::string(source));
   request.set_path(std::string(path));
   request.set_keep_in_sync(keep_in_sync);
+  request.set_account(options_.account);
   return Call<v1::ImportLoginsRequest, v1::ImportLoginsResponse>(
       *stub_, &v1::AuthService::Stub::ImportLogins, request);
 }
@@ -144,6 +154,15 @@ absl::StatusOr<v1::UnlinkVendorResponse> AuthClient::UnlinkVendor(absl::string_v
   request.set_source(std::string(source));
   return Call<v1::UnlinkVendorRequest, v1::UnlinkVendorResponse>(
       *stub_, &v1::AuthService::Stub::UnlinkVendor, request);
+}
+
+absl::StatusOr<v1::SetDefaultAccountResponse> AuthClient::SetDefaultAccount(
+    absl::string_view provider, absl::string_view account) {
+  v1::SetDefaultAccountRequest request;
+  request.set_provider(std::string(provider));
+  request.set_account(std::string(account));
+  return Call<v1::SetDefaultAccountRequest, v1::SetDefaultAccountResponse>(
+      *stub_, &v1::AuthService::Stub::SetDefaultAccount, request);
 }
 
 absl::StatusOr<v1::ListChannelsResponse> AuthClient::ListChannels() {

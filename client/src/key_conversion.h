@@ -23,6 +23,7 @@ ApiKey ApiKeyFrom(Answer& answer) {
   key.label = answer.label();
   key.expires_unix_ms = answer.expires_unix_ms();
   key.provider = answer.provider();
+  key.account = answer.account();
   const v1::KeyUsage& usage = answer.usage();
   switch (usage.kind()) {
     case v1::KEY_KIND_API_KEY:

@@ -14,9 +14,25 @@
 
 namespace operator_auth {
 
+namespace {
+
+// The account the watch names: the options', else $OPERATOR_AUTH_ACCOUNT, unless the provider
+// names one itself ("PROVIDER@ACCOUNT"). A named account gets no fallback to the caller's
+// {ID}_API_KEY, which is one key per provider.
+WatchedApiKeyOptions WithAccount(WatchedApiKeyOptions options, const std::string& provider) {
+  if (options.account.empty()) {
+    options.account = client_internal::CallerEnv("OPERATOR_AUTH_ACCOUNT").value_or("");
+  }
+  if (provider.find('@') != std::string::npos) options.account.clear();
+  if (!options.account.empty()) options.env_fallback = false;
+  return options;
+}
+
+}  // namespace
+
 WatchedApiKey::WatchedApiKey(std::string provider, WatchedApiKeyOptions options)
     : provider_(std::move(provider)),
-      options_(std::move(options)),
+      options_(WithAccount(std::move(options), provider_)),
       socket_path_(options_.socket_path.empty() ? DefaultSocketPath() : options_.socket_path),
       env_var_(ValidateProviderId(provider_).ok() ? ApiKeyEnvVarName(provider_) : ""),
       env_value_(options_.env_fallback && !env_var_.empty() ? client_internal::CallerEnv(env_var_)
@@ -118,6 +134,7 @@ void WatchedApiKey::Run() {
   std::chrono::milliseconds backoff = options_.initial_backoff;
   v1::WatchApiKeyRequest request;
   request.set_provider(provider_);
+  request.set_account(options_.account);
   while (true) {
     if (absl::Status peer = client_internal::CheckDaemonPeer(*channel, socket_path_); !peer.ok()) {
       // Another uid serves the path: every Get() says so (the last key is dropped), and we look

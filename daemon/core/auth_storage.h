@@ -19,10 +19,13 @@
 namespace operator_auth {
 
 struct CredentialSnapshot {
+  // Keyed by credential key: "PROVIDER" (default account) and "PROVIDER@ACCOUNT".
   std::map<std::string, Credential> credentials;
   // Non-empty while the backing file cannot be read or parsed. `credentials` then holds the last
   // successfully loaded state (empty if there never was one), and nothing is written.
   std::string load_error;
+  // Provider id -> the name of its default account, where one was given (CredentialDocument).
+  std::map<std::string, std::string> default_accounts;
 };
 
 class AuthStorage {

@@ -5,12 +5,47 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/credential_key.h"
 #include "daemon/core/json_object_text.h"
 
 namespace operator_auth {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+constexpr char kAccountsKey[] = "_accounts";
+constexpr char kDefaultNameKey[] = "default";
+constexpr char kNamedKey[] = "named";
+
+// The "_accounts" section must have the shape its readers expect; anything else is refused at
+// parse time, so that no write can replace what a person or another tool put there.
+absl::Status ValidateAccounts(const Json& root) {
+  auto accounts = root.find(kAccountsKey);
+  if (accounts == root.end()) return absl::OkStatus();
+  if (!accounts->is_object()) {
+    return absl::InvalidArgumentError("\"_accounts\" is not a JSON object");
+  }
+  for (const auto& [provider, section] : accounts->items()) {
+    auto bad = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat("\"_accounts\" entry \"", provider,
+                                                     "\": ", why));
+    };
+    if (!section.is_object()) return bad("is not a JSON object");
+    auto name = section.find(kDefaultNameKey);
+    if (name != section.end() &&
+        (!name->is_string() || !ValidateAccountName(name->get<std::string>()).ok())) {
+      return bad("\"default\" is not an account name");
+    }
+    auto named = section.find(kNamedKey);
+    if (named != section.end()) {
+      if (!named->is_object()) return bad("\"named\" is not a JSON object");
+      for (const auto& [account, entry] : named->items()) {
+        if (!ValidateAccountName(account).ok()) return bad("holds an invalid account name");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 // Reads an optional string field; sets `problem` when the field exists with another type.
 std::string StringField(const Json& entry, const char* name, std::string& problem) {
@@ -91,6 +126,7 @@ CredentialDocument::CredentialDocument() : root_(Json::object()) {}
 absl::StatusOr<CredentialDocument> CredentialDocument::Parse(absl::string_view text) {
   absl::StatusOr<Json> root = ParseJsonObjectText(text);
   if (!root.ok()) return root.status();
+  if (absl::Status s = ValidateAccounts(*root); !s.ok()) return s;
   return CredentialDocument(*std::move(root));
 }
 
@@ -98,8 +134,77 @@ std::string CredentialDocument::Serialize() const { return PrintJsonText(root_);
 
 std::map<std::string, Credential> CredentialDocument::Credentials() const {
   std::map<std::string, Credential> out;
-  for (const auto& [id, entry] : root_.items()) out.emplace(id, CredentialFromEntry(entry));
+  for (const auto& [id, entry] : root_.items()) {
+    if (id != kAccountsKey) out.emplace(id, CredentialFromEntry(entry));
+  }
+  auto accounts = root_.find(kAccountsKey);
+  if (accounts == root_.end()) return out;
+  for (const auto& [provider, section] : accounts->items()) {
+    auto named = section.find(kNamedKey);
+    if (named == section.end()) continue;
+    for (const auto& [account, entry] : named->items()) {
+      out.emplace(CredentialKey(provider, account), CredentialFromEntry(entry));
+    }
+  }
   return out;
+}
+
+std::map<std::string, std::string> CredentialDocument::DefaultAccountNames() const {
+  std::map<std::string, std::string> out;
+  auto accounts = root_.find(kAccountsKey);
+  if (accounts == root_.end()) return out;
+  for (const auto& [provider, section] : accounts->items()) {
+    auto name = section.find(kDefaultNameKey);
+    if (name != section.end()) out.emplace(provider, name->get<std::string>());
+  }
+  return out;
+}
+
+const Json* CredentialDocument::Find(const std::string& key) const {
+  const absl::string_view account = AccountOfKey(key);
+  if (account.empty()) {
+    auto it = root_.find(key);
+    return it == root_.end() || key == kAccountsKey ? nullptr : &*it;
+  }
+  auto accounts = root_.find(kAccountsKey);
+  if (accounts == root_.end()) return nullptr;
+  auto section = accounts->find(std::string(ProviderOfKey(key)));
+  if (section == accounts->end()) return nullptr;
+  auto named = section->find(kNamedKey);
+  if (named == section->end()) return nullptr;
+  auto it = named->find(std::string(account));
+  return it == named->end() ? nullptr : &*it;
+}
+
+Json& CredentialDocument::Slot(const std::string& key) {
+  const absl::string_view account = AccountOfKey(key);
+  if (account.empty()) return root_[key];
+  return root_[kAccountsKey][std::string(ProviderOfKey(key))][kNamedKey][std::string(account)];
+}
+
+absl::StatusOr<bool> CredentialDocument::SetDefaultAccount(const std::string& provider,
+                                                           const std::string& account) {
+  std::string current = kDefaultAccountName;
+  if (auto names = DefaultAccountNames(); names.contains(provider)) current = names.at(provider);
+  if (account == current) return false;
+  const Json* chosen = Find(CredentialKey(provider, account));
+  if (chosen == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat(provider, " has no account named \"", account, "\""));
+  }
+  if (Find(CredentialKey(provider, current)) != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "providers.json holds both a default ", provider, " account and a named one called \"",
+        current, "\"; rename or remove one by hand first"));
+  }
+  Json entry = *chosen;
+  Remove(CredentialKey(provider, account));
+  if (auto old = root_.find(provider); old != root_.end()) {
+    Slot(CredentialKey(provider, current)) = *old;
+  }
+  root_[provider] = std::move(entry);
+  root_[kAccountsKey][provider][kDefaultNameKey] = account;
+  return true;
 }
 
 bool CredentialDocument::Replace(const std::string& id, const Credential& credential) {
@@ -109,8 +214,8 @@ bool CredentialDocument::Replace(const std::string& id, const Credential& creden
 }
 
 bool CredentialDocument::Put(const std::string& id, const Credential& credential) {
-  auto it = root_.find(id);
-  const bool existed = it != root_.end();
+  const Json* it = Find(id);
+  const bool existed = it != nullptr;
   Json entry = Json::object();
   if (existed && it->is_object()) {
     auto type = it->find("type");
@@ -134,12 +239,26 @@ bool CredentialDocument::Put(const std::string& id, const Credential& credential
     case CredentialType::kUnknown:
       break;
   }
-  root_[id] = std::move(entry);
+  Slot(id) = std::move(entry);
   return existed;
 }
 
-bool CredentialDocument::Remove(const std::string& id) { return root_.erase(id) > 0; }
+bool CredentialDocument::Remove(const std::string& id) {
+  const absl::string_view account = AccountOfKey(id);
+  if (account.empty()) return id != kAccountsKey && root_.erase(id) > 0;
+  if (Find(id) == nullptr) return false;
+  // Drop the objects the removal leaves empty, so that the file looks as if never touched.
+  Json& accounts = root_[kAccountsKey];
+  const std::string provider(ProviderOfKey(id));
+  Json& section = accounts[provider];
+  Json& named = section[kNamedKey];
+  named.erase(std::string(account));
+  if (named.empty()) section.erase(kNamedKey);
+  if (section.empty()) accounts.erase(provider);
+  if (accounts.empty()) root_.erase(kAccountsKey);
+  return true;
+}
 
-bool CredentialDocument::Contains(const std::string& id) const { return root_.contains(id); }
+bool CredentialDocument::Contains(const std::string& id) const { return Find(id) != nullptr; }
 
 }  // namespace operator_auth

@@ -1,5 +1,14 @@
 // The providers.json document: an ordered JSON object of provider id -> entry. It is the unit of
-// read-modify-write: parse the file, change some entries, serialize. Entries and fields this daemon
+// read-modify-write: parse the file, change some entries, serialize.
+//
+// Accounts. The default account of a provider is its top-level entry, exactly what every
+// py-filelock reader has always read. Named accounts live under one reserved top-level key that
+// no provider id can spell (ids start with [a-z0-9]) and that old readers never look up:
+//   "_accounts": {"anthropic": {"default": "personal",          // the default account's name
+//                               "named": {"work": {entry}, ...}}}  // every other account
+// "default" is absent until `auth default` names one ("default" is then the name). Methods below
+// take credential keys (common/credential_key.h): "anthropic" is the top-level entry,
+// "anthropic@work" is _accounts.anthropic.named.work. Entries and fields this daemon
 // does not understand (an "extra" object, an unknown "type", a non-object entry) survive every
 // rewrite unchanged in meaning, as does the order of entries. Not thread-safe; a value type.
 #pragma once
@@ -28,8 +37,15 @@ class CredentialDocument {
   // Pretty-printed JSON with a trailing newline.
   std::string Serialize() const;
 
-  // The typed view of every entry, keyed by provider id.
+  // The typed view of every entry, keyed by credential key (named accounts as "PROVIDER@ACCOUNT").
   std::map<std::string, Credential> Credentials() const;
+  // Provider id -> the name its default account goes by, for providers that name it.
+  std::map<std::string, std::string> DefaultAccountNames() const;
+
+  // Gives named account `account` of `provider` the top-level place; the entry there becomes a
+  // named account under the old default's name. Returns false when `account` already is the
+  // default; NOT_FOUND when there is no such named account.
+  absl::StatusOr<bool> SetDefaultAccount(const std::string& provider, const std::string& account);
 
   // Stores `credential` under `id`. When the existing entry has the same type, its other fields
   // are kept; a different type replaces the entry. Returns true when an entry was replaced.
@@ -46,6 +62,10 @@ class CredentialDocument {
 
  private:
   explicit CredentialDocument(nlohmann::ordered_json root) : root_(std::move(root)) {}
+
+  // The JSON slot of credential key `key` (null when absent); Slot() creates the path to it.
+  const nlohmann::ordered_json* Find(const std::string& key) const;
+  nlohmann::ordered_json& Slot(const std::string& key);
 
   nlohmann::ordered_json root_;
 };

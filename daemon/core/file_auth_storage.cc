@@ -11,7 +11,7 @@ absl::StatusOr<std::unique_ptr<FileAuthStorage>> FileAuthStorage::Open(const std
   absl::StatusOr<std::unique_ptr<File>> file = File::Open(
       auth_dir, "providers.json", "providers.lock",
       [](const CredentialDocument& document) {
-        return CredentialSnapshot{document.Credentials(), ""};
+        return CredentialSnapshot{document.Credentials(), "", document.DefaultAccountNames()};
       },
       file_options);
   if (!file.ok()) return file.status();

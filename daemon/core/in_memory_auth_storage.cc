@@ -9,7 +9,7 @@ std::shared_ptr<const CredentialSnapshot> InMemoryAuthStorage::Snapshot() {
   absl::MutexLock lock(&mu_);
   if (snapshot_ == nullptr) {
     snapshot_ =
-        std::make_shared<const CredentialSnapshot>(CredentialSnapshot{document_.Credentials(), ""});
+        std::make_shared<const CredentialSnapshot>(CredentialSnapshot{document_.Credentials(), "", document_.DefaultAccountNames()});
   }
   return snapshot_;
 }

@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/credential_key.h"
 #include "common/provider_id.h"
 #include "daemon/core/api_key_rules.h"
 
@@ -23,6 +25,15 @@ StoredType StoredTypeOf(const Credential& c) {
       return StoredType::kUnknown;
   }
   return StoredType::kUnknown;
+}
+
+// A resolved key of credential key `key`: its provider and account parts filled in.
+ResolvedKey KeyOf(const SecretString& secret, KeySource source, std::string label,
+                  int64_t expires_unix_ms, const std::string& key, KeyUsage usage) {
+  ResolvedKey out{secret, source, std::move(label), expires_unix_ms, std::string(), std::move(usage),
+                  std::string(AccountOfKey(key))};
+  out.provider = out.account.empty() ? key : std::string(ProviderOfKey(key));
+  return out;
 }
 
 }  // namespace
@@ -42,11 +53,12 @@ std::string ProviderAuthManager::Canonical(absl::string_view name) const {
 }
 
 std::optional<ResolvedKey> ProviderAuthManager::EnvKey(const std::string& provider) {
+  // The environment holds one key per provider: it stands in for the default account only.
+  if (!AccountOfKey(provider).empty()) return std::nullopt;
   const std::string env_var = ApiKeyEnvVarName(provider);
   std::optional<std::string> value = env_(env_var);
   if (!value.has_value()) return std::nullopt;
-  return ResolvedKey{
-      SecretString(*std::move(value)), KeySource::kEnv, env_var, 0, provider, KeyUsage()};
+  return KeyOf(SecretString(*std::move(value)), KeySource::kEnv, env_var, 0, provider, KeyUsage());
 }
 
 ResolvedKey ProviderAuthManager::OAuthKey(const std::string& provider,
@@ -58,8 +70,8 @@ ResolvedKey ProviderAuthManager::OAuthKey(const std::string& provider,
     usage.kind = KeyKind::kOAuthAccessToken;
     usage.account_id = credential.account_id;
   }
-  return ResolvedKey{credential.access,          KeySource::kStored, "providers.json (oauth)",
-                     credential.expires_unix_ms, provider,           std::move(usage)};
+  return KeyOf(credential.access, KeySource::kStored, "providers.json (oauth)",
+               credential.expires_unix_ms, provider, std::move(usage));
 }
 
 bool ProviderAuthManager::NeedsCompletion(const std::string& provider,
@@ -99,7 +111,7 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
     absl::MutexLock lock(&runtime_mu_);
     auto it = runtime_keys_.find(provider);
     if (it != runtime_keys_.end()) {
-      return {ResolvedKey{it->second.key, KeySource::kRuntime, "runtime", 0, provider, KeyUsage()},
+      return {KeyOf(it->second.key, KeySource::kRuntime, "runtime", 0, provider, KeyUsage()),
               nullptr, false, absl::OkStatus()};
     }
   }
@@ -108,13 +120,12 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
   if (stored != snapshot.credentials.end() && stored->second.usable()) {
     const Credential& c = stored->second;
     if (c.type == CredentialType::kApiKey) {
-      return {ResolvedKey{c.key, KeySource::kStored, "providers.json (api_key)", 0, provider,
-                          KeyUsage()},
+      return {KeyOf(c.key, KeySource::kStored, "providers.json (api_key)", 0, provider, KeyUsage()),
               nullptr, false, absl::OkStatus()};
     }
     if (!c.access.empty() && !Expired(c)) {
-      return {ResolvedKey{c.access, KeySource::kStored, "providers.json (oauth)", c.expires_unix_ms,
-                          provider, KeyUsage()},
+      return {KeyOf(c.access, KeySource::kStored, "providers.json (oauth)", c.expires_unix_ms,
+                    provider, KeyUsage()),
               &c, false, absl::OkStatus()};
     }
     if (!c.refresh.empty() && refresher_ != nullptr && refresher_->CanRefresh(provider)) {
@@ -125,6 +136,13 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
   }
   if (std::optional<ResolvedKey> env_key = EnvKey(provider)) {
     return {std::move(env_key), nullptr, false, absl::OkStatus()};
+  }
+  if (failure.ok() && !AccountOfKey(provider).empty()) {
+    const absl::string_view id = ProviderOfKey(provider), account = AccountOfKey(provider);
+    failure = absl::NotFoundError(absl::StrCat(
+        "no credential for account \"", account, "\" of ", id, ": log in with `operatorctl auth login ",
+        id, " --account ", account, "` or set a key with `operatorctl auth set ", id, " --account ",
+        account, " --api-key -`"));
   }
   if (failure.ok()) {
     const std::string env_var = ApiKeyEnvVarName(provider);
@@ -147,12 +165,13 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
 
 ProviderAuthManager::KeyLookup ProviderAuthManager::LookUp(absl::string_view provider) {
   KeyLookup lookup;
-  if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
-    lookup.answer = std::move(s);
+  lookup.snapshot = storage_.Snapshot();
+  absl::StatusOr<std::string> key = KeyIn(provider, *lookup.snapshot);
+  if (!key.ok()) {
+    lookup.answer = key.status();
     return lookup;
   }
-  lookup.id = Canonical(provider);
-  lookup.snapshot = storage_.Snapshot();
+  lookup.id = *std::move(key);
   Resolution r = Resolve(lookup.id, *lookup.snapshot);
   if (r.refresh) return lookup;
   if (r.oauth != nullptr) {
@@ -200,11 +219,85 @@ absl::StatusOr<ResolvedKey> ProviderAuthManager::GetApiKey(absl::string_view pro
   return result.get();
 }
 
+absl::StatusOr<std::string> ProviderAuthManager::KeyIn(absl::string_view selector,
+                                                       const CredentialSnapshot& snapshot) const {
+  if (selector.find('@') == absl::string_view::npos) {  // the hot path: the default account
+    if (absl::Status s = ValidateProviderId(selector); !s.ok()) return s;
+    return Canonical(selector);
+  }
+  absl::StatusOr<CredentialSelector> parsed = ParseCredentialSelector(selector);
+  if (!parsed.ok()) return parsed.status();
+  std::string id = Canonical(parsed->provider);
+  auto name = snapshot.default_accounts.find(id);
+  const absl::string_view default_name =
+      name == snapshot.default_accounts.end() ? kDefaultAccountName : name->second;
+  if (parsed->account == default_name) return id;
+  return CredentialKey(id, parsed->account);
+}
+
+absl::StatusOr<std::string> ProviderAuthManager::KeyFor(absl::string_view selector) {
+  return KeyIn(selector, *storage_.Snapshot());
+}
+
+std::string ProviderAuthManager::DefaultAccountName(const std::string& provider) {
+  std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
+  auto name = snapshot->default_accounts.find(provider);
+  return name == snapshot->default_accounts.end() ? kDefaultAccountName : name->second;
+}
+
+absl::StatusOr<bool> ProviderAuthManager::SetDefaultAccount(absl::string_view provider,
+                                                            absl::string_view account) {
+  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
+  if (absl::Status s = ValidateAccountName(account); !s.ok()) return s;
+  const std::string id = Canonical(provider);
+  bool changed = false;
+  std::string old_name;
+  absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+    auto names = document.DefaultAccountNames();
+    old_name = names.contains(id) ? names.at(id) : std::string(kDefaultAccountName);
+    absl::StatusOr<bool> swapped = document.SetDefaultAccount(id, std::string(account));
+    if (!swapped.ok()) return swapped.status();
+    changed = *swapped;
+    return changed;
+  });
+  if (!s.ok()) return s;
+  if (changed) {
+    // The refresh state of both places follows no credential any more: start afresh.
+    for (const std::string& key : {id, CredentialKey(id, old_name), CredentialKey(id, account)}) {
+      if (refresher_ != nullptr) refresher_->Forget(key);
+      if (completion_ != nullptr) completion_->Forget(key);
+    }
+  }
+  return changed;
+}
+
+std::vector<AccountListing> ProviderAuthManager::AccountsOf(const std::string& provider,
+                                                            const CredentialSnapshot& snapshot) {
+  std::vector<AccountListing> out;
+  const std::string prefix = absl::StrCat(provider, "@");
+  for (auto it = snapshot.credentials.lower_bound(prefix);
+       it != snapshot.credentials.end() && absl::StartsWith(it->first, prefix); ++it) {
+    out.push_back({std::string(AccountOfKey(it->first)), false, StatusFrom(it->first, snapshot)});
+  }
+  auto name = snapshot.default_accounts.find(provider);
+  if (out.empty() && name == snapshot.default_accounts.end()) return out;
+  AccountListing first{name == snapshot.default_accounts.end() ? kDefaultAccountName : name->second,
+                       true, StatusFrom(provider, snapshot)};
+  out.insert(out.begin(), std::move(first));
+  return out;
+}
+
 ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
                                                const CredentialSnapshot& snapshot) {
   ProviderStatus status;
-  status.provider = provider;
-  status.env_var = ApiKeyEnvVarName(provider);
+  status.provider = std::string(ProviderOfKey(provider));
+  status.account = std::string(AccountOfKey(provider));
+  status.default_account = status.account.empty();
+  if (status.default_account) {
+    auto name = snapshot.default_accounts.find(provider);
+    status.account = name == snapshot.default_accounts.end() ? kDefaultAccountName : name->second;
+  }
+  status.env_var = ApiKeyEnvVarName(status.provider);
   status.storage_error = snapshot.load_error;
   auto stored = snapshot.credentials.find(provider);
   if (stored != snapshot.credentials.end()) {
@@ -249,8 +342,10 @@ ProviderStatus ProviderAuthManager::StatusFrom(const std::string& provider,
 }
 
 absl::StatusOr<ProviderStatus> ProviderAuthManager::GetStatus(absl::string_view provider) {
-  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
-  return StatusFrom(Canonical(provider), *storage_.Snapshot());
+  std::shared_ptr<const CredentialSnapshot> snapshot = storage_.Snapshot();
+  absl::StatusOr<std::string> key = KeyIn(provider, *snapshot);
+  if (!key.ok()) return key.status();
+  return StatusFrom(*key, *snapshot);
 }
 
 void ProviderAuthManager::SetRegistry(ProviderRegistry registry) {
@@ -271,16 +366,19 @@ std::vector<ProviderListing> ProviderAuthManager::ListProviders(View view) {
   std::vector<ProviderListing> out;
   for (const ProviderDescriptor& p : registry->providers()) {
     out.push_back({p.id, p.display_name, p.kind, true, StatusFrom(p.id, *snapshot),
-                   registry->AliasesOf(p.id)});
+                   registry->AliasesOf(p.id), AccountsOf(p.id, *snapshot)});
   }
   std::set<std::string> custom;
   for (const auto& [id, credential] : snapshot->credentials) {
-    if (registry->Find(id) == nullptr && ValidateProviderId(id).ok()) custom.insert(id);
+    const std::string provider(ProviderOfKey(id));
+    if (registry->Find(provider) == nullptr && ValidateProviderId(provider).ok()) {
+      custom.insert(provider);
+    }
   }
   {
     absl::MutexLock lock(&runtime_mu_);
     for (const auto& [id, runtime] : runtime_keys_) {
-      if (registry->Find(id) == nullptr) custom.insert(id);
+      if (registry->Find(ProviderOfKey(id)) == nullptr) custom.insert(std::string(ProviderOfKey(id)));
     }
   }
   for (const std::string& id : custom) {
@@ -289,17 +387,18 @@ std::vector<ProviderListing> ProviderAuthManager::ListProviders(View view) {
         stored != snapshot->credentials.end() && stored->second.type == CredentialType::kOAuth
             ? ProviderKind::kOAuth
             : ProviderKind::kApiKey;
-    out.push_back({id, id, kind, false, StatusFrom(id, *snapshot), {}});
+    out.push_back({id, id, kind, false, StatusFrom(id, *snapshot), {}, AccountsOf(id, *snapshot)});
   }
   return out;
 }
 
 absl::StatusOr<bool> ProviderAuthManager::SetApiKey(absl::string_view provider,
                                                     absl::string_view key) {
-  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
+  absl::StatusOr<std::string> key_of = KeyFor(provider);
+  if (!key_of.ok()) return key_of.status();
   if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
   bool replaced = false;
-  const std::string id = Canonical(provider);
+  const std::string& id = *key_of;
   absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
     replaced = document.Put(id, Credential::ApiKey(std::string(key)));
     return true;
@@ -310,8 +409,9 @@ absl::StatusOr<bool> ProviderAuthManager::SetApiKey(absl::string_view provider,
 
 absl::Status ProviderAuthManager::StoreOAuthLogin(absl::string_view provider,
                                                   const Credential& credential) {
-  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
-  const std::string id = Canonical(provider);
+  absl::StatusOr<std::string> key_of = KeyFor(provider);
+  if (!key_of.ok()) return key_of.status();
+  const std::string& id = *key_of;
   absl::Status s = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
     document.Replace(id, credential);
     return true;
@@ -324,11 +424,12 @@ absl::Status ProviderAuthManager::StoreOAuthLogin(absl::string_view provider,
 absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view provider,
                                                            absl::string_view key,
                                                            absl::string_view peer) {
-  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
+  absl::StatusOr<std::string> key_of = KeyFor(provider);
+  if (!key_of.ok()) return key_of.status();
   if (!key.empty()) {
     if (absl::Status s = ValidateApiKey(key); !s.ok()) return s;
   }
-  const std::string id = Canonical(provider);
+  const std::string& id = *key_of;
   absl::MutexLock lock(&runtime_mu_);
   bool cleared = false;
   if (key.empty()) {
@@ -358,8 +459,9 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
 
 absl::StatusOr<LogoutResult> ProviderAuthManager::Logout(absl::string_view provider,
                                                          RevocationDone revoked) {
-  if (absl::Status s = ValidateProviderId(provider); !s.ok()) return s;
-  const std::string id = Canonical(provider);
+  absl::StatusOr<std::string> key_of = KeyFor(provider);
+  if (!key_of.ok()) return key_of.status();
+  const std::string id = *key_of;
   // Remove under the lock and revoke exactly what was removed: a refresh racing with us may
   // have rotated the token since any earlier look.
   std::optional<Credential> removed;

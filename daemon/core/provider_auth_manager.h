@@ -45,6 +45,7 @@ struct ResolvedKey {
   int64_t expires_unix_ms = 0;
   std::string provider;  // the canonical id, also when the caller named an alias
   KeyUsage usage;
+  std::string account;  // the named account it came from; empty for the default account
 };
 
 enum class StoredType { kNone, kApiKey, kOAuth, kUnknown };
@@ -52,6 +53,8 @@ enum class StoredType { kNone, kApiKey, kOAuth, kUnknown };
 // Everything status shows about a provider. Holds no secret.
 struct ProviderStatus {
   std::string provider;
+  std::string account;  // the account's name ("default" unless `auth default` named another)
+  bool default_account = true;
   bool configured = false;
   std::optional<KeySource> source;  // set when configured
   std::string label;
@@ -76,6 +79,13 @@ struct LogoutResult {
 // The outcome of a revocation: OK when the provider confirmed it.
 using RevocationDone = std::function<void(absl::Status)>;
 
+// One account of a provider in a listing.
+struct AccountListing {
+  std::string name;
+  bool is_default = false;
+  ProviderStatus status;
+};
+
 struct ProviderListing {
   std::string id;
   std::string display_name;
@@ -83,6 +93,9 @@ struct ProviderListing {
   bool builtin = false;
   ProviderStatus status;
   std::vector<std::string> aliases;
+  // Every account with a stored credential, the default first; empty when the provider has only
+  // its default account and nothing names it.
+  std::vector<AccountListing> accounts;
 };
 
 class ProviderAuthManager {
@@ -105,6 +118,19 @@ class ProviderAuthManager {
   // Every entry point below accepts an alias of a provider (the registry's) and answers with the
   // canonical id. This is that mapping; `name` must be a valid id.
   std::string Canonical(absl::string_view name) const;
+
+  // Every entry point below that takes `provider` takes a selector "PROVIDER[@ACCOUNT]"
+  // (common/credential_key.h): the default account when no account is named, or when the named
+  // one is the default's name. Each account has its own credential, refresh flight, back-off and
+  // runtime key; the environment's {ID}_API_KEY stands in only for the default account.
+  // This is the credential key a selector names: "PROVIDER" or "PROVIDER@ACCOUNT".
+  absl::StatusOr<std::string> KeyFor(absl::string_view selector);
+  // The name `provider`'s default account goes by.
+  std::string DefaultAccountName(const std::string& provider);
+  // Makes named account `account` the provider's default (its entry moves to the top-level place
+  // py-filelock readers see); the old default becomes a named account under its name. Returns
+  // false when it already was the default; NOT_FOUND when there is no such account.
+  absl::StatusOr<bool> SetDefaultAccount(absl::string_view provider, absl::string_view account);
 
   // Calls `done` exactly once: inline when no refresh is needed (the hot path: no lock beyond the
   // snapshot's, no disk write, no network), else from the refresh or completion thread. NOT_FOUND
@@ -181,6 +207,11 @@ class ProviderAuthManager {
     const Credential* completing = nullptr;  // a valid OAuth credential that needs completion
   };
   KeyLookup LookUp(absl::string_view provider);
+  // KeyFor against a snapshot already taken.
+  absl::StatusOr<std::string> KeyIn(absl::string_view selector,
+                                    const CredentialSnapshot& snapshot) const;
+  std::vector<AccountListing> AccountsOf(const std::string& provider,
+                                         const CredentialSnapshot& snapshot);
   void ContinueLookUp(KeyLookup lookup, KeyCallback done);
   bool NeedsCompletion(const std::string& provider, const Credential& credential) const;
   std::optional<ResolvedKey> EnvKey(const std::string& provider);

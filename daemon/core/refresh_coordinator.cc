@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/credential_key.h"
 #include "daemon/core/failpoint.h"
 
 namespace operator_auth {
@@ -159,6 +160,32 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       written = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
         std::map<std::string, Credential> credentials = document.Credentials();
         auto it = credentials.find(provider);
+        std::string write_to = provider;
+        if (it == credentials.end() || it->second.refresh != used_refresh_token) {
+          // `auth default` may have moved this account to another place while the endpoint
+          // answered: the rotated token belongs wherever the refresh token we spent is now.
+          // Dropping it would leave that account with a spent refresh token.
+          for (const auto& [key, other] : credentials) {
+            if (ProviderOfKey(key) == ProviderOfKey(provider) &&
+                other.type == CredentialType::kOAuth && other.refresh == used_refresh_token) {
+              write_to = key;
+              break;
+            }
+          }
+        }
+        if (write_to != provider) {
+          spdlog::info("the {} credential moved to {} during its refresh; storing it there",
+                       provider, write_to);
+          document.Put(write_to, *fresh);
+          // Our callers asked for what `provider` names now, which is another account.
+          if (it != credentials.end() && ValidUntil(it->second, valid_until)) {
+            result = it->second;
+          } else {
+            result = absl::AbortedError(absl::StrCat(
+                "the ", provider, " account changed while it was being refreshed; try again"));
+          }
+          return true;
+        }
         if (it == credentials.end() || it->second.refresh != used_refresh_token) {
           // Logged out or logged in again while the endpoint answered: what is stored now wins.
           spdlog::info("the {} credential changed during its refresh; keeping the new one",

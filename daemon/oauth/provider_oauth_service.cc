@@ -1,5 +1,7 @@
 #include "daemon/oauth/provider_oauth_service.h"
 
+#include "common/credential_key.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace operator_auth {
@@ -29,8 +31,11 @@ bool ProviderOAuthService::CanRefresh(const std::string& provider) const {
 }
 
 std::shared_ptr<OAuthClient> ProviderOAuthService::ClientFor(const std::string& provider) const {
+  // `provider` may be a credential key "PROVIDER@ACCOUNT": every account speaks its provider's
+  // dialect.
+  const absl::string_view id = ProviderOfKey(provider);
   absl::MutexLock lock(&mu_);
-  auto it = clients_->find(provider);
+  auto it = clients_->find(id);
   return it == clients_->end() ? nullptr : it->second;
 }
 

@@ -37,7 +37,7 @@ class ProviderOAuthService : public OAuthTokenService {
   std::shared_ptr<OAuthClient> ClientFor(const std::string& provider) const;
 
  private:
-  using Clients = std::map<std::string, std::shared_ptr<OAuthClient>>;
+  using Clients = std::map<std::string, std::shared_ptr<OAuthClient>, std::less<>>;
 
   std::shared_ptr<const Clients> Build(const std::vector<OAuthProviderConfig>& providers) const;
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/credential_key.h"
 #include "common/provider_id.h"
 #include "daemon/server/key_conversion.h"
 #include "daemon/server/login_reactor.h"
@@ -59,8 +60,17 @@ const char* RefreshPhaseName(RefreshPhase phase) {
   return "idle";
 }
 
+// The selector a request names: "PROVIDER" or "PROVIDER@ACCOUNT" (ParseCredentialSelector
+// refuses an account named both ways).
+template <typename Request>
+std::string SelectorOf(const Request& request) {
+  return CredentialKey(request.provider(), request.account());
+}
+
 void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
   out.set_provider(in.provider);
+  out.set_account(in.account);
+  out.set_default_account(in.default_account);
   out.set_configured(in.configured);
   out.set_source(in.source ? ToProto(*in.source) : v1::CREDENTIAL_SOURCE_UNSPECIFIED);
   out.set_label(in.label);
@@ -108,6 +118,7 @@ AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthServ
       watch_api_key_(requests.Register("/operator_auth.v1.AuthService/WatchApiKey")),
       import_logins_(requests.Register("/operator_auth.v1.AuthService/ImportLogins")),
       unlink_vendor_(requests.Register("/operator_auth.v1.AuthService/UnlinkVendor")),
+      set_default_account_(requests.Register("/operator_auth.v1.AuthService/SetDefaultAccount")),
       vendor_sync_(vendor_sync) {}
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
@@ -117,20 +128,25 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
   // Answered inline on the hot path; from the refresh thread when a token had to be refreshed.
   // The guard moves into the callback, which is called in place when answered inline: no
   // allocation for either on the hot path.
-  manager_.GetApiKeyAsync(
-      request->provider(),
-      [this, reactor, response, call = calls_.Track(context)](absl::StatusOr<ResolvedKey> key) {
-        get_api_key_.Record(key.ok());
-        if (key.ok()) {
-          response->set_key(key->key.str());
-          response->set_source(ToProto(key->source));
-          response->set_label(std::move(key->label));
-          response->set_expires_unix_ms(key->expires_unix_ms);
-          response->set_provider(std::move(key->provider));
-          ToProto(key->usage, *response->mutable_usage());
-        }
-        reactor->Finish(ToGrpcStatus(key.status()));
-      });
+  auto done = [this, reactor, response,
+               call = calls_.Track(context)](absl::StatusOr<ResolvedKey> key) {
+    get_api_key_.Record(key.ok());
+    if (key.ok()) {
+      response->set_key(key->key.str());
+      response->set_source(ToProto(key->source));
+      response->set_label(std::move(key->label));
+      response->set_expires_unix_ms(key->expires_unix_ms);
+      response->set_provider(std::move(key->provider));
+      response->set_account(std::move(key->account));
+      ToProto(key->usage, *response->mutable_usage());
+    }
+    reactor->Finish(ToGrpcStatus(key.status()));
+  };
+  if (request->account().empty()) {  // the hot path: no selector string to build
+    manager_.GetApiKeyAsync(request->provider(), std::move(done));
+  } else {
+    manager_.GetApiKeyAsync(SelectorOf(*request), std::move(done));
+  }
   return reactor;
 }
 
@@ -138,7 +154,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetAuthStatus(grpc::CallbackServerCon
                                                          const v1::GetAuthStatusRequest* request,
                                                          v1::AuthStatus* response) {
   CallTracker::Call call = calls_.Track(context);
-  absl::StatusOr<ProviderStatus> status = manager_.GetStatus(request->provider());
+  absl::StatusOr<ProviderStatus> status = manager_.GetStatus(SelectorOf(*request));
   if (status.ok()) {
     ToProto(*status, *response);
     AddVendorLink(vendor_sync_, *response);
@@ -160,6 +176,13 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerCon
     ToProto(p.status, *info->mutable_status());
     AddVendorLink(vendor_sync_, *info->mutable_status());
     for (const std::string& alias : p.aliases) info->add_aliases(alias);
+    for (const AccountListing& account : p.accounts) {
+      v1::AccountInfo* out = info->add_accounts();
+      out->set_name(account.name);
+      out->set_is_default(account.is_default);
+      ToProto(account.status, *out->mutable_status());
+      if (account.is_default) AddVendorLink(vendor_sync_, *out->mutable_status());
+    }
   }
   return FinishNow(context, absl::OkStatus(), list_providers_);
 }
@@ -168,7 +191,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext
                                                      const v1::SetApiKeyRequest* request,
                                                      v1::SetApiKeyResponse* response) {
   return FinishOnExecutor(context, writes_, calls_, set_api_key_, [this, request, response] {
-    absl::StatusOr<bool> replaced = manager_.SetApiKey(request->provider(), request->key());
+    absl::StatusOr<bool> replaced = manager_.SetApiKey(SelectorOf(*request), request->key());
     if (replaced.ok()) response->set_replaced(*replaced);
     return replaced.status();
   });
@@ -179,7 +202,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
     v1::SetRuntimeApiKeyResponse* response) {
   CallTracker::Call call = calls_.Track(context);
   absl::StatusOr<bool> cleared =
-      manager_.SetRuntimeApiKey(request->provider(), request->key(), context->peer());
+      manager_.SetRuntimeApiKey(SelectorOf(*request), request->key(), context->peer());
   if (cleared.ok()) response->set_cleared(*cleared);
   return FinishNow(context, cleared.status(), set_runtime_api_key_);
 }
@@ -197,7 +220,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* c
     };
     auto revocation = std::make_shared<Revocation>();
     absl::StatusOr<LogoutResult> result =
-        manager_.Logout(request->provider(), [revocation](absl::Status outcome) {
+        manager_.Logout(SelectorOf(*request), [revocation](absl::Status outcome) {
           revocation->outcome = std::move(outcome);
           revocation->done.Notify();
         });
@@ -238,10 +261,12 @@ grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Logi
 grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
     grpc::CallbackServerContext* context, const v1::WatchApiKeyRequest* request) {
   watch_api_key_.Record(true);
-  // An invalid id is refused by the reactor; a valid one is watched under its canonical id.
-  const std::string& name = request->provider();
-  return new WatchReactor(watches_, ValidateProviderId(name).ok() ? manager_.Canonical(name) : name,
-                          context->peer(), calls_.TrackStream(context));
+  // An invalid selector is refused by the reactor; a valid one is watched under its credential
+  // key ("PROVIDER" or "PROVIDER@ACCOUNT", the provider canonical).
+  const std::string name = SelectorOf(*request);
+  absl::StatusOr<std::string> key = manager_.KeyFor(name);
+  return new WatchReactor(watches_, key.ok() ? *key : name, context->peer(),
+                          calls_.TrackStream(context));
 }
 
 
@@ -260,7 +285,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ImportLogins(grpc::CallbackServerCont
   return FinishOnExecutor(context, writes_, calls_, import_logins_, [this, request, response,
                                                                      source = *source] {
     absl::StatusOr<ImportResult> result =
-        vendor_sync_.Import(source, request->path(), request->keep_in_sync());
+        vendor_sync_.Import(source, request->path(), request->keep_in_sync(), request->account());
     if (!result.ok()) return result.status();
     response->set_path(result->path);
     response->set_linked(result->linked);
@@ -272,6 +297,22 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ImportLogins(grpc::CallbackServerCont
       out->set_expires_unix_ms(login.expires_unix_ms);
       out->set_replaced(login.replaced);
     }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::SetDefaultAccount(
+    grpc::CallbackServerContext* context, const v1::SetDefaultAccountRequest* request,
+    v1::SetDefaultAccountResponse* response) {
+  return FinishOnExecutor(context, writes_, calls_, set_default_account_, [this, request,
+                                                                           response] {
+    if (absl::Status s = ValidateProviderId(request->provider()); !s.ok()) return s;
+    const std::string id = manager_.Canonical(request->provider());
+    std::string previous = manager_.DefaultAccountName(id);
+    absl::StatusOr<bool> changed = manager_.SetDefaultAccount(id, request->account());
+    if (!changed.ok()) return changed.status();
+    response->set_changed(*changed);
+    response->set_previous(std::move(previous));
     return absl::OkStatus();
   });
 }

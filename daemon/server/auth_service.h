@@ -57,6 +57,9 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   grpc::ServerUnaryReactor* UnlinkVendor(grpc::CallbackServerContext* context,
                                          const v1::UnlinkVendorRequest* request,
                                          v1::UnlinkVendorResponse* response) override;
+  grpc::ServerUnaryReactor* SetDefaultAccount(grpc::CallbackServerContext* context,
+                                              const v1::SetDefaultAccountRequest* request,
+                                              v1::SetDefaultAccountResponse* response) override;
 
  private:
   ProviderAuthManager& manager_;
@@ -75,6 +78,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   RequestCounter::Slot& watch_api_key_;
   RequestCounter::Slot& import_logins_;
   RequestCounter::Slot& unlink_vendor_;
+  RequestCounter::Slot& set_default_account_;
   VendorSync& vendor_sync_;
   LoginSlots logins_;  // one login per provider, LoginSlots::kDefaultMaxLogins in all
 };

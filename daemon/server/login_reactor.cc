@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/host_name.h"
+#include "common/credential_key.h"
 #include "common/provider_id.h"
 #include "daemon/core/thread_start.h"
 #include "daemon/oauth/printable_text.h"
@@ -70,11 +71,15 @@ void LoginReactor::OnReadDone(bool ok) {
 }
 
 void LoginReactor::StartSession(const v1::LoginStart& start) {
-  if (absl::Status s = ValidateProviderId(start.provider()); !s.ok()) {
-    FinishWhenDrained(ToGrpcStatus(s));
+  // The credential key the login is stored under: "PROVIDER" or "PROVIDER@ACCOUNT". Each account
+  // has its own login slot, so two accounts may log in at once.
+  absl::StatusOr<std::string> key =
+      manager_.KeyFor(CredentialKey(start.provider(), start.account()));
+  if (!key.ok()) {
+    FinishWhenDrained(ToGrpcStatus(key.status()));
     return;
   }
-  const std::string provider = manager_.Canonical(start.provider());
+  const std::string provider = *std::move(key);
   LoginOptions options;
   options.device = start.device();
   if (!start.enterprise_domain().empty()) {
@@ -168,7 +173,8 @@ void LoginReactor::RunSession(std::string provider) {
   }
   spdlog::info("login for {} complete", provider);
   v1::LoginEvent done;
-  done.mutable_complete()->set_provider(provider);
+  done.mutable_complete()->set_provider(std::string(ProviderOfKey(provider)));
+  done.mutable_complete()->set_account(std::string(AccountOfKey(provider)));
   done.mutable_complete()->set_account_id(FromProvider(credential->account_id));
   done.mutable_complete()->set_expires_unix_ms(credential->expires_unix_ms);
   done.mutable_complete()->set_project_id(

@@ -1,6 +1,6 @@
 #include "daemon/server/watch_reactor.h"
 
-#include "common/provider_id.h"
+#include "common/credential_key.h"
 #include "daemon/server/key_conversion.h"
 #include "daemon/server/status_conversion.h"
 
@@ -10,7 +10,8 @@ namespace {
 v1::ApiKeyUpdate ToProto(const KeyUpdate& in, const std::string& provider) {
   v1::ApiKeyUpdate out;
   out.set_present(in.present);
-  out.set_provider(provider);
+  out.set_provider(std::string(ProviderOfKey(provider)));
+  out.set_account(std::string(AccountOfKey(provider)));
   if (in.present) {
     out.set_key(in.key.key.str());
     out.set_source(ToProto(in.key.source));
@@ -29,7 +30,7 @@ v1::ApiKeyUpdate ToProto(const KeyUpdate& in, const std::string& provider) {
 WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider,
                            const std::string& peer, ConnectionTable::Call connection)
     : hub_(hub), provider_(provider), connection_(std::move(connection)) {
-  if (absl::Status s = ValidateProviderId(provider); !s.ok()) {
+  if (absl::Status s = ParseCredentialSelector(provider).status(); !s.ok()) {
     absl::MutexLock lock(&mu_);
     finished_ = true;
     Finish(ToGrpcStatus(s));

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/credential_key.h"
 #include "daemon/core/file_change_watch.h"
 #include "daemon/core/posix_error.h"
 #include "daemon/core/thread_start.h"
@@ -280,7 +281,10 @@ absl::Status VendorSync::SaveLinks() {
 }
 
 absl::StatusOr<ImportResult> VendorSync::Import(VendorSource source, const std::string& path,
-                                                bool keep_in_sync) {
+                                                bool keep_in_sync, const std::string& account) {
+  if (!account.empty()) {
+    if (absl::Status s = ValidateAccountName(account); !s.ok()) return s;
+  }
   char real[PATH_MAX];
   if (realpath(path.c_str(), real) == nullptr) return PosixError(errno, "resolve", path);
   ImportResult result;
@@ -319,16 +323,36 @@ absl::StatusOr<ImportResult> VendorSync::Import(VendorSource source, const std::
   }
   absl::Status updated = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
     result.logins.clear();
+    const std::map<std::string, std::string> default_names = document.DefaultAccountNames();
+    // The credential key a login goes to: the default account unless a named one was asked for.
+    auto key_of = [&](const std::string& provider) {
+      auto name = default_names.find(provider);
+      const std::string& default_name =
+          name == default_names.end() ? std::string(kDefaultAccountName) : name->second;
+      return account.empty() || account == default_name ? provider
+                                                         : CredentialKey(provider, account);
+    };
+    if (keep_in_sync) {
+      for (const VendorLogin& login : *logins) {
+        if (key_of(login.provider) != login.provider) {
+          return absl::InvalidArgumentError(
+              "--keep-in-sync works with the default account only: the vendor's CLI uses that "
+              "login for everything; import into a named account without it");
+        }
+      }
+    }
     for (const VendorLogin& login : *logins) {
       // A login of its own: nothing of an earlier one (a project, a host) carries over.
-      bool replaced = document.Replace(login.provider, login.credential);
+      bool replaced = document.Replace(key_of(login.provider), login.credential);
       result.logins.push_back(
           {login.provider, login.credential.type, login.credential.expires_unix_ms, replaced});
     }
     return true;
   });
   if (!updated.ok()) return updated;
-  for (const VendorLogin& login : *logins) coordinator_.Forget(login.provider);
+  for (const VendorLogin& login : *logins) {
+    coordinator_.Forget(account.empty() ? login.provider : CredentialKey(login.provider, account));
+  }
   spdlog::info("imported {} login(s) from {} ({})", logins->size(), result.path,
                std::string(VendorSourceName(source)));
   if (!keep_in_sync) return result;

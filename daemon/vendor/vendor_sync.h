@@ -85,9 +85,10 @@ class VendorSync final : public RefreshParticipant {
 
   // Reads `path` (the vendor's file) and stores every login in it; with `keep_in_sync` links it.
   // NOT_FOUND when the file does not exist or holds no login; the ReadVendorFile errors for an
-  // untrusted or malformed file. Nothing is written then.
+  // untrusted or malformed file. Nothing is written then. `account` (empty: the default) names
+  // the account the logins are stored as; keep_in_sync works with the default account only.
   absl::StatusOr<ImportResult> Import(VendorSource source, const std::string& path,
-                                      bool keep_in_sync);
+                                      bool keep_in_sync, const std::string& account = "");
   // Ends the link of `source`; false when there was none. The files stay as they are.
   absl::StatusOr<bool> Unlink(VendorSource source);
 

@@ -44,6 +44,7 @@ struct ApiKey {
   int64_t expires_unix_ms = 0;  // 0: does not expire
   // What else a request with this key needs (from the daemon; empty from the caller's env):
   std::string provider;  // the canonical id, also when an alias was asked for
+  std::string account;   // the named account it came from; empty for the default account
   ApiKeyKind kind = ApiKeyKind::kUnknown;
   std::string account_id;  // openai-codex: the ChatGPT account
   std::string project_id;  // Google Code Assist: the project every request names
@@ -58,6 +59,10 @@ struct AuthClientOptions {
   std::chrono::milliseconds deadline{2000};
   // Whether GetApiKey may answer from this process's environment.
   bool env_fallback = true;
+  // The account every call names, unless its provider names one itself ("PROVIDER@ACCOUNT").
+  // Empty: $OPERATOR_AUTH_ACCOUNT, else the provider's default account. The caller's own
+  // {ID}_API_KEY stands in for the default account only.
+  std::string account;
 };
 
 class AuthClient {
@@ -83,6 +88,12 @@ class AuthClient {
                                                         absl::string_view path,
                                                         bool keep_in_sync);
   absl::StatusOr<v1::UnlinkVendorResponse> UnlinkVendor(absl::string_view source);
+  // Makes named account `account` the provider's default.
+  absl::StatusOr<v1::SetDefaultAccountResponse> SetDefaultAccount(absl::string_view provider,
+                                                                   absl::string_view account);
+  // The account calls name when their provider does not (options, else $OPERATOR_AUTH_ACCOUNT);
+  // empty for the default account.
+  const std::string& account() const { return options_.account; }
 
   // Chat-channel credentials (ChannelService). No environment fallback.
   absl::StatusOr<v1::ListChannelsResponse> ListChannels();
@@ -106,6 +117,13 @@ class AuthClient {
  private:
   template <typename Request, typename Response, typename Stub, typename Method>
   absl::StatusOr<Response> Call(Stub& stub, Method method, const Request& request);
+  // Names this client's account in `request`, unless its provider names one itself.
+  template <typename Request>
+  void NameAccount(Request& request) const {
+    if (!options_.account.empty() && request.provider().find('@') == std::string::npos) {
+      request.set_account(options_.account);
+    }
+  }
 
   std::string socket_path_;
   AuthClientOptions options_;

@@ -38,8 +38,11 @@ namespace operator_auth {
 struct WatchedApiKeyOptions {
   // Empty: the same default as AuthClient's.
   std::string socket_path;
-  // Whether the caller's {ID}_API_KEY may stand in when the daemon has no key or is away.
+  // Whether the caller's {ID}_API_KEY may stand in when the daemon has no key or is away (for the
+  // default account only).
   bool env_fallback = true;
+  // As AuthClientOptions::account: empty means $OPERATOR_AUTH_ACCOUNT, else the default account.
+  std::string account;
   // Reconnect back-off: doubles from initial to max, with ±20 % jitter.
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};

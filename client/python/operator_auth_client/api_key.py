@@ -55,6 +55,8 @@ class ApiKey:
     expires_unix_ms: int = 0
     provider: str = ""
     kind: Optional[str] = None
+    # The named account the key belongs to; empty for the provider's default account.
+    account: str = ""
     account_id: str = ""
     project_id: str = ""
     base_url: str = ""
@@ -80,6 +82,7 @@ def api_key_from_proto(message) -> ApiKey:
     return ApiKey(key=message.key, source=_SOURCES.get(message.source, SOURCE_STORED),
                   label=message.label, expires_unix_ms=message.expires_unix_ms,
                   provider=message.provider, kind=_KINDS.get(usage.kind),
+                  account=message.account,
                   account_id=usage.account_id, project_id=usage.project_id,
                   base_url=usage.base_url,
                   headers=tuple((h.name, h.value) for h in usage.headers))

@@ -55,11 +55,15 @@ class AuthClient:
     ``socket_path``: the daemon's socket; ``None`` or empty resolves it like the daemon
     (see :func:`operator_auth_client.default_socket_path`). ``timeout``: the deadline of each call,
     in seconds. ``env_fallback``: whether :meth:`get_api_key` may answer from this process's
-    ``{ID}_API_KEY`` variable. Construction does not connect; the first call does. Use it as a
-    context manager or call :meth:`close`.
+    ``{ID}_API_KEY`` variable. ``account``: the account every call names unless its provider is
+    written ``"PROVIDER@ACCOUNT"``; ``None`` or empty means ``$OPERATOR_AUTH_ACCOUNT``, else the
+    provider's default account (the caller's ``{ID}_API_KEY`` stands in for the default account
+    only). Construction does not connect; the first call does. Use it as a context manager or
+    call :meth:`close`.
     """
 
-    def __init__(self, socket_path=None, timeout=2.0, env_fallback=True):
+    def __init__(self, socket_path=None, timeout=2.0, env_fallback=True, account=None):
+        self._account = account or os.environ.get("OPERATOR_AUTH_ACCOUNT", "")
         self._socket_path = os.fspath(socket_path) if socket_path else default_socket_path()
         self._timeout = float(timeout)
         self._env_fallback = bool(env_fallback)
@@ -80,6 +84,15 @@ class AuthClient:
         return self._timeout
 
     @property
+    def account(self):
+        """The account calls name when their provider does not; empty for the default."""
+        return self._account
+
+    def account_for(self, provider):
+        """The ``account`` field a request for ``provider`` carries."""
+        return "" if "@" in (provider or "") else self._account
+
+    @property
     def env_fallback(self):
         """Whether get_api_key may answer from this process's environment."""
         return self._env_fallback
@@ -98,10 +111,14 @@ class AuthClient:
         """
         try:
             response = self._call(self._stub.GetApiKey,
-                                  auth_pb2.GetApiKeyRequest(provider=provider), provider)
+                                  auth_pb2.GetApiKeyRequest(
+                                      provider=provider, account=self.account_for(provider)),
+                                  provider)
         except (NotFound, DaemonUnreachable) as error:
-            # A malformed id never picks a variable out of the environment.
-            if not self._env_fallback or not is_valid_provider_id(provider):
+            # A malformed id never picks a variable out of the environment, and a named account
+            # is never answered with the provider's one {ID}_API_KEY.
+            if (not self._env_fallback or not is_valid_provider_id(provider)
+                    or self.account_for(provider)):
                 raise
             unreachable = isinstance(error, DaemonUnreachable)
             key = caller_env_key(provider, daemon_reachable=not unreachable)
@@ -122,7 +139,9 @@ class AuthClient:
         ``needs_login``, ``refresh_state``, ``env_var``. No environment fallback.
         """
         return self._call(self._stub.GetAuthStatus,
-                          auth_pb2.GetAuthStatusRequest(provider=provider), provider)
+                          auth_pb2.GetAuthStatusRequest(provider=provider,
+                                                        account=self.account_for(provider)),
+                          provider)
 
     def list_providers(self):
         """Returns every provider the daemon knows, as a list of ``operator_auth.v1.ProviderInfo``

@@ -233,7 +233,7 @@ class WatchedKey:
             error = snapshot.last_error
             if not isinstance(error, DaemonUnreachable):
                 raise _fresh_copy(error)
-        if self._client.env_fallback:
+        if self._client.env_fallback and not self._client.account_for(self._provider):
             key = caller_env_key(self._provider, daemon_reachable=daemon_reachable)
             if key is not None:
                 return key
@@ -257,7 +257,8 @@ class WatchedKey:
     # The background thread.
 
     def _run(self):
-        request = auth_pb2.WatchApiKeyRequest(provider=self._provider)
+        request = auth_pb2.WatchApiKeyRequest(provider=self._provider,
+                                              account=self._client.account_for(self._provider))
         backoff = INITIAL_BACKOFF_S
         while not self._stop.is_set():
             if self._stream_once(request):
