@@ -1,0 +1,300 @@
+#include "daemon/core/audit_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "daemon/core/posix_error.h"
+#include "daemon/core/thread_start.h"
+#include "daemon/core/trusted_path.h"
+
+namespace operator_auth {
+namespace {
+
+using OrderedJson = nlohmann::ordered_json;
+
+// At most this much text per write(): a batch of a full queue is written in a few calls.
+constexpr size_t kMaxWriteChunk = 256 * 1024;
+
+std::string UtcMillis(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E3SZ", time, absl::UTCTimeZone());
+}
+
+std::string Dump(const OrderedJson& line) {
+  // Replace invalid UTF-8 (an exe path may hold any bytes) instead of throwing.
+  return line.dump(-1, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
+}
+
+std::string DropNotice(absl::Time time, uint64_t count, const char* reason) {
+  OrderedJson line;
+  line["time"] = UtcMillis(time);
+  line["dropped"] = count;
+  line["reason"] = reason;
+  return Dump(line);
+}
+
+// Opens `path` for appending, creating it 0600, and checks an existing file: a regular file, ours,
+// not writable by group or others. Read bits for group or others are removed.
+absl::StatusOr<int> OpenAuditFile(const std::string& path, size_t& size) {
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  if (fd < 0) {
+    if (errno == ELOOP) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is a symlink; refusing to follow it (remove it)"));
+    }
+    return PosixError(errno, "open", path);
+  }
+  struct stat st {};
+  absl::Status verdict;
+  if (fstat(fd, &st) != 0) {
+    verdict = PosixError(errno, "stat", path);
+  } else if (!S_ISREG(st.st_mode)) {
+    verdict = absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+  } else if (st.st_uid != geteuid()) {
+    verdict = absl::PermissionDeniedError(absl::StrCat("bad ownership for ", path,
+                                                       ": owned by uid ", st.st_uid,
+                                                       "; it must be owned by uid ", geteuid()));
+  } else {
+    verdict = CheckOwnerAndMode(path, st, TrustedRole::kFile, geteuid());
+  }
+  if (verdict.ok() && (st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
+    verdict = PosixError(errno, "chmod 0600", path);
+  }
+  if (!verdict.ok()) {
+    close(fd);
+    return verdict;
+  }
+  // Back to blocking writes: O_NONBLOCK only kept a FIFO planted under the name from hanging us.
+  (void)fcntl(fd, F_SETFL, O_APPEND);
+  size = static_cast<size_t>(st.st_size);
+  return fd;
+}
+
+}  // namespace
+
+std::string AuditLog::FormatLine(const AuditRecord& record) {
+  OrderedJson line;
+  line["time"] = UtcMillis(record.time);
+  if (record.peer != nullptr) {
+    line["pid"] = record.peer->pid;
+    line["uid"] = record.peer->uid;
+    line["exe"] = record.peer->exe;
+    line["unit"] = record.peer->unit;
+  } else {
+    // Unknown identity: the fields are there, and say so.
+    line["pid"] = nullptr;
+    line["uid"] = nullptr;
+    line["exe"] = "";
+    line["unit"] = "";
+  }
+  line["rule"] = record.rule;
+  line["method"] = record.method != nullptr ? record.method : "";
+  line["provider"] = record.provider;
+  line["account"] = record.account;
+  line["outcome"] = record.outcome;
+  return Dump(line);
+}
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& directory,
+                                                         Options options) {
+  if (options.max_bytes == 0 || options.max_queued == 0) {
+    return absl::InvalidArgumentError("audit log: max_bytes and max_queued must be positive");
+  }
+  size_t size = 0;
+  absl::StatusOr<int> fd = OpenAuditFile(absl::StrCat(directory, "/", kFileName), size);
+  if (!fd.ok()) return fd.status();
+  std::unique_ptr<AuditLog> log(new AuditLog(directory, std::move(options), *fd, size));
+  absl::StatusOr<std::thread> writer =
+      StartThread("the audit log writer", [raw = log.get()] { raw->WriterLoop(); });
+  if (!writer.ok()) return writer.status();  // the destructor closes the file
+  log->writer_ = *std::move(writer);
+  return log;
+}
+
+AuditLog::AuditLog(std::string directory, Options options, int fd, size_t size)
+    : directory_(std::move(directory)),
+      path_(absl::StrCat(directory_, "/", kFileName)),
+      rotated_path_(absl::StrCat(directory_, "/", kRotatedFileName)),
+      options_(std::move(options)),
+      fd_(fd),
+      size_(size),
+      error_log_(3, absl::Minutes(1)) {
+  absl::MutexLock lock(&mu_);
+  queue_.reserve(options_.max_queued);
+}
+
+AuditLog::~AuditLog() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    wake_.Signal();
+  }
+  if (writer_.joinable()) writer_.join();
+  if (fd_ >= 0) close(fd_);
+}
+
+void AuditLog::Record(AuditRecord record) {
+  absl::MutexLock lock(&mu_);
+  if (queue_.size() >= options_.max_queued) {
+    ++dropped_total_;
+    ++dropped_unreported_;
+    return;
+  }
+  queue_.push_back(std::move(record));
+  ++accepted_;
+  if (writer_sleeping_) {
+    writer_sleeping_ = false;
+    wake_.Signal();
+  }
+}
+
+void AuditLog::Flush() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t target = accepted_;
+  if (writer_sleeping_) {
+    writer_sleeping_ = false;
+    wake_.Signal();
+  }
+  auto done = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return written_ >= target; };
+  mu_.Await(absl::Condition(&done));
+}
+
+uint64_t AuditLog::dropped() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_total_;
+}
+
+void AuditLog::WriterLoop() {
+  std::vector<AuditRecord> batch;
+  batch.reserve(options_.max_queued);
+  while (true) {
+    uint64_t dropped = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      while (queue_.empty() && dropped_unreported_ == 0 && !stopping_) {
+        writer_sleeping_ = true;
+        wake_.Wait(&mu_);
+      }
+      writer_sleeping_ = false;
+      if (queue_.empty() && dropped_unreported_ == 0 && stopping_) return;
+      batch.swap(queue_);
+      dropped = dropped_unreported_;
+      dropped_unreported_ = 0;
+    }
+    if (options_.before_write) options_.before_write();
+    WriteBatch(batch, dropped);
+    {
+      absl::MutexLock lock(&mu_);
+      written_ += batch.size();
+    }
+    batch.clear();
+  }
+}
+
+void AuditLog::WriteBatch(const std::vector<AuditRecord>& batch, uint64_t dropped) {
+  (void)ReopenIfReplaced();
+  std::string text;
+  if (lost_to_errors_ > 0) {
+    text += DropNotice(absl::Now(), lost_to_errors_, "write failed");
+  }
+  const uint64_t lost_before = lost_to_errors_;
+  lost_to_errors_ = 0;
+  // Records `text` stands for: when its write fails they are counted again, so the notice of
+  // earlier losses is not lost with it.
+  uint64_t pending = lost_before;
+  auto write_out = [&]() {
+    if (text.empty()) return;
+    if (!Append(text)) lost_to_errors_ += pending;
+    text.clear();
+    pending = 0;
+  };
+  auto add = [&](std::string line, bool is_record) {
+    // Rotate at a line boundary: the file then never passes max_bytes unless one line does.
+    if (size_ + text.size() + line.size() > options_.max_bytes && size_ + text.size() > 0) {
+      write_out();
+      if (size_ > 0) (void)Rotate();
+    }
+    text += line;
+    if (is_record) ++pending;
+    if (text.size() >= kMaxWriteChunk) write_out();
+  };
+  for (const AuditRecord& record : batch) add(FormatLine(record), true);
+  // The notice goes after the records that found room: it counts those that came while they
+  // waited.
+  if (dropped > 0) add(DropNotice(absl::Now(), dropped, "queue full"), false);
+  write_out();
+}
+
+bool AuditLog::Append(const std::string& text) {
+  if (fd_ < 0 && !ReopenIfReplaced()) return false;
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = write(fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      LogWriteError(absl::StrCat("cannot write ", path_, ": ", std::strerror(errno)));
+      return false;
+    }
+    done += static_cast<size_t>(n);
+    size_ += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool AuditLog::Rotate() {
+  if (rename(path_.c_str(), rotated_path_.c_str()) != 0) {
+    LogWriteError(absl::StrCat("cannot rotate ", path_, " to ", rotated_path_, ": ",
+                               std::strerror(errno), "; it keeps growing"));
+    return false;
+  }
+  close(fd_);
+  fd_ = -1;
+  size_ = 0;
+  return ReopenIfReplaced();
+}
+
+// (Re)opens the file when we have none, or when ours is no longer at the path (removed, or
+// rotated by another daemon on the same home).
+bool AuditLog::ReopenIfReplaced() {
+  if (fd_ >= 0) {
+    struct stat at_path {};
+    struct stat ours {};
+    if (stat(path_.c_str(), &at_path) == 0 && fstat(fd_, &ours) == 0 &&
+        at_path.st_ino == ours.st_ino && at_path.st_dev == ours.st_dev) {
+      return true;
+    }
+  }
+  size_t size = 0;
+  absl::StatusOr<int> fd = OpenAuditFile(path_, size);
+  if (!fd.ok()) {
+    LogWriteError(std::string(fd.status().message()));
+    return fd_ >= 0;  // keep writing the one we have rather than nothing
+  }
+  if (fd_ >= 0) close(fd_);
+  fd_ = *fd;
+  size_ = size;
+  return true;
+}
+
+void AuditLog::LogWriteError(const std::string& what) {
+  RateLimitedLog::Verdict verdict = error_log_.Admit();
+  if (!verdict.write) return;
+  if (verdict.dropped_before > 0) {
+    spdlog::error("audit log: {} ({} similar message(s) suppressed)", what, verdict.dropped_before);
+  } else {
+    spdlog::error("audit log: {}", what);
+  }
+}
+
+}  // namespace operator_auth
