@@ -1,6 +1,7 @@
 // The audit trail end to end: the daemon's auth/audit.jsonl (created 0600, off in authd.json,
 // refused when it is a symlink) and `operatorctl audit` reading it (--json, --provider,
 // --since, --follow across a rotation, malformed lines, no file yet).
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,10 +67,12 @@ std::vector<int> Pids(const std::vector<Json>& lines) {
   return pids;
 }
 
+// Appends as the daemon does (O_APPEND, one write), so a follower never sees the file shrink.
 void AppendOrDie(const std::string& path, const std::string& text) {
-  const std::string before = PathExists(path) ? ReadFileOrDie(path) : "";
-  WriteFileOrDie(path, before + text);
-  chmod(path.c_str(), 0600);
+  const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0) << path;
+  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
 }
 
 class AuditTrailTest : public DaemonTest {
@@ -95,7 +98,9 @@ TEST_F(AuditTrailTest, TheDaemonKeepsAPrivateAuditFileWithoutSecrets) {
   EXPECT_THAT(ReadFileOrDie(AuditPath()), Not(HasSubstr(kSecret)));
   for (const std::string& name : {std::string("audit.jsonl"), std::string("audit.jsonl.1")}) {
     const std::string path = daemon_.auth_dir() + "/" + name;
-    if (PathExists(path)) EXPECT_THAT(ReadFileOrDie(path), Not(HasSubstr(kSecret)));
+    if (PathExists(path)) {
+      EXPECT_THAT(ReadFileOrDie(path), Not(HasSubstr(kSecret)));
+    }
   }
   EXPECT_THAT(daemon_.Log(), Not(HasSubstr(kSecret)));
 }
