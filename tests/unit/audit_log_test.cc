@@ -103,6 +103,46 @@ TEST(AuditLog, InvalidUtf8IsReplacedNotFatal) {
   EXPECT_THAT(line, HasSubstr("/opt/"));
 }
 
+TEST(AuditLog, EveryStringIsEscapedAndValidUtf8StaysAsItIs) {
+  const std::string tricky[] = {
+      "plain",
+      "quote\" and back\\slash",
+      "new\nline\r\ttab",
+      std::string("nul\0x", 5),
+      "\x01\x1f\x7f",
+      "caf\xc3\xa9",
+      "\xf0\x9f\x98\x80 emoji",
+      "",
+  };
+  for (const std::string& text : tricky) {
+    auto peer = std::make_shared<PeerIdentity>();
+    peer->exe = text;
+    peer->unit = text;
+    AuditRecord record = MakeRecord(text, peer);
+    record.rule = text;
+    const std::string line = AuditLog::FormatLine(record);
+    ASSERT_EQ(line.back(), '\n');
+    EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line";
+    Json parsed = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(parsed.is_discarded()) << line;
+    for (const char* key : {"exe", "unit", "rule", "account"}) EXPECT_EQ(parsed[key], text) << key;
+  }
+}
+
+TEST(AuditLog, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  // Invalid lead, truncated sequence, surrogate, overlong form, past U+10FFFF.
+  for (const char* bad : {"\xff", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80"}) {
+    auto peer = std::make_shared<PeerIdentity>();
+    peer->exe = std::string("/a") + bad + "/b";
+    Json parsed = Json::parse(AuditLog::FormatLine(MakeRecord("", peer)), nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded());
+    const std::string exe = parsed["exe"];
+    EXPECT_EQ(exe.substr(0, 2), "/a");
+    EXPECT_EQ(exe.substr(exe.size() - 2), "/b");
+    EXPECT_NE(exe.find("\xef\xbf\xbd"), std::string::npos);
+  }
+}
+
 TEST(AuditLog, AppendsToAnExistingFile) {
   TempDir dir;
   WriteFileOrDie(dir.Sub("audit.jsonl"), "{\"earlier\":1}\n");
