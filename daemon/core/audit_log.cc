@@ -160,7 +160,12 @@ absl::StatusOr<int> OpenAuditFile(const std::string& path, size_t& size) {
       return absl::FailedPreconditionError(
           absl::StrCat(path, " is a symlink; refusing to follow it (remove it)"));
     }
-    return PosixError(errno, "open", path);
+    if (errno == EISDIR || errno == ENXIO) {  // a directory, or a FIFO nobody reads
+      return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+    }
+    // Not a refusal: the file cannot be opened now (a read-only or full file system, a missing
+    // directory). The writer tries again with each batch.
+    return absl::UnavailableError(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
   }
   struct stat st {};
   absl::Status verdict;
@@ -229,8 +234,13 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dire
   }
   size_t size = 0;
   absl::StatusOr<int> fd = OpenAuditFile(absl::StrCat(directory, "/", kFileName), size);
-  if (!fd.ok()) return fd.status();
-  std::unique_ptr<AuditLog> log(new AuditLog(directory, std::move(options), *fd, size));
+  if (!fd.ok() && !absl::IsUnavailable(fd.status())) return fd.status();
+  if (!fd.ok()) {
+    spdlog::error("audit log: {}; records are counted and the file is tried again with each batch",
+                  std::string(fd.status().message()));
+  }
+  std::unique_ptr<AuditLog> log(
+      new AuditLog(directory, std::move(options), fd.ok() ? *fd : -1, size));
   absl::StatusOr<std::thread> writer =
       StartThread("the audit log writer", [raw = log.get()] { raw->WriterLoop(); });
   if (!writer.ok()) return writer.status();  // the destructor closes the file

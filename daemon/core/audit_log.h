@@ -7,7 +7,9 @@
 //
 // The file: created 0600 with O_APPEND | O_NOFOLLOW; an existing one that is a symlink, not a
 // regular file, owned by another uid, or writable by group or others is refused (read bits for
-// group/others are removed). When a batch would take it past `max_bytes` it is renamed to
+// group/others are removed). A file that cannot be opened for another reason (a read-only file
+// system, EACCES) is not a refusal: Open() succeeds, and the writer tries again with each batch,
+// counting the records it could not write into the next line it writes. When a batch would take it past `max_bytes` it is renamed to
 // audit.jsonl.1 (replacing the older one) and a new file is started, at a line boundary: at most
 // about 2 x max_bytes on disk, no line split across two files. A line never holds a secret: the
 // records carry none.

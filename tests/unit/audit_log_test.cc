@@ -255,6 +255,24 @@ TEST(AuditLog, RefusesADirectoryUnderTheName) {
   EXPECT_FALSE(AuditLog::Open(dir.path(), {}).ok());
 }
 
+TEST(AuditLog, AFileThatCannotBeOpenedYetCostsRecordsNotTheLog) {
+  TempDir dir;
+  const std::string later = dir.Sub("later");  // missing for now: open fails with ENOENT
+  {
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(later, {});
+    ASSERT_TRUE(log.ok()) << log.status();
+    (*log)->Record(MakeRecord("lost"));
+    (*log)->Flush();
+    ASSERT_EQ(mkdir(later.c_str(), 0700), 0);
+    (*log)->Record(MakeRecord("kept"));
+  }
+  std::vector<Json> lines = ReadLines(later + "/audit.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["dropped"], 1);
+  EXPECT_EQ(lines[0]["reason"], "write failed");
+  EXPECT_EQ(lines[1]["account"], "kept");
+}
+
 TEST(AuditLog, AFileRemovedUnderneathIsCreatedAgain) {
   TempDir dir;
   {
