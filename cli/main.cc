@@ -114,6 +114,18 @@ int Main(int argc, char** argv) {
   // Subcommands inherit this: global options are accepted after them too (`auth list --json`).
   app.fallthrough();
 
+  CLI::App* audit = app.add_subcommand(
+      "audit", "who got or changed which credential (auth/audit.jsonl); --json for the lines");
+  AuditArguments audit_arguments;
+  audit
+      ->add_option("--provider", audit_arguments.provider,
+                   "only this provider (an id or a built-in alias)")
+      ->type_name("ID");
+  audit->add_option("--since", audit_arguments.since, "only records this recent: 30s, 15m, 2h, 7d")
+      ->type_name("DURATION");
+  audit->add_flag("--follow,-f", audit_arguments.follow,
+                  "keep printing new records until interrupted");
+
   CLI::App* auth = app.add_subcommand("auth", "provider credentials (default: list)");
   auth->require_subcommand(0, 1);
 
@@ -228,18 +240,6 @@ int Main(int argc, char** argv) {
       ->type_name("VAR=PROVIDER");
   exec->footer(
       "Everything after -- is the command, run as given; keys never go on its command line.");
-
-  CLI::App* audit = app.add_subcommand(
-      "audit", "who got or changed which credential (auth/audit.jsonl); --json for the lines");
-  AuditArguments audit_arguments;
-  audit
-      ->add_option("--provider", audit_arguments.provider,
-                   "only this provider (an id or a built-in alias)")
-      ->type_name("ID");
-  audit->add_option("--since", audit_arguments.since, "only records this recent: 30s, 15m, 2h, 7d")
-      ->type_name("DURATION");
-  audit->add_flag("--follow,-f", audit_arguments.follow,
-                  "keep printing new records until interrupted");
 
   CLI::App* setup = app.add_subcommand(
       "setup", "make a coding tool ask operator-authd for its key (its own key-command hook)");

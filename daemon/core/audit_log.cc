@@ -364,12 +364,23 @@ void AuditLog::WriteBatch(const std::vector<AuditRecord>& batch, uint64_t droppe
 
 bool AuditLog::Append(const std::string& text) {
   if (fd_ < 0 && !ReopenIfReplaced()) return false;
+  // A write cut short (a full disk) left part of a line: end it, so that only that record is
+  // lost and the next one starts on a line of its own.
+  if (partial_line_) {
+    if (write(fd_, "\n", 1) != 1) {
+      LogWriteError(absl::StrCat("cannot write ", path_, ": ", std::strerror(errno)));
+      return false;
+    }
+    partial_line_ = false;
+    ++size_;
+  }
   size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = write(fd_, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       LogWriteError(absl::StrCat("cannot write ", path_, ": ", std::strerror(errno)));
+      partial_line_ = done > 0;
       return false;
     }
     done += static_cast<size_t>(n);
@@ -387,6 +398,7 @@ bool AuditLog::Rotate() {
   close(fd_);
   fd_ = -1;
   size_ = 0;
+  partial_line_ = false;
   return ReopenIfReplaced();
 }
 
@@ -410,6 +422,7 @@ bool AuditLog::ReopenIfReplaced() {
   if (fd_ >= 0) close(fd_);
   fd_ = *fd;
   size_ = size;
+  partial_line_ = false;  // another file: its last line is not ours to end
   return true;
 }
 

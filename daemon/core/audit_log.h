@@ -9,10 +9,10 @@
 // regular file, owned by another uid, or writable by group or others is refused (read bits for
 // group/others are removed). A file that cannot be opened for another reason (a read-only file
 // system, EACCES) is not a refusal: Open() succeeds, and the writer tries again with each batch,
-// counting the records it could not write into the next line it writes. When a batch would take it past `max_bytes` it is renamed to
-// audit.jsonl.1 (replacing the older one) and a new file is started, at a line boundary: at most
-// about 2 x max_bytes on disk, no line split across two files. A line never holds a secret: the
-// records carry none.
+// counting the records it could not write into the next line it writes. When a batch would take it
+// past `max_bytes` it is renamed to audit.jsonl.1 (replacing the older one) and a new file is
+// started, at a line boundary: at most about 2 x max_bytes on disk, no line split across two files.
+// A line never holds a secret: the records carry none.
 //
 // Thread-safe. The destructor writes everything queued, then stops the writer.
 #pragma once
@@ -90,6 +90,7 @@ class AuditLog final : public AuditSink {
   int fd_ = -1;
   size_t size_ = 0;
   uint64_t lost_to_errors_ = 0;  // records whose write failed, not yet reported in the file
+  bool partial_line_ = false;    // the last write stopped inside a line
   RateLimitedLog error_log_;
 
   mutable absl::Mutex mu_;
