@@ -22,7 +22,14 @@ std::string Text(const Json& line, const char* key) {
   return it->get<std::string>();
 }
 
-std::string OrDash(std::string s) { return s.empty() ? "-" : s; }
+// A field for the terminal: control characters (an exe name may hold escape sequences) become
+// '?', and an empty field "-".
+std::string OrDash(std::string s) {
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  return s.empty() ? "-" : s;
+}
 
 absl::Time TimeOf(const Json& line) {
   absl::Time time;

@@ -312,11 +312,7 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
   }
   absl::StatusOr<ProviderRegistry> registry = RegistryFor(providers, aliases, source + ": aliases");
   if (!registry.ok()) return registry.status();
-  DaemonConfig config;
-  config.oauth_providers = std::move(providers);
-  config.registry = *std::move(registry);
-  config.audit = audit;
-  return config;
+  return DaemonConfig{std::move(providers), *std::move(registry), audit};
 }
 
 absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path, bool required,

@@ -79,5 +79,14 @@ TEST(AuditLine, TheTableShowsTheFieldsAndTheExeBaseName) {
   EXPECT_THAT(AuditTableHeader(), StartsWith("TIME"));
 }
 
+TEST(AuditLine, TheTableShowsNoControlCharacters) {
+  nlohmann::json line = *ParseAuditLine(kRecord);
+  line["exe"] = "/tmp/evil\x1b]0;owned\x07\nname";
+  line["unit"] = "u\rnit";
+  const std::string row = AuditTableRow(line, absl::UTCTimeZone());
+  for (char c : row) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20) << row;
+  EXPECT_THAT(row, HasSubstr("evil?]0;owned??name"));
+}
+
 }  // namespace
 }  // namespace operator_auth::cli
