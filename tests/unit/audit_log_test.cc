@@ -249,6 +249,16 @@ TEST(AuditLog, RefusesAGroupWritableFile) {
   EXPECT_EQ(FileMode(dir.Sub("audit.jsonl")), 0620);  // refused, not silently changed
 }
 
+TEST(AuditLog, RefusesAFileOfAnotherUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give the file away (CI runs as root)";
+  TempDir dir;
+  WriteFileOrDie(dir.Sub("audit.jsonl"), "");
+  ASSERT_EQ(chown(dir.Sub("audit.jsonl").c_str(), 4242, 4242), 0);
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(dir.path(), {});
+  ASSERT_FALSE(log.ok());
+  EXPECT_THAT(log.status().message(), HasSubstr("owned by uid 4242"));
+}
+
 TEST(AuditLog, RefusesADirectoryUnderTheName) {
   TempDir dir;
   ASSERT_EQ(mkdir(dir.Sub("audit.jsonl").c_str(), 0700), 0);
