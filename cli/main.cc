@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/audit_command.h"
 #include "cli/auth_commands.h"
 #include "cli/channel_commands.h"
 #include "cli/completion_script.h"
@@ -133,10 +134,22 @@ int Main(int argc, char** argv) {
       ->type_name("NAME");
   app.add_flag("--json", global.json,
                "machine-readable output on stdout (auth list/status/token, channels list/show, "
-               "daemon status)");
+               "daemon status, audit)");
   app.require_subcommand(1);
   // Subcommands inherit this: global options are accepted after them too (`auth list --json`).
   app.fallthrough();
+
+  CLI::App* audit = app.add_subcommand(
+      "audit", "who got or changed which credential (auth/audit.jsonl); --json for the lines");
+  AuditArguments audit_arguments;
+  audit
+      ->add_option("--provider", audit_arguments.provider,
+                   "only this provider (an id or a built-in alias)")
+      ->type_name("ID");
+  audit->add_option("--since", audit_arguments.since, "only records this recent: 30s, 15m, 2h, 7d")
+      ->type_name("DURATION");
+  audit->add_flag("--follow,-f", audit_arguments.follow,
+                  "keep printing new records until interrupted");
 
   CLI::App* auth = app.add_subcommand("auth", "provider credentials (default: list)");
   auth->require_subcommand(0, 1);
@@ -309,6 +322,7 @@ int Main(int argc, char** argv) {
     return RunExec(global, exec_arguments);
   }
   if (setup->parsed()) return RunSetup(global, setup_arguments);
+  if (audit->parsed()) return RunAudit(global.json, audit_arguments);
 
   AuthCommands commands(global);
   auto run = [&]() {

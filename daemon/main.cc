@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/default_paths.h"
 #include "daemon/core/api_key_watch_hub.h"
+#include "daemon/core/audit_log.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/channel_auth_manager.h"
 #include "daemon/core/connection_table.h"
@@ -161,6 +162,27 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
     return 1;
   }
   ChannelAuthManager channels(**channels_file);
+  // The audit trail (auth/audit.jsonl). Before the services and their executor, so it outlives
+  // every call that may record; its destructor writes what is still queued.
+  std::unique_ptr<AuditLog> audit_log;
+  if (config->audit.enabled) {
+    AuditLog::Options audit_options;
+    audit_options.max_bytes = static_cast<size_t>(config->audit.max_bytes);
+    absl::StatusOr<std::unique_ptr<AuditLog>> opened =
+        AuditLog::Open(flags.home + "/auth", std::move(audit_options));
+    if (!opened.ok()) {
+      spdlog::critical(
+          "refusing the audit log: {} (fix it, or set \"audit\": {{\"enabled\": "
+          "false}} in {})",
+          std::string(opened.status().message()), config_path);
+      return 1;
+    }
+    audit_log = *std::move(opened);
+    spdlog::info("audit trail: {} (rotated at {} bytes)", audit_log->path(),
+                 config->audit.max_bytes);
+  } else {
+    spdlog::info("audit trail: off (\"audit\": {{\"enabled\": false}} in {})", config_path);
+  }
   // Declared first so they outlive everything that may still hold a call's guard: the write
   // executor's and the refresh coordinator's threads release theirs after answering.
   ConnectionTable connections(ConnectionCap(flags.max_connections));
@@ -208,8 +230,8 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
   RequestCounter requests;
   AuthServiceImpl auth_service(manager, oauth_service, writes, calls, watches, requests,
-                               *vendor_sync);
-  ChannelServiceImpl channel_service(channels, writes, calls, requests);
+                               *vendor_sync, audit_log.get());
+  ChannelServiceImpl channel_service(channels, writes, calls, requests, audit_log.get());
   DaemonServiceImpl daemon_service(
       {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path},
       {storage->get(), channels_file->get(), &manager, &proactive, &requests, listener->get()},
@@ -320,10 +342,10 @@ int main(int argc, char** argv) {
   app.add_option("--socket", flags.socket,
                  "socket path (default $OPERATOR_AUTHD_SOCKET, else "
                  "$XDG_RUNTIME_DIR/operator/authd.sock, else $OPERATOR_HOME/run/authd.sock)");
-  app.add_option(
-      "--config", flags.config,
-      "daemon config with \"oauth_providers\" and \"aliases\" (default <home>/authd.json; "
-      "optional)");
+  app.add_option("--config", flags.config,
+                 "daemon config with \"oauth_providers\", \"aliases\" and \"audit\" (default "
+                 "<home>/authd.json; "
+                 "optional)");
   app.add_option("--refresh-check-seconds", flags.refresh_check_seconds,
                  "how often the background refresher looks for OAuth tokens to renew")
       ->check(CLI::Range(1, 3600));

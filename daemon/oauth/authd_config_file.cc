@@ -209,6 +209,29 @@ absl::StatusOr<ProviderRegistry> RegistryFor(const std::vector<OAuthProviderConf
   return registry;
 }
 
+absl::StatusOr<AuditConfig> ParseAudit(const Json& section, const std::string& where) {
+  if (!section.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
+  AuditConfig audit;
+  for (const auto& [key, value] : section.items()) {
+    if (key != "enabled" && key != "max_bytes") {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": unknown key"));
+    }
+  }
+  if (auto it = section.find("enabled"); it != section.end()) {
+    if (!it->is_boolean()) {
+      return absl::InvalidArgumentError(where + ".enabled: must be true or false");
+    }
+    audit.enabled = it->get<bool>();
+  }
+  FieldReader reader(section, where);
+  if (absl::Status s = reader.WholeNumber("max_bytes", AuditConfig::kMinMaxBytes,
+                                          AuditConfig::kMaxMaxBytes, audit.max_bytes);
+      !s.ok()) {
+    return s;
+  }
+  return audit;
+}
+
 absl::StatusOr<ProviderAliasMap> ParseAliases(const Json& section, const std::string& where) {
   if (!section.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
   ProviderAliasMap aliases;
@@ -239,9 +262,15 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
   }
   if (!root.is_object()) return absl::InvalidArgumentError(source + ": must be a JSON object");
   for (const auto& [key, value] : root.items()) {
-    if (key != "oauth_providers" && key != "aliases") {
+    if (key != "oauth_providers" && key != "aliases" && key != "audit") {
       return absl::InvalidArgumentError(absl::StrCat(source, ": ", key, ": unknown key"));
     }
+  }
+  AuditConfig audit;
+  if (auto section = root.find("audit"); section != root.end()) {
+    absl::StatusOr<AuditConfig> parsed = ParseAudit(*section, source + ": audit");
+    if (!parsed.ok()) return parsed.status();
+    audit = *parsed;
   }
   ProviderAliasMap aliases;
   if (auto section = root.find("aliases"); section != root.end()) {
@@ -283,7 +312,7 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
   }
   absl::StatusOr<ProviderRegistry> registry = RegistryFor(providers, aliases, source + ": aliases");
   if (!registry.ok()) return registry.status();
-  return DaemonConfig{std::move(providers), *std::move(registry)};
+  return DaemonConfig{std::move(providers), *std::move(registry), audit};
 }
 
 absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path, bool required,

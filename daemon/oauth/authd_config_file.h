@@ -2,7 +2,8 @@
 //   {"oauth_providers": {"openai-codex": {"token_url": "http://127.0.0.1:8080/token"},
 //                        "my-idp": {"flow": "authorization_code", "authorize_url": ..., ...},
 //                        "google-antigravity": {"disabled": true}},
-//    "aliases": {"work-claude": "anthropic-claude-code"}}
+//    "aliases": {"work-claude": "anthropic-claude-code"},
+//    "audit": {"enabled": true, "max_bytes": 4194304}}
 // "oauth_providers" overrides fields of built-in OAuth providers, removes one ("disabled": true)
 // or defines new ones. Keys: name, flow ("authorization_code" | "device_code"), authorize_url,
 // token_url, device_authorization_url, revocation_url, client_id, client_secret, scopes (array of
@@ -10,9 +11,12 @@
 // disabled; for Google providers code_assist_url and project_id; for GitHub Copilot-style
 // providers copilot_token_url, copilot_api_url and default_domain. "aliases" adds names to the
 // built-in ones (claude, codex, copilot, gemini-cli, antigravity). URLs must be https://, or
-// http:// to a loopback host (endpoint_url.h). Errors name the file and the key. Thread-safe (pure).
+// http:// to a loopback host (endpoint_url.h). "audit" configures the audit trail (audit_log.h):
+// on by default; max_bytes is the size at which auth/audit.jsonl is rotated. Errors name the file
+// and the key. Thread-safe (pure).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,12 +27,21 @@
 
 namespace operator_auth {
 
+// "audit" in authd.json. Read at start only: a SIGHUP does not change it.
+struct AuditConfig {
+  static constexpr int64_t kMinMaxBytes = 4096;
+  static constexpr int64_t kMaxMaxBytes = int64_t{1} << 30;
+  bool enabled = true;
+  int64_t max_bytes = 4 * 1024 * 1024;
+};
+
 struct DaemonConfig {
   // The built-in OAuth providers (less the disabled ones) with their overrides, then new ones.
   std::vector<OAuthProviderConfig> oauth_providers;
   // The configured OAuth providers, the built-in API-key providers, and every alias (built-in
   // and configured), checked: an alias that shadows a provider or another alias is an error.
   ProviderRegistry registry{{}};
+  AuditConfig audit;
 };
 
 // `source` names the file in messages.

@@ -101,7 +101,7 @@ void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
 AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
                                  BlockingExecutor& writes, CallTracker& calls,
                                  ApiKeyWatchHub& watches, RequestCounter& requests,
-                                 VendorSync& vendor_sync)
+                                 VendorSync& vendor_sync, AuditSink* audit)
     : manager_(manager),
       oauth_(oauth),
       writes_(writes),
@@ -119,7 +119,8 @@ AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthServ
       import_logins_(requests.Register("/operator_auth.v1.AuthService/ImportLogins")),
       unlink_vendor_(requests.Register("/operator_auth.v1.AuthService/UnlinkVendor")),
       set_default_account_(requests.Register("/operator_auth.v1.AuthService/SetDefaultAccount")),
-      vendor_sync_(vendor_sync) {}
+      vendor_sync_(vendor_sync),
+      audit_(audit) {}
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::GetApiKeyRequest* request,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "daemon/core/api_key_watch_hub.h"
+#include "daemon/core/audit_sink.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/login_slots.h"
 #include "daemon/core/provider_auth_manager.h"
@@ -21,10 +22,11 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   // `calls` until it has finished.
   // `watches` serves WatchApiKey; it must outlive the server. Watch streams are not counted in
   // `calls`: they last until the client leaves, and shutdown cancels them. Every call is counted
-  // by method in `requests` (streams when they open).
+  // by method in `requests` (streams when they open). `audit`, when not null, receives a record
+  // of every credential handed out or changed; it must outlive the server.
   AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
                   BlockingExecutor& writes, CallTracker& calls, ApiKeyWatchHub& watches,
-                  RequestCounter& requests, VendorSync& vendor_sync);
+                  RequestCounter& requests, VendorSync& vendor_sync, AuditSink* audit = nullptr);
 
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
                                       const v1::GetApiKeyRequest* request,
@@ -80,6 +82,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   RequestCounter::Slot& unlink_vendor_;
   RequestCounter::Slot& set_default_account_;
   VendorSync& vendor_sync_;
+  AuditSink* const audit_;  // may be null: no audit trail
   LoginSlots logins_;  // one login per provider, LoginSlots::kDefaultMaxLogins in all
 };
 

@@ -3,6 +3,7 @@
 // run on the BlockingExecutor. Thread-safe.
 #pragma once
 
+#include "daemon/core/audit_sink.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/channel_auth_manager.h"
 #include "daemon/server/call_tracker.h"
@@ -13,16 +14,18 @@ namespace operator_auth {
 
 class ChannelServiceImpl final : public v1::ChannelService::CallbackService {
  public:
-  // `manager`, `writes` and `calls` must outlive the service.
+  // `manager`, `writes` and `calls` must outlive the service. `audit`, when not null, receives a
+  // record of every credential handed out or changed; it must outlive the server.
   ChannelServiceImpl(ChannelAuthManager& manager, BlockingExecutor& writes, CallTracker& calls,
-                     RequestCounter& requests)
+                     RequestCounter& requests, AuditSink* audit = nullptr)
       : manager_(manager),
         writes_(writes),
         calls_(calls),
         list_(requests.Register("/operator_auth.v1.ChannelService/ListChannels")),
         get_(requests.Register("/operator_auth.v1.ChannelService/GetChannel")),
         set_(requests.Register("/operator_auth.v1.ChannelService/SetChannel")),
-        unset_(requests.Register("/operator_auth.v1.ChannelService/UnsetChannel")) {}
+        unset_(requests.Register("/operator_auth.v1.ChannelService/UnsetChannel")),
+        audit_(audit) {}
 
   grpc::ServerUnaryReactor* ListChannels(grpc::CallbackServerContext* context,
                                          const v1::ListChannelsRequest* request,
@@ -45,6 +48,7 @@ class ChannelServiceImpl final : public v1::ChannelService::CallbackService {
   RequestCounter::Slot& get_;
   RequestCounter::Slot& set_;
   RequestCounter::Slot& unset_;
+  AuditSink* const audit_;  // may be null: no audit trail
 };
 
 }  // namespace operator_auth

@@ -4,6 +4,10 @@
 // the same client path; rounds alternate between the two so machine noise hits both alike.
 // It also reports the daemon's idle resident memory against a bare gRPC callback server linked
 // with the same libraries (authd_bare_server), each started fresh per round.
+// The audit trail's cost, in the same run: GetApiKey on that daemon (auditing on, the default)
+// against a second daemon with "audit": {"enabled": false}, rounds alternating; and
+// AuditLog::Record itself in this process (ns per record, 1 and 2 recording threads, the writer
+// thread running), since the hot path's cost is the Record call.
 // Run by hand; not part of the test pass/fail. Exits non-zero only when a call fails or the
 // daemon misbehaves: the ratio goals are reported, not asserted.
 #include <algorithm>
@@ -20,9 +24,14 @@
 
 #include <grpcpp/grpcpp.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "daemon/core/audit_log.h"
 #include "operator_auth/v1/auth.grpc.pb.h"
 #include "tests/bench/bench_daemon.h"
 #include "tests/bench/closed_loop.h"
@@ -61,6 +70,7 @@ struct Flags {
   int64_t warmup_calls = 2000;
   bool json = false;
   bool verbose = false;
+  bool audit = true;  // the audit on/off comparison and the Record micro-benchmark
 };
 
 // One row of the report: an RPC at one concurrency, over all its rounds.
@@ -334,6 +344,256 @@ void PrintRss(const Flags& flags, const Rss& daemon, const Rss& bare) {
               ratio <= kRssRatioGoal ? "met" : "MISSED");
 }
 
+// GetApiKey with the audit trail on (`on`) and off (`off`, a second daemon), at `outstanding`:
+// warm-ups, then rounds alternating which daemon goes first.
+std::vector<Measurement> MeasureAuditPair(ClosedLoop& on, ClosedLoop& off,
+                                          const UnaryMethod& method, int outstanding,
+                                          const Flags& flags) {
+  ClosedLoop* loops[] = {&on, &off};
+  std::vector<Measurement> out(2);
+  out[0].rpc = "audit on";
+  out[1].rpc = "audit off";
+  for (size_t i = 0; i < 2; ++i) {
+    out[i].outstanding = outstanding;
+    if (flags.warmup_calls > 0) {
+      Count(out[i], loops[i]->Run(method, outstanding, RoundLimit{.calls = flags.warmup_calls}));
+    }
+  }
+  const RoundLimit limit = LimitFrom(flags);
+  for (int round = 0; round < flags.rounds; ++round) {
+    for (size_t k = 0; k < 2; ++k) {
+      const size_t i = round % 2 == 0 ? k : 1 - k;
+      RoundResult result = loops[i]->Run(method, outstanding, limit);
+      Count(out[i], result);
+      out[i].rounds.push_back(Summarize(result.latencies_ns, result.elapsed));
+      if (flags.verbose) {
+        const RoundStats& r = out[i].rounds.back();
+        std::fprintf(stderr, "  round %d %-9s N=%-2d p50 %7.1f us  p99 %7.1f us  %9.0f calls/s\n",
+                     round + 1, out[i].rpc.c_str(), outstanding, r.p50_us, r.p99_us,
+                     r.calls_per_second);
+      }
+    }
+  }
+  for (Measurement& m : out) m.median = MedianOverRounds(m.rounds);
+  return out;
+}
+
+// DaemonProcess's default authd.json (no real provider reachable) with the audit trail off.
+std::string AuditOffConfig() {
+  nlohmann::json config = nlohmann::json::parse(testing::LoopbackOnlyConfig("http://127.0.0.1:9"));
+  config["audit"] = {{"enabled", false}};
+  return config.dump();
+}
+
+// AuditLog::Record's cost on the caller's thread, writer running: each of `threads` threads
+// records batches of kRecordBatch records (a record as the service would build it: a shared peer
+// identity, the provider, the outcome), timing each batch, then waits for the writer to catch up
+// (untimed), so that the queue never fills and nothing is dropped. Median ns per record over all
+// batches of all threads.
+struct RecordCost {
+  double median_ns = 0;
+  double p90_ns = 0;
+  uint64_t dropped = 0;
+  int64_t records = 0;
+};
+
+// The writer thread's own cost per record (format the JSON line, write(2) in batches): a full
+// queue of records is let go at once and timed until written. Median over `reps`, ns per record.
+absl::StatusOr<double> MeasureWriter(int reps) {
+  constexpr int kRecords = 8000;
+  testing::TempDir dir;
+  std::vector<double> samples;
+  for (int rep = 0; rep < reps; ++rep) {
+    absl::Notification stalled;
+    absl::Notification release;
+    bool first = true;
+    AuditLog::Options options;
+    options.max_queued = kRecords + 1;
+    options.before_write = [&] {
+      if (!first) return;
+      first = false;
+      stalled.Notify();
+      release.WaitForNotification();
+    };
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(dir.path(), options);
+    if (!log.ok()) return log.status();
+    auto peer = std::make_shared<PeerIdentity>();
+    peer->pid = 4242;
+    peer->uid = 1000;
+    peer->exe = "/usr/bin/python3.11";
+    peer->unit = "app-agent.scope";
+    AuditRecord first_record;
+    first_record.time = absl::Now();
+    (*log)->Record(std::move(first_record));
+    stalled.WaitForNotification();
+    for (int i = 0; i < kRecords; ++i) {
+      AuditRecord record;
+      record.time = absl::Now();
+      record.peer = peer;
+      record.method = "GetApiKey";
+      record.provider = kProvider;
+      record.outcome = "ok";
+      (*log)->Record(std::move(record));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    release.Notify();
+    (*log)->Flush();
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    samples.push_back(std::chrono::duration<double, std::nano>(elapsed).count() / kRecords);
+  }
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
+}
+
+constexpr int kRecordBatch = 1000;
+
+absl::StatusOr<RecordCost> MeasureRecord(int threads, int batches_per_thread) {
+  testing::TempDir dir;
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(dir.path(), {});
+  if (!log.ok()) return log.status();
+  auto peer = std::make_shared<PeerIdentity>();
+  peer->pid = 4242;
+  peer->uid = 1000;
+  peer->exe = "/usr/bin/python3.11";
+  peer->unit = "app-agent.scope";
+  PeerIdentityPtr shared_peer = peer;
+  std::vector<std::vector<double>> per_thread(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int b = 0; b < batches_per_thread; ++b) {
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < kRecordBatch; ++i) {
+          AuditRecord record;
+          record.time = absl::Now();
+          record.peer = shared_peer;
+          record.method = "GetApiKey";
+          record.provider = kProvider;
+          record.outcome = "ok";
+          (*log)->Record(std::move(record));
+        }
+        const auto elapsed = std::chrono::steady_clock::now() - start;
+        per_thread[t].push_back(std::chrono::duration<double, std::nano>(elapsed).count() /
+                                kRecordBatch);
+        (*log)->Flush();
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  std::vector<double> all;
+  for (const auto& v : per_thread) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  RecordCost cost;
+  cost.median_ns = all[all.size() / 2];
+  cost.p90_ns = all[all.size() * 9 / 10];
+  cost.dropped = (*log)->dropped();
+  cost.records = static_cast<int64_t>(threads) * batches_per_thread * kRecordBatch;
+  return cost;
+}
+
+// The audit section of the report: GetApiKey audit on vs off per concurrency, then Record.
+void PrintAudit(const std::vector<Measurement>& rows, const std::vector<RecordCost>& record_costs,
+                double writer_ns, const Flags& flags) {
+  auto throughput_ratio = [&rows](size_t i) {
+    return Ratio(rows[i].median.calls_per_second, rows[i + 1].median.calls_per_second);
+  };
+  if (flags.json) {
+    std::printf(",\n \"audit\": {\"results\": [\n");
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Measurement& m = rows[i];
+      std::printf(
+          "  {\"daemon\": \"%s\", \"outstanding\": %d, \"p50_us\": %.2f, \"p99_us\": %.2f, "
+          "\"calls_per_second\": %.1f, \"errors\": %lld}%s\n",
+          m.rpc.c_str(), m.outstanding, m.median.p50_us, m.median.p99_us, m.median.calls_per_second,
+          static_cast<long long>(m.errors), i + 1 < rows.size() ? "," : "");
+    }
+    std::printf(" ], \"ratios\": [\n");
+    for (size_t i = 0; i + 1 < rows.size(); i += 2) {
+      std::printf(
+          "  {\"outstanding\": %d, \"throughput_ratio\": %.3f, \"throughput_ratio_goal\": "
+          "%.2f}%s\n",
+          rows[i].outstanding, throughput_ratio(i), kThroughputRatioGoal,
+          i + 3 < rows.size() ? "," : "");
+    }
+    std::printf(" ], \"record\": [\n");
+    for (size_t i = 0; i < record_costs.size(); ++i) {
+      const RecordCost& c = record_costs[i];
+      std::printf(
+          "  {\"threads\": %zu, \"median_ns\": %.1f, \"p90_ns\": %.1f, \"records\": %lld, "
+          "\"dropped\": %llu}%s\n",
+          i + 1, c.median_ns, c.p90_ns, static_cast<long long>(c.records),
+          static_cast<unsigned long long>(c.dropped), i + 1 < record_costs.size() ? "," : "");
+    }
+    std::printf(" ], \"writer_ns_per_record\": %.1f}", writer_ns);
+    return;
+  }
+  std::printf("audit trail: GetApiKey with auditing on vs off (two daemons, rounds alternating)\n");
+  std::printf("%-14s %11s %9s %9s %10s %8s\n", "daemon", "outstanding", "p50_us", "p99_us",
+              "calls/s", "errors");
+  for (const Measurement& m : rows) {
+    std::printf("%-14s %11d %9.1f %9.1f %10.0f %8lld\n", m.rpc.c_str(), m.outstanding,
+                m.median.p50_us, m.median.p99_us, m.median.calls_per_second,
+                static_cast<long long>(m.errors));
+  }
+  for (size_t i = 0; i + 1 < rows.size(); i += 2) {
+    const double rate = throughput_ratio(i);
+    std::printf("outstanding %2d: audit on/off throughput ratio = %.2f (goal >= %.2f) %s\n",
+                rows[i].outstanding, rate, kThroughputRatioGoal,
+                rate >= kThroughputRatioGoal ? "met" : "MISSED");
+  }
+  for (size_t i = 0; i < record_costs.size(); ++i) {
+    const RecordCost& c = record_costs[i];
+    std::printf(
+        "AuditLog::Record, %zu thread(s), writer running: median %.0f ns/record, p90 %.0f "
+        "(%lld records, %llu dropped)\n",
+        i + 1, c.median_ns, c.p90_ns, static_cast<long long>(c.records),
+        static_cast<unsigned long long>(c.dropped));
+  }
+  std::printf("AuditLog writer thread: %.0f ns/record (JSON line + batched write)\n", writer_ns);
+  std::printf("\n");
+}
+
+// Runs the audit comparison against `on` (the main daemon, auditing by default). False, with a
+// message, when something failed.
+bool RunAudit(const std::shared_ptr<grpc::Channel>& on, const std::string& key, const Flags& flags,
+              std::vector<Measurement>& rows, std::vector<RecordCost>& record_costs,
+              double& writer_ns) {
+  BenchDaemon off_daemon("authd_bench", flags.daemon, AuditOffConfig());
+  if (!off_daemon.Start()) return false;
+  std::shared_ptr<grpc::Channel> off = off_daemon.ConnectedChannel();
+  if (off == nullptr) return false;
+  if (absl::Status s = StoreApiKey(off, key); !s.ok()) {
+    std::fprintf(stderr, "authd_bench: %s\n", s.ToString().c_str());
+    return false;
+  }
+  ClosedLoop on_loop(on, kCallDeadline);
+  ClosedLoop off_loop(off, kCallDeadline);
+  const UnaryMethod method = GetApiKeyMethod(key);
+  for (int outstanding : kConcurrencies) {
+    std::fprintf(stderr, "measuring audit on/off at %d outstanding...\n", outstanding);
+    for (Measurement& m : MeasureAuditPair(on_loop, off_loop, method, outstanding, flags)) {
+      rows.push_back(std::move(m));
+    }
+  }
+  if (!off_daemon.Stop()) return false;
+  std::fprintf(stderr, "measuring AuditLog::Record...\n");
+  for (int threads : {1, 2}) {
+    absl::StatusOr<RecordCost> cost = MeasureRecord(threads, std::max(20, flags.rounds * 20));
+    if (!cost.ok()) {
+      std::fprintf(stderr, "authd_bench: audit log: %s\n", cost.status().ToString().c_str());
+      return false;
+    }
+    record_costs.push_back(*cost);
+  }
+  absl::StatusOr<double> writer = MeasureWriter(std::max(3, flags.rounds));
+  if (!writer.ok()) {
+    std::fprintf(stderr, "authd_bench: audit log: %s\n", writer.status().ToString().c_str());
+    return false;
+  }
+  writer_ns = *writer;
+  return true;
+}
+
 int Run(const Flags& flags) {
   Rss daemon_rss, bare_rss;
   if (flags.rss_rounds > 0) {
@@ -360,13 +620,20 @@ int Run(const Flags& flags) {
     }
   }
 
+  std::vector<Measurement> audit_rows;
+  std::vector<RecordCost> record_costs;
+  double writer_ns = 0;
+  if (flags.audit && !RunAudit(channel, key, flags, audit_rows, record_costs, writer_ns)) return 1;
+
   int64_t errors = 0;
   for (const Measurement& m : rows) errors += m.errors;
+  for (const Measurement& m : audit_rows) errors += m.errors;
   if (flags.json) {
     PrintJson(rows, flags);
   } else {
     PrintTable(rows, flags);
   }
+  if (flags.audit) PrintAudit(audit_rows, record_costs, writer_ns, flags);
   if (flags.rss_rounds > 0) PrintRss(flags, daemon_rss, bare_rss);
   if (flags.json) std::printf("}\n");
 
@@ -407,6 +674,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
   app.add_flag("--json", flags.json, "print the results as JSON instead of a table");
   app.add_flag("--verbose", flags.verbose, "print every round's figures to stderr");
+  app.add_flag("!--no-audit", flags.audit,
+               "skip the audit trail's figures (GetApiKey audit on vs off, AuditLog::Record)");
   CLI11_PARSE(app, argc, argv);
   return operator_auth::bench::Run(flags);
 }

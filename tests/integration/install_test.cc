@@ -236,7 +236,7 @@ TEST_F(InstallTest, InstalledCompletionParsesAndCompletes) {
 
   EXPECT_THAT(Complete({"operatorctl", "ch"}), ElementsAre("channels"));
   EXPECT_THAT(Complete({"operatorctl", ""}),
-              ElementsAre("auth", "channels", "daemon", "exec", "setup"));
+              ElementsAre("audit", "auth", "channels", "daemon", "exec", "setup"));
   EXPECT_THAT(Complete({"operatorctl", "exec", "openai-c"}), ElementsAre("openai-codex"));
   EXPECT_THAT(Complete({"operatorctl", "exec", "--"}), IsSupersetOf({"--env", "--socket"}));
   EXPECT_THAT(Complete({"operatorctl", "setup", "claude-code", "--"}),
@@ -270,7 +270,7 @@ TEST_F(InstallTest, InstalledZshAndFishCompletionLoadAndComplete) {
       RunProcess({"/usr/bin/zsh", "-n", prefix() + "/share/zsh/vendor-completions/_operatorctl"});
   EXPECT_EQ(zsh.exit_code, 0) << zsh.err;
   EXPECT_THAT(ZshCandidates({"operatorctl", ""}),
-              ElementsAre("auth", "channels", "daemon", "exec", "setup"));
+              ElementsAre("audit", "auth", "channels", "daemon", "exec", "setup"));
   EXPECT_THAT(ZshCandidates({"operatorctl", "auth", "token", "openai-c"}),
               IsSupersetOf({"openai-codex", "codex"}));
   EXPECT_THAT(ZshCandidates({"operatorctl", "--socket", "/x", "channels", "set", "slack",
@@ -281,7 +281,7 @@ TEST_F(InstallTest, InstalledZshAndFishCompletionLoadAndComplete) {
               IsSupersetOf({"--json", "--socket"}));
 
   EXPECT_THAT(FishComplete("operatorctl "),
-              ElementsAre("auth", "channels", "daemon", "exec", "setup"));
+              ElementsAre("audit", "auth", "channels", "daemon", "exec", "setup"));
   EXPECT_THAT(FishComplete("operatorctl auth "),
               IsSupersetOf({"list", "status", "set", "unset", "token", "login"}));
   EXPECT_THAT(FishComplete("operatorctl auth token openai-c"), ElementsAre("openai-codex"));

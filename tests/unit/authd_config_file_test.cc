@@ -250,5 +250,30 @@ TEST(AuthdConfigFile, LoadingAMissingOptionalFileGivesTheBuiltIns) {
   EXPECT_TRUE(absl::IsNotFound(required.status())) << required.status();
 }
 
+TEST(AuthdConfigFile, TheAuditTrailIsOnByDefaultAndCanBeTurnedOffOrResized) {
+  absl::StatusOr<DaemonConfig> defaults = ParseDaemonConfig("{}", kSource);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_TRUE(defaults->audit.enabled);
+  EXPECT_EQ(defaults->audit.max_bytes, 4 * 1024 * 1024);
+  absl::StatusOr<DaemonConfig> off = ParseDaemonConfig(R"({"audit": {"enabled": false}})", kSource);
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->audit.enabled);
+  absl::StatusOr<DaemonConfig> sized =
+      ParseDaemonConfig(R"({"audit": {"max_bytes": 65536}})", kSource);
+  ASSERT_TRUE(sized.ok()) << sized.status();
+  EXPECT_TRUE(sized->audit.enabled);
+  EXPECT_EQ(sized->audit.max_bytes, 65536);
+}
+
+TEST(AuthdConfigFile, BadAuditSettingsAreRefusedNamingTheKey) {
+  for (const char* text :
+       {R"({"audit": true})", R"({"audit": {"enabled": "yes"}})", R"({"audit": {"max_bytes": 10}})",
+        R"({"audit": {"max_bytes": 1.5}})", R"({"audit": {"path": "/tmp/x"}})"}) {
+    absl::StatusOr<DaemonConfig> config = ParseDaemonConfig(text, kSource);
+    ASSERT_FALSE(config.ok()) << text;
+    EXPECT_THAT(config.status().message(), HasSubstr("audit")) << text;
+  }
+}
+
 }  // namespace
 }  // namespace operator_auth
