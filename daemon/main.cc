@@ -27,6 +27,7 @@
 #include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/channel_auth_manager.h"
+#include "daemon/core/client_gate.h"
 #include "daemon/core/connection_table.h"
 #include "daemon/core/credential_completion.h"
 #include "daemon/core/file_auth_storage.h"
@@ -207,9 +208,11 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   vendor_sync->Start();
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
   RequestCounter requests;
+  // The client rules of authd.json, swapped whole at SIGHUP. No audit sink yet.
+  ClientGate gate(std::make_shared<const ClientRules>(std::move(config->client_rules)), nullptr);
   AuthServiceImpl auth_service(manager, oauth_service, writes, calls, watches, requests,
-                               *vendor_sync);
-  ChannelServiceImpl channel_service(channels, writes, calls, requests);
+                               *vendor_sync, gate);
+  ChannelServiceImpl channel_service(channels, writes, calls, requests, gate);
   DaemonServiceImpl daemon_service(
       {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path},
       {storage->get(), channels_file->get(), &manager, &proactive, &requests, listener->get()},
@@ -236,6 +239,10 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
                      &connections);
   spdlog::info("operator-authd serving on {} (pid {}, at most {} connections)", socket_path,
                getpid(), connections.max_connections());
+  if (std::shared_ptr<const ClientRules> rules = gate.rules(); !rules->AllowsEverything()) {
+    spdlog::info("client rules: {} rule(s), clients_default {}", rules->size(),
+                 rules->default_decision() == ClientsDefault::kDeny ? "deny" : "allow");
+  }
   SystemdNotifier systemd;
   systemd.Ready(absl::StrCat("serving on ", socket_path));
 
@@ -263,8 +270,14 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
           completion.Forget(provider.id);
         }
         manager.SetRegistry(reloaded->registry);
-        spdlog::info("configuration reloaded: {} OAuth provider(s), {} alias(es)",
-                     reloaded->oauth_providers.size(), reloaded->registry.aliases().size());
+        const size_t rule_count = reloaded->client_rules.size();
+        const bool deny = reloaded->client_rules.default_decision() == ClientsDefault::kDeny;
+        gate.SetRules(std::make_shared<const ClientRules>(std::move(reloaded->client_rules)));
+        spdlog::info(
+            "configuration reloaded: {} OAuth provider(s), {} alias(es), {} client rule(s), "
+            "clients_default {}",
+            reloaded->oauth_providers.size(), reloaded->registry.aliases().size(), rule_count,
+            deny ? "deny" : "allow");
       } else {
         config_error = std::string(reloaded.status().message());
         spdlog::error("keeping the previous configuration: {}", config_error);

@@ -2,7 +2,10 @@
 //   {"oauth_providers": {"openai-codex": {"token_url": "http://127.0.0.1:8080/token"},
 //                        "my-idp": {"flow": "authorization_code", "authorize_url": ..., ...},
 //                        "google-antigravity": {"disabled": true}},
-//    "aliases": {"work-claude": "anthropic-claude-code"}}
+//    "aliases": {"work-claude": "anthropic-claude-code"},
+//    "clients": [{"name": "sandboxed-agent", "exe": "/usr/bin/node", "unit": "agent-*.scope",
+//                 "allow": ["openai", "anthropic@work", "channel:telegram"]}],
+//    "clients_default": "allow"}
 // "oauth_providers" overrides fields of built-in OAuth providers, removes one ("disabled": true)
 // or defines new ones. Keys: name, flow ("authorization_code" | "device_code"), authorize_url,
 // token_url, device_authorization_url, revocation_url, client_id, client_secret, scopes (array of
@@ -10,13 +13,17 @@
 // disabled; for Google providers code_assist_url and project_id; for GitHub Copilot-style
 // providers copilot_token_url, copilot_api_url and default_domain. "aliases" adds names to the
 // built-in ones (claude, codex, copilot, gemini-cli, antigravity). URLs must be https://, or
-// http:// to a loopback host (endpoint_url.h). Errors name the file and the key. Thread-safe (pure).
+// http:// to a loopback host (endpoint_url.h). "clients" and "clients_default" ("allow", the
+// default, or "deny") are the client rules (core/client_rules.h): each rule's keys are name,
+// exe, unit and allow. Errors name the file and the key (a rule by its index and name).
+// Thread-safe (pure).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/core/client_rules.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/trusted_path.h"
 #include "daemon/oauth/oauth_provider_config.h"
@@ -29,6 +36,8 @@ struct DaemonConfig {
   // The configured OAuth providers, the built-in API-key providers, and every alias (built-in
   // and configured), checked: an alias that shadows a provider or another alias is an error.
   ProviderRegistry registry{{}};
+  // "clients" / "clients_default"; none (everything to everyone) when absent.
+  ClientRules client_rules;
 };
 
 // `source` names the file in messages.

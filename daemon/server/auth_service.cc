@@ -17,6 +17,8 @@ namespace {
 constexpr absl::Duration kRevocationAnswerWait = absl::Milliseconds(1500);
 // A vendor file's path longer than this is refused before it reaches the file system.
 constexpr size_t kMaxVendorPathBytes = 4096;
+// The account a request names: requests name none yet, so the provider's default account.
+constexpr absl::string_view kDefaultAccount = "";
 
 // The sync status of `status.provider()`'s login with a vendor CLI's file, when there is one.
 void AddVendorLink(const VendorSync& vendor_sync, v1::AuthStatus& status) {
@@ -91,7 +93,7 @@ void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
 AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
                                  BlockingExecutor& writes, CallTracker& calls,
                                  ApiKeyWatchHub& watches, RequestCounter& requests,
-                                 VendorSync& vendor_sync)
+                                 VendorSync& vendor_sync, ClientGate& gate)
     : manager_(manager),
       oauth_(oauth),
       writes_(writes),
@@ -108,18 +110,56 @@ AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthServ
       watch_api_key_(requests.Register("/operator_auth.v1.AuthService/WatchApiKey")),
       import_logins_(requests.Register("/operator_auth.v1.AuthService/ImportLogins")),
       unlink_vendor_(requests.Register("/operator_auth.v1.AuthService/UnlinkVendor")),
-      vendor_sync_(vendor_sync) {}
+      vendor_sync_(vendor_sync),
+      gate_(gate) {}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::Refuse(grpc::CallbackServerContext* context,
+                                                  const char* method,
+                                                  const CallTracker::Call& call, std::string rule,
+                                                  const std::string& provider,
+                                                  const absl::Status& refusal,
+                                                  RequestCounter::Slot& counter) {
+  if (gate_.auditing()) {
+    // An id that does not even parse is not recorded: it could be a key pasted in its place.
+    gate_.Record(method, call.identity(), std::move(rule),
+                 ValidateProviderId(provider).ok() ? manager_.Canonical(provider) : std::string(),
+                 std::string(kDefaultAccount), refusal);
+  }
+  return FinishNow(context, refusal, counter);
+}
+
+std::function<void(const absl::Status&)> AuthServiceImpl::AuditOnFinish(
+    const char* method, const CallTracker::Call& call, std::string rule,
+    const std::string& provider) {
+  if (!gate_.auditing()) return nullptr;
+  return [this, method, peer = call.identity(), rule = std::move(rule),
+          canonical = ValidateProviderId(provider).ok() ? manager_.Canonical(provider)
+                                                        : std::string()](
+             const absl::Status& outcome) {
+    gate_.Record(method, peer, rule, canonical, std::string(kDefaultAccount), outcome);
+  };
+}
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::GetApiKeyRequest* request,
                                                      v1::GetApiKeyResponse* response) {
+  CallTracker::Call call = calls_.Track(context);
+  // The identity is the connection's, read at accept: no syscall here; without rules the gate
+  // answers at once.
+  std::string rule;
+  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
+                                                 kDefaultAccount, rule);
+      !allowed.ok()) {
+    return Refuse(context, "GetApiKey", call, std::move(rule), request->provider(), allowed,
+                  get_api_key_);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Answered inline on the hot path; from the refresh thread when a token had to be refreshed.
   // The guard moves into the callback, which is called in place when answered inline: no
   // allocation for either on the hot path.
   manager_.GetApiKeyAsync(
-      request->provider(),
-      [this, reactor, response, call = calls_.Track(context)](absl::StatusOr<ResolvedKey> key) {
+      request->provider(), [this, reactor, request, response, rule = std::move(rule),
+                            call = std::move(call)](absl::StatusOr<ResolvedKey> key) mutable {
         get_api_key_.Record(key.ok());
         if (key.ok()) {
           response->set_key(key->key.str());
@@ -128,6 +168,16 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
           response->set_expires_unix_ms(key->expires_unix_ms);
           response->set_provider(std::move(key->provider));
           ToProto(key->usage, *response->mutable_usage());
+        }
+        if (gate_.auditing()) {
+          // Built only now, from what the answer already holds: no lookup on success.
+          std::string provider =
+              key.ok() ? response->provider()
+                       : (ValidateProviderId(request->provider()).ok()
+                              ? manager_.Canonical(request->provider())
+                              : std::string());
+          gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(provider),
+                       std::string(kDefaultAccount), key.status());
         }
         reactor->Finish(ToGrpcStatus(key.status()));
       });
@@ -167,27 +217,57 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::SetApiKeyRequest* request,
                                                      v1::SetApiKeyResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, set_api_key_, [this, request, response] {
-    absl::StatusOr<bool> replaced = manager_.SetApiKey(request->provider(), request->key());
-    if (replaced.ok()) response->set_replaced(*replaced);
-    return replaced.status();
-  });
+  CallTracker::Call call = calls_.Track(context);
+  std::string rule;
+  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
+                                                 kDefaultAccount, rule);
+      !allowed.ok()) {
+    return Refuse(context, "SetApiKey", call, std::move(rule), request->provider(), allowed,
+                  set_api_key_);
+  }
+  auto audit = AuditOnFinish("SetApiKey", call, std::move(rule), request->provider());
+  return FinishOnExecutor(
+      context, writes_, std::move(call), set_api_key_,
+      [this, request, response] {
+        absl::StatusOr<bool> replaced = manager_.SetApiKey(request->provider(), request->key());
+        if (replaced.ok()) response->set_replaced(*replaced);
+        return replaced.status();
+      },
+      std::move(audit));
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
     grpc::CallbackServerContext* context, const v1::SetRuntimeApiKeyRequest* request,
     v1::SetRuntimeApiKeyResponse* response) {
   CallTracker::Call call = calls_.Track(context);
+  std::string rule;
+  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
+                                                 kDefaultAccount, rule);
+      !allowed.ok()) {
+    return Refuse(context, "SetRuntimeApiKey", call, std::move(rule), request->provider(), allowed,
+                  set_runtime_api_key_);
+  }
   absl::StatusOr<bool> cleared =
       manager_.SetRuntimeApiKey(request->provider(), request->key(), context->peer());
   if (cleared.ok()) response->set_cleared(*cleared);
+  if (auto audit = AuditOnFinish("SetRuntimeApiKey", call, std::move(rule), request->provider())) {
+    audit(cleared.status());
+  }
   return FinishNow(context, cleared.status(), set_runtime_api_key_);
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* context,
                                                   const v1::LogoutRequest* request,
                                                   v1::LogoutResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, logout_, [this, request, response] {
+  CallTracker::Call call = calls_.Track(context);
+  std::string rule;
+  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
+                                                 kDefaultAccount, rule);
+      !allowed.ok()) {
+    return Refuse(context, "Logout", call, std::move(rule), request->provider(), allowed, logout_);
+  }
+  auto audit = AuditOnFinish("Logout", call, std::move(rule), request->provider());
+  return FinishOnExecutor(context, writes_, std::move(call), logout_, [this, request, response] {
     // The revocation runs on the coordinator's own threads after the removal; the answer waits
     // for it only briefly, so a hanging revocation endpoint holds up neither writes nor the
     // caller (whose deadline is short). It goes on in the background past that.
@@ -213,7 +293,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* c
           absl::FormatDuration(kRevocationAnswerWait), "; it goes on in the background"));
     }
     return absl::OkStatus();
-  });
+  }, std::move(audit));
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerContext* context,
@@ -232,7 +312,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerConte
 grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Login(
     grpc::CallbackServerContext* context) {
   login_.Record(true);
-  return new LoginReactor(manager_, oauth_, logins_, calls_.Track(context));
+  return new LoginReactor(manager_, oauth_, logins_, gate_, calls_.Track(context));
 }
 
 grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
@@ -240,8 +320,17 @@ grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
   watch_api_key_.Record(true);
   // An invalid id is refused by the reactor; a valid one is watched under its canonical id.
   const std::string& name = request->provider();
-  return new WatchReactor(watches_, ValidateProviderId(name).ok() ? manager_.Canonical(name) : name,
-                          context->peer(), calls_.TrackStream(context));
+  ConnectionTable::Call connection = calls_.TrackStream(context);
+  std::string rule;
+  absl::Status allowed =
+      gate_.CheckProvider(connection.identity().get(), name, kDefaultAccount, rule);
+  const bool valid = ValidateProviderId(name).ok();
+  // Recorded when the watch is admitted or refused: it hands out the key from then on.
+  gate_.Record("WatchApiKey", connection.identity(), std::move(rule),
+               valid ? manager_.Canonical(name) : std::string(), std::string(kDefaultAccount),
+               allowed);
+  return new WatchReactor(watches_, valid ? manager_.Canonical(name) : name, context->peer(),
+                          std::move(connection), std::move(allowed));
 }
 
 
@@ -257,23 +346,50 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ImportLogins(grpc::CallbackServerCont
                      absl::InvalidArgumentError("path must be an absolute path of the vendor's file"),
                      import_logins_);
   }
-  return FinishOnExecutor(context, writes_, calls_, import_logins_, [this, request, response,
-                                                                     source = *source] {
-    absl::StatusOr<ImportResult> result =
-        vendor_sync_.Import(source, request->path(), request->keep_in_sync());
-    if (!result.ok()) return result.status();
-    response->set_path(result->path);
-    response->set_linked(result->linked);
-    for (const ImportedLogin& login : result->logins) {
-      v1::ImportedLogin* out = response->add_logins();
-      out->set_provider(login.provider);
-      out->set_type(login.type == CredentialType::kApiKey ? v1::STORED_CREDENTIAL_TYPE_API_KEY
-                                                          : v1::STORED_CREDENTIAL_TYPE_OAUTH);
-      out->set_expires_unix_ms(login.expires_unix_ms);
-      out->set_replaced(login.replaced);
-    }
-    return absl::OkStatus();
-  });
+  CallTracker::Call call = calls_.Track(context);
+  PeerIdentityPtr peer = call.identity();
+  // Records are per provider, written by the work; `ran` tells a full queue apart.
+  auto ran = std::make_shared<bool>(false);
+  return FinishOnExecutor(
+      context, writes_, std::move(call), import_logins_,
+      [this, request, response, source = *source, peer, ran] {
+        *ran = true;
+        std::string rule;
+        std::string refused;
+        // Every provider in the file must be allowed, or nothing is imported.
+        absl::StatusOr<ImportResult> result = vendor_sync_.Import(
+            source, request->path(), request->keep_in_sync(),
+            [this, &peer, &rule, &refused](const std::string& provider) {
+              absl::Status allowed =
+                  gate_.CheckProvider(peer.get(), provider, kDefaultAccount, rule);
+              if (!allowed.ok()) refused = provider;
+              return allowed;
+            });
+        if (!result.ok()) {
+          gate_.Record("ImportLogins", peer, std::move(rule), std::move(refused),
+                       std::string(kDefaultAccount), result.status());
+          return result.status();
+        }
+        response->set_path(result->path);
+        response->set_linked(result->linked);
+        for (const ImportedLogin& login : result->logins) {
+          v1::ImportedLogin* out = response->add_logins();
+          out->set_provider(login.provider);
+          out->set_type(login.type == CredentialType::kApiKey ? v1::STORED_CREDENTIAL_TYPE_API_KEY
+                                                              : v1::STORED_CREDENTIAL_TYPE_OAUTH);
+          out->set_expires_unix_ms(login.expires_unix_ms);
+          out->set_replaced(login.replaced);
+          gate_.Record("ImportLogins", peer, rule, login.provider, std::string(kDefaultAccount),
+                       absl::OkStatus());
+        }
+        return absl::OkStatus();
+      },
+      [this, peer, ran](const absl::Status& outcome) {
+        if (!*ran) {
+          gate_.Record("ImportLogins", peer, std::string(), std::string(),
+                       std::string(kDefaultAccount), outcome);
+        }
+      });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::UnlinkVendor(grpc::CallbackServerContext* context,
@@ -281,12 +397,45 @@ grpc::ServerUnaryReactor* AuthServiceImpl::UnlinkVendor(grpc::CallbackServerCont
                                                         v1::UnlinkVendorResponse* response) {
   absl::StatusOr<VendorSource> source = ParseVendorSource(request->source());
   if (!source.ok()) return FinishNow(context, source.status(), unlink_vendor_);
-  return FinishOnExecutor(context, writes_, calls_, unlink_vendor_,
-                          [this, response, source = *source] {
-                            absl::StatusOr<bool> removed = vendor_sync_.Unlink(source);
-                            if (removed.ok()) response->set_removed(*removed);
-                            return removed.status();
-                          });
+  CallTracker::Call call = calls_.Track(context);
+  PeerIdentityPtr peer = call.identity();
+  auto ran = std::make_shared<bool>(false);
+  return FinishOnExecutor(
+      context, writes_, std::move(call), unlink_vendor_,
+      [this, response, source = *source, peer, ran] {
+        *ran = true;
+        // Unlinking changes how every provider of the link is kept: each must be allowed.
+        std::vector<std::string> providers;
+        for (VendorLinkStatus& link : vendor_sync_.Links()) {
+          if (link.source == source) providers = std::move(link.providers);
+        }
+        std::string rule;
+        for (const std::string& provider : providers) {
+          absl::Status allowed = gate_.CheckProvider(peer.get(), provider, kDefaultAccount, rule);
+          if (!allowed.ok()) {
+            gate_.Record("UnlinkVendor", peer, std::move(rule), provider,
+                         std::string(kDefaultAccount), allowed);
+            return allowed;
+          }
+        }
+        absl::StatusOr<bool> removed = vendor_sync_.Unlink(source);
+        if (removed.ok()) response->set_removed(*removed);
+        if (providers.empty()) {
+          gate_.Record("UnlinkVendor", peer, rule, std::string(), std::string(kDefaultAccount),
+                       removed.status());
+        }
+        for (const std::string& provider : providers) {
+          gate_.Record("UnlinkVendor", peer, rule, provider, std::string(kDefaultAccount),
+                       removed.status());
+        }
+        return removed.status();
+      },
+      [this, peer, ran](const absl::Status& outcome) {
+        if (!*ran) {
+          gate_.Record("UnlinkVendor", peer, std::string(), std::string(),
+                       std::string(kDefaultAccount), outcome);
+        }
+      });
 }
 
 }  // namespace operator_auth

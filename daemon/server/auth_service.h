@@ -5,6 +5,7 @@
 
 #include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/blocking_executor.h"
+#include "daemon/core/client_gate.h"
 #include "daemon/core/login_slots.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/oauth/provider_oauth_service.h"
@@ -22,9 +23,14 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   // `watches` serves WatchApiKey; it must outlive the server. Watch streams are not counted in
   // `calls`: they last until the client leaves, and shutdown cancels them. Every call is counted
   // by method in `requests` (streams when they open).
+  // `gate` decides, by the client rules, whether the caller may have or change a credential
+  // (GetApiKey, WatchApiKey, SetApiKey, SetRuntimeApiKey, Logout, Login, ImportLogins,
+  // UnlinkVendor) and records each of those calls in its audit sink, if it has one; it must
+  // outlive the server. GetAuthStatus, ListProviders and DrainErrors carry no secret and stay
+  // open to every client.
   AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
                   BlockingExecutor& writes, CallTracker& calls, ApiKeyWatchHub& watches,
-                  RequestCounter& requests, VendorSync& vendor_sync);
+                  RequestCounter& requests, VendorSync& vendor_sync, ClientGate& gate);
 
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
                                       const v1::GetApiKeyRequest* request,
@@ -59,6 +65,17 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
                                          v1::UnlinkVendorResponse* response) override;
 
  private:
+  // Finishes a call the gate refused (or whose check failed) and records it.
+  grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, const char* method,
+                                   const CallTracker::Call& call, std::string rule,
+                                   const std::string& provider, const absl::Status& refusal,
+                                   RequestCounter::Slot& counter);
+  // Records the end of a call on `provider` (as requested; recorded under its canonical id).
+  std::function<void(const absl::Status&)> AuditOnFinish(const char* method,
+                                                         const CallTracker::Call& call,
+                                                         std::string rule,
+                                                         const std::string& provider);
+
   ProviderAuthManager& manager_;
   ProviderOAuthService& oauth_;
   BlockingExecutor& writes_;
@@ -76,6 +93,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   RequestCounter::Slot& import_logins_;
   RequestCounter::Slot& unlink_vendor_;
   VendorSync& vendor_sync_;
+  ClientGate& gate_;
   LoginSlots logins_;  // one login per provider, LoginSlots::kDefaultMaxLogins in all
 };
 

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -85,9 +86,12 @@ class VendorSync final : public RefreshParticipant {
 
   // Reads `path` (the vendor's file) and stores every login in it; with `keep_in_sync` links it.
   // NOT_FOUND when the file does not exist or holds no login; the ReadVendorFile errors for an
-  // untrusted or malformed file. Nothing is written then.
+  // untrusted or malformed file. Nothing is written then. `may_import`, when set, is asked about
+  // each login's provider after the file is read and before anything is written; the first
+  // error it returns is the import's, and nothing is written.
+  using ProviderCheck = std::function<absl::Status(const std::string& provider)>;
   absl::StatusOr<ImportResult> Import(VendorSource source, const std::string& path,
-                                      bool keep_in_sync);
+                                      bool keep_in_sync, const ProviderCheck& may_import = nullptr);
   // Ends the link of `source`; false when there was none. The files stay as they are.
   absl::StatusOr<bool> Unlink(VendorSource source);
 
