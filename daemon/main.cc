@@ -34,11 +34,10 @@
 #include "daemon/core/overflow_uid.h"
 #include "daemon/core/private_directory.h"
 #include "daemon/core/proactive_refresher.h"
-#include "daemon/core/trusted_path.h"
-#include "daemon/vendor/vendor_sync.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
+#include "daemon/core/trusted_path.h"
 #include "daemon/oauth/authd_config_file.h"
 #include "daemon/oauth/http_client.h"
 #include "daemon/oauth/provider_oauth_service.h"
@@ -50,6 +49,7 @@
 #include "daemon/server/peer_checked_listener.h"
 #include "daemon/server/request_counter.h"
 #include "daemon/systemd_notifier.h"
+#include "daemon/vendor/vendor_sync.h"
 
 namespace operator_auth {
 namespace {

@@ -38,8 +38,8 @@ absl::Status ClientGate::CheckProvider(const PeerIdentity* peer, absl::string_vi
   rule = std::move(decision.rule);
   if (decision.allowed) return absl::OkStatus();
   decision.rule = rule;
-  return ClientRules::Refusal(decision, account.empty() ? std::string(provider)
-                                                        : absl::StrCat(provider, "@", account));
+  return ClientRules::Refusal(
+      decision, account.empty() ? std::string(provider) : absl::StrCat(provider, "@", account));
 }
 
 absl::Status ClientGate::CheckChannel(const PeerIdentity* peer, absl::string_view channel,
@@ -53,9 +53,9 @@ absl::Status ClientGate::CheckChannel(const PeerIdentity* peer, absl::string_vie
   rule = std::move(decision.rule);
   if (decision.allowed) return absl::OkStatus();
   decision.rule = rule;
-  return ClientRules::Refusal(
-      decision, IsPlausibleChannelName(channel) ? absl::StrCat("channel:", channel)
-                                                : std::string("this channel"));
+  return ClientRules::Refusal(decision, IsPlausibleChannelName(channel)
+                                            ? absl::StrCat("channel:", channel)
+                                            : std::string("this channel"));
 }
 
 void ClientGate::Record(const char* method, PeerIdentityPtr peer, std::string rule,

@@ -43,10 +43,10 @@ absl::StatusOr<ClientRules> ClientRules::Create(std::vector<ClientRule> rules,
   absl::flat_hash_set<std::string> names;
   for (size_t i = 0; i < rules.size(); ++i) {
     ClientRule& rule = rules[i];
-    const std::string where = IsPrintableWord(rule.name) && !rule.name.empty() &&
-                                      rule.name.size() <= kMaxNameBytes
-                                  ? absl::StrCat("clients[", i, "] (\"", rule.name, "\")")
-                                  : absl::StrCat("clients[", i, "]");
+    const std::string where =
+        IsPrintableWord(rule.name) && !rule.name.empty() && rule.name.size() <= kMaxNameBytes
+            ? absl::StrCat("clients[", i, "] (\"", rule.name, "\")")
+            : absl::StrCat("clients[", i, "]");
     auto error = [&where](absl::string_view field, absl::string_view what) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".", field, ": ", what));
     };
@@ -66,8 +66,9 @@ absl::StatusOr<ClientRules> ClientRules::Create(std::vector<ClientRule> rules,
       return error("exe", "must be an absolute path glob (the peer's exe is an absolute path)");
     }
     if (absl::StrContains(rule.unit, '/')) {
-      return error("unit", "must match a unit name (\"agent.service\", \"app-*.scope\"), not a "
-                           "cgroup path");
+      return error("unit",
+                   "must match a unit name (\"agent.service\", \"app-*.scope\"), not a "
+                   "cgroup path");
     }
     if (rule.allow.size() > kMaxAllowEntries) {
       return error("allow", absl::StrCat("at most ", kMaxAllowEntries, " entries"));
@@ -141,11 +142,10 @@ ClientDecision ClientRules::Decide(const PeerIdentity* peer, absl::string_view p
   if (alias != aliases_.end()) provider = alias->second;
   const absl::string_view named = account.empty() ? default_account : account;
   for (const Grant& grant : rule->grants) {
-    const bool allowed =
-        grant.kind == Grant::Kind::kEverything ||
-        (grant.kind == Grant::Kind::kProvider && grant.provider == provider) ||
-        (grant.kind == Grant::Kind::kAccount && grant.provider == provider && !named.empty() &&
-         grant.name == named);
+    const bool allowed = grant.kind == Grant::Kind::kEverything ||
+                         (grant.kind == Grant::Kind::kProvider && grant.provider == provider) ||
+                         (grant.kind == Grant::Kind::kAccount && grant.provider == provider &&
+                          !named.empty() && grant.name == named);
     if (allowed) return ClientDecision{true, rule->name};
   }
   return ClientDecision{false, rule->name};
@@ -167,9 +167,9 @@ ClientDecision ClientRules::DecideChannel(const PeerIdentity* peer,
 
 absl::Status ClientRules::Refusal(const ClientDecision& decision, absl::string_view what) {
   if (decision.rule.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "no client rule matches this client and clients_default is \"deny\": ", what,
-        " is not allowed"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("no client rule matches this client and clients_default is \"deny\": ", what,
+                     " is not allowed"));
   }
   return absl::PermissionDeniedError(
       absl::StrCat("client rule \"", decision.rule, "\" does not allow ", what));

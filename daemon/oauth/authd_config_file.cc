@@ -226,14 +226,14 @@ absl::StatusOr<ClientRule> ParseClientRule(const Json& fields, const std::string
   if (!fields.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
   for (const auto& [key, value] : fields.items()) {
     if (key != "name" && key != "exe" && key != "unit" && key != "allow") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ".", key, ": unknown key (a rule has name, exe, unit and allow)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".", key, ": unknown key (a rule has name, exe, unit and allow)"));
     }
   }
   ClientRule rule;
   FieldReader r(fields, where);
-  for (absl::Status s : {r.String("name", rule.name), r.String("exe", rule.exe),
-                         r.String("unit", rule.unit)}) {
+  for (absl::Status s :
+       {r.String("name", rule.name), r.String("exe", rule.exe), r.String("unit", rule.unit)}) {
     if (!s.ok()) return s;
   }
   if (fields.contains("exe") && rule.exe.empty()) return r.Error("exe", "must not be empty");

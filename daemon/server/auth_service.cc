@@ -114,9 +114,8 @@ AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthServ
       gate_(gate) {}
 
 grpc::ServerUnaryReactor* AuthServiceImpl::Refuse(grpc::CallbackServerContext* context,
-                                                  const char* method,
-                                                  const CallTracker::Call& call, std::string rule,
-                                                  const std::string& provider,
+                                                  const char* method, const CallTracker::Call& call,
+                                                  std::string rule, const std::string& provider,
                                                   const absl::Status& refusal,
                                                   RequestCounter::Slot& counter) {
   if (gate_.auditing()) {
@@ -132,12 +131,12 @@ std::function<void(const absl::Status&)> AuthServiceImpl::AuditOnFinish(
     const char* method, const CallTracker::Call& call, std::string rule,
     const std::string& provider) {
   if (!gate_.auditing()) return nullptr;
-  return [this, method, peer = call.identity(), rule = std::move(rule),
-          canonical = ValidateProviderId(provider).ok() ? manager_.Canonical(provider)
-                                                        : std::string()](
-             const absl::Status& outcome) {
-    gate_.Record(method, peer, rule, canonical, std::string(kDefaultAccount), outcome);
-  };
+  return
+      [this, method, peer = call.identity(), rule = std::move(rule),
+       canonical = ValidateProviderId(provider).ok() ? manager_.Canonical(provider)
+                                                     : std::string()](const absl::Status& outcome) {
+        gate_.Record(method, peer, rule, canonical, std::string(kDefaultAccount), outcome);
+      };
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
@@ -147,8 +146,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
   // The identity is the connection's, read at accept: no syscall here; without rules the gate
   // answers at once.
   std::string rule;
-  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
-                                                 kDefaultAccount, rule);
+  if (absl::Status allowed =
+          gate_.CheckProvider(call.identity().get(), request->provider(), kDefaultAccount, rule);
       !allowed.ok()) {
     return Refuse(context, "GetApiKey", call, std::move(rule), request->provider(), allowed,
                   get_api_key_);
@@ -171,11 +170,10 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
         }
         if (gate_.auditing()) {
           // Built only now, from what the answer already holds: no lookup on success.
-          std::string provider =
-              key.ok() ? response->provider()
-                       : (ValidateProviderId(request->provider()).ok()
-                              ? manager_.Canonical(request->provider())
-                              : std::string());
+          std::string provider = key.ok() ? response->provider()
+                                          : (ValidateProviderId(request->provider()).ok()
+                                                 ? manager_.Canonical(request->provider())
+                                                 : std::string());
           gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(provider),
                        std::string(kDefaultAccount), key.status());
         }
@@ -219,8 +217,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext
                                                      v1::SetApiKeyResponse* response) {
   CallTracker::Call call = calls_.Track(context);
   std::string rule;
-  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
-                                                 kDefaultAccount, rule);
+  if (absl::Status allowed =
+          gate_.CheckProvider(call.identity().get(), request->provider(), kDefaultAccount, rule);
       !allowed.ok()) {
     return Refuse(context, "SetApiKey", call, std::move(rule), request->provider(), allowed,
                   set_api_key_);
@@ -241,8 +239,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
     v1::SetRuntimeApiKeyResponse* response) {
   CallTracker::Call call = calls_.Track(context);
   std::string rule;
-  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
-                                                 kDefaultAccount, rule);
+  if (absl::Status allowed =
+          gate_.CheckProvider(call.identity().get(), request->provider(), kDefaultAccount, rule);
       !allowed.ok()) {
     return Refuse(context, "SetRuntimeApiKey", call, std::move(rule), request->provider(), allowed,
                   set_runtime_api_key_);
@@ -261,39 +259,42 @@ grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* c
                                                   v1::LogoutResponse* response) {
   CallTracker::Call call = calls_.Track(context);
   std::string rule;
-  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
-                                                 kDefaultAccount, rule);
+  if (absl::Status allowed =
+          gate_.CheckProvider(call.identity().get(), request->provider(), kDefaultAccount, rule);
       !allowed.ok()) {
     return Refuse(context, "Logout", call, std::move(rule), request->provider(), allowed, logout_);
   }
   auto audit = AuditOnFinish("Logout", call, std::move(rule), request->provider());
-  return FinishOnExecutor(context, writes_, std::move(call), logout_, [this, request, response] {
-    // The revocation runs on the coordinator's own threads after the removal; the answer waits
-    // for it only briefly, so a hanging revocation endpoint holds up neither writes nor the
-    // caller (whose deadline is short). It goes on in the background past that.
-    struct Revocation {
-      absl::Notification done;
-      absl::Status outcome;  // written before `done` is notified
-    };
-    auto revocation = std::make_shared<Revocation>();
-    absl::StatusOr<LogoutResult> result =
-        manager_.Logout(request->provider(), [revocation](absl::Status outcome) {
-          revocation->outcome = std::move(outcome);
-          revocation->done.Notify();
-        });
-    if (!result.ok()) return result.status();
-    response->set_removed(result->removed);
-    if (!result->revoking) return absl::OkStatus();
-    if (revocation->done.WaitForNotificationWithTimeout(kRevocationAnswerWait)) {
-      response->set_revoked(revocation->outcome.ok());
-      response->set_revocation_error(std::string(revocation->outcome.message()));
-    } else {
-      response->set_revocation_error(absl::StrCat(
-          "the provider has not confirmed the revocation within ",
-          absl::FormatDuration(kRevocationAnswerWait), "; it goes on in the background"));
-    }
-    return absl::OkStatus();
-  }, std::move(audit));
+  return FinishOnExecutor(
+      context, writes_, std::move(call), logout_,
+      [this, request, response] {
+        // The revocation runs on the coordinator's own threads after the removal; the answer waits
+        // for it only briefly, so a hanging revocation endpoint holds up neither writes nor the
+        // caller (whose deadline is short). It goes on in the background past that.
+        struct Revocation {
+          absl::Notification done;
+          absl::Status outcome;  // written before `done` is notified
+        };
+        auto revocation = std::make_shared<Revocation>();
+        absl::StatusOr<LogoutResult> result =
+            manager_.Logout(request->provider(), [revocation](absl::Status outcome) {
+              revocation->outcome = std::move(outcome);
+              revocation->done.Notify();
+            });
+        if (!result.ok()) return result.status();
+        response->set_removed(result->removed);
+        if (!result->revoking) return absl::OkStatus();
+        if (revocation->done.WaitForNotificationWithTimeout(kRevocationAnswerWait)) {
+          response->set_revoked(revocation->outcome.ok());
+          response->set_revocation_error(std::string(revocation->outcome.message()));
+        } else {
+          response->set_revocation_error(absl::StrCat(
+              "the provider has not confirmed the revocation within ",
+              absl::FormatDuration(kRevocationAnswerWait), "; it goes on in the background"));
+        }
+        return absl::OkStatus();
+      },
+      std::move(audit));
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerContext* context,
@@ -357,14 +358,14 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ImportLogins(grpc::CallbackServerCont
         std::string rule;
         std::string refused;
         // Every provider in the file must be allowed, or nothing is imported.
-        absl::StatusOr<ImportResult> result = vendor_sync_.Import(
-            source, request->path(), request->keep_in_sync(),
-            [this, &peer, &rule, &refused](const std::string& provider) {
-              absl::Status allowed =
-                  gate_.CheckProvider(peer.get(), provider, kDefaultAccount, rule);
-              if (!allowed.ok()) refused = provider;
-              return allowed;
-            });
+        absl::StatusOr<ImportResult> result =
+            vendor_sync_.Import(source, request->path(), request->keep_in_sync(),
+                                [this, &peer, &rule, &refused](const std::string& provider) {
+                                  absl::Status allowed = gate_.CheckProvider(peer.get(), provider,
+                                                                             kDefaultAccount, rule);
+                                  if (!allowed.ok()) refused = provider;
+                                  return allowed;
+                                });
         if (!result.ok()) {
           gate_.Record("ImportLogins", peer, std::move(rule), std::move(refused),
                        std::string(kDefaultAccount), result.status());

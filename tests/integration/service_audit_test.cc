@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <grpcpp/create_channel_posix.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/server_posix.h>
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/synchronization/mutex.h"
@@ -79,9 +79,9 @@ class ServiceAuditTest : public ::testing::Test {
         service_(manager_, oauth_, writes_, calls_, watches_, requests_, vendor_sync_, gate_) {}
 
   static std::shared_ptr<const ClientRules> Rules() {
-    absl::StatusOr<ClientRules> rules = ClientRules::Create(
-        {{"this-test", SelfExe(), "", {"openai"}}}, ClientsDefault::kAllow,
-        ProviderRegistry::BuiltIn());
+    absl::StatusOr<ClientRules> rules =
+        ClientRules::Create({{"this-test", SelfExe(), "", {"openai"}}}, ClientsDefault::kAllow,
+                            ProviderRegistry::BuiltIn());
     EXPECT_TRUE(rules.ok()) << rules.status();
     return std::make_shared<const ClientRules>(rules.ok() ? *std::move(rules) : ClientRules());
   }

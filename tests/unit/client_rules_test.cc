@@ -69,7 +69,8 @@ TEST(ClientRules, UnitGlobMatchesTheUnitName) {
 }
 
 TEST(ClientRules, WithExeAndUnitBothMustMatch) {
-  ClientRules rules = Rules({{"both", "/usr/bin/node", "agent.service", {}}}, ClientsDefault::kAllow);
+  ClientRules rules =
+      Rules({{"both", "/usr/bin/node", "agent.service", {}}}, ClientsDefault::kAllow);
   const PeerIdentity both = Peer("/usr/bin/node", "agent.service");
   const PeerIdentity exe_only = Peer("/usr/bin/node", "shell.service");
   const PeerIdentity unit_only = Peer("/usr/bin/python3", "agent.service");
@@ -80,9 +81,9 @@ TEST(ClientRules, WithExeAndUnitBothMustMatch) {
 }
 
 TEST(ClientRules, TheFirstMatchingRuleDecides) {
-  ClientRules rules = Rules({{"narrow", "/usr/bin/node", "", {"openai"}},
-                             {"broad", "/usr/bin/*", "", {"*"}}},
-                            ClientsDefault::kDeny);
+  ClientRules rules =
+      Rules({{"narrow", "/usr/bin/node", "", {"openai"}}, {"broad", "/usr/bin/*", "", {"*"}}},
+            ClientsDefault::kDeny);
   const PeerIdentity node = Peer("/usr/bin/node", "");
   const PeerIdentity python = Peer("/usr/bin/python3", "");
   EXPECT_FALSE(rules.Decide(&node, "anthropic", "").allowed);
@@ -112,7 +113,8 @@ TEST(ClientRules, TheDefaultDecidesForClientsNoRuleMatchesAndUnknownOnes) {
 }
 
 TEST(ClientRules, AliasesStandForTheirProviderInRulesAndRequests) {
-  ClientRules rules = Rules({{"claude-only", "/usr/bin/node", "", {"claude"}}}, ClientsDefault::kDeny);
+  ClientRules rules =
+      Rules({{"claude-only", "/usr/bin/node", "", {"claude"}}}, ClientsDefault::kDeny);
   const PeerIdentity node = Peer("/usr/bin/node", "");
   EXPECT_TRUE(rules.Decide(&node, "anthropic-claude-code", "").allowed);
   EXPECT_TRUE(rules.Decide(&node, "claude", "").allowed);
@@ -122,8 +124,8 @@ TEST(ClientRules, AliasesStandForTheirProviderInRulesAndRequests) {
 }
 
 TEST(ClientRules, AProviderAllowsEveryAccountAndProviderAtAccountOnlyThatOne) {
-  ClientRules rules = Rules({{"r", "/usr/bin/node", "", {"openai", "anthropic@work"}}},
-                            ClientsDefault::kAllow);
+  ClientRules rules =
+      Rules({{"r", "/usr/bin/node", "", {"openai", "anthropic@work"}}}, ClientsDefault::kAllow);
   const PeerIdentity node = Peer("/usr/bin/node", "");
   EXPECT_TRUE(rules.Decide(&node, "openai", "").allowed);
   EXPECT_TRUE(rules.Decide(&node, "openai", "personal").allowed);
@@ -202,13 +204,17 @@ TEST(ClientRules, MalformedRulesAreErrorsNamingTheRuleAndField) {
   };
   EXPECT_EQ(ConfigError({{"clients", {{"name", "a"}}}}),
             std::string(kSource) + ": clients: must be an array of rules");
-  EXPECT_EQ(ConfigError(OneRule(Json::array())), std::string(kSource) + ": clients[0]: must be an object");
+  EXPECT_EQ(ConfigError(OneRule(Json::array())),
+            std::string(kSource) + ": clients[0]: must be an object");
   EXPECT_EQ(ConfigError(OneRule(with("nmae", "x"))),
-            std::string(kSource) + ": clients[0].nmae: unknown key (a rule has name, exe, unit and allow)");
-  EXPECT_EQ(ConfigError(OneRule(without("name"))), std::string(kSource) + ": clients[0].name: required");
+            std::string(kSource) +
+                ": clients[0].nmae: unknown key (a rule has name, exe, unit and allow)");
+  EXPECT_EQ(ConfigError(OneRule(without("name"))),
+            std::string(kSource) + ": clients[0].name: required");
   EXPECT_EQ(ConfigError(OneRule(with("name", 7))),
             std::string(kSource) + ": clients[0].name: must be a string");
-  EXPECT_THAT(ConfigError(OneRule(with("name", "two words"))), HasSubstr("clients[0].name: must be"));
+  EXPECT_THAT(ConfigError(OneRule(with("name", "two words"))),
+              HasSubstr("clients[0].name: must be"));
   EXPECT_EQ(ConfigError(OneRule(without("allow"))),
             std::string(kSource) + ": clients[0].allow: required (an array; [] allows nothing)");
   EXPECT_EQ(ConfigError(OneRule(with("allow", "openai"))),
@@ -217,7 +223,8 @@ TEST(ClientRules, MalformedRulesAreErrorsNamingTheRuleAndField) {
             std::string(kSource) + ": clients[0].allow: must be an array of strings");
   EXPECT_THAT(ConfigError(OneRule(without("exe"))),
               HasSubstr("clients[0] (\"a\"): needs \"exe\", \"unit\" or both"));
-  EXPECT_THAT(ConfigError(OneRule(with("exe", ""))), HasSubstr("clients[0].exe: must not be empty"));
+  EXPECT_THAT(ConfigError(OneRule(with("exe", ""))),
+              HasSubstr("clients[0].exe: must not be empty"));
   EXPECT_THAT(ConfigError(OneRule(with("exe", "node"))),
               HasSubstr("clients[0] (\"a\").exe: must be an absolute path glob"));
   EXPECT_THAT(ConfigError(OneRule(with("unit", "user.slice/agent.service"))),
@@ -231,7 +238,8 @@ TEST(ClientRules, MalformedRulesAreErrorsNamingTheRuleAndField) {
   EXPECT_THAT(ConfigError(OneRule(with("allow", {"channel:pager"}))),
               HasSubstr("clients[0] (\"a\").allow[0]: "));
   Json two = {{"clients", Json::array({good, good})}};
-  EXPECT_THAT(ConfigError(two), HasSubstr("clients[1] (\"a\").name: another rule has the same name"));
+  EXPECT_THAT(ConfigError(two),
+              HasSubstr("clients[1] (\"a\").name: another rule has the same name"));
   EXPECT_EQ(ConfigError({{"clients_default", "maybe"}}),
             std::string(kSource) + ": clients_default: must be \"allow\" or \"deny\"");
 }
