@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <thread>
 #include <memory>
 #include <random>
@@ -61,6 +62,7 @@ struct Flags {
   int64_t warmup_calls = 2000;
   bool json = false;
   bool verbose = false;
+  std::string config;  // authd.json for the measured daemon (e.g. with client rules); "": default
 };
 
 // One row of the report: an RPC at one concurrency, over all its rounds.
@@ -340,7 +342,16 @@ int Run(const Flags& flags) {
     std::fprintf(stderr, "measuring idle RSS...\n");
     if (!MeasureIdleRss(flags, daemon_rss, bare_rss)) return 1;
   }
-  BenchDaemon daemon("authd_bench", flags.daemon);
+  std::string config;
+  if (!flags.config.empty()) {
+    std::ifstream in(flags.config);
+    config.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+      std::fprintf(stderr, "authd_bench: cannot read %s\n", flags.config.c_str());
+      return 1;
+    }
+  }
+  BenchDaemon daemon("authd_bench", flags.daemon, config);
   if (!daemon.Start()) return 1;
   std::shared_ptr<grpc::Channel> channel = daemon.ConnectedChannel();
   if (channel == nullptr) return 1;
@@ -405,6 +416,9 @@ int main(int argc, char** argv) {
                  "unmeasured calls per RPC and concurrency before the rounds")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
+  app.add_option("--config", flags.config,
+                 "authd.json for the measured daemon, e.g. with client rules (default: every "
+                 "provider endpoint on a closed loopback port)");
   app.add_flag("--json", flags.json, "print the results as JSON instead of a table");
   app.add_flag("--verbose", flags.verbose, "print every round's figures to stderr");
   CLI11_PARSE(app, argc, argv);
