@@ -1,6 +1,8 @@
 #include "daemon/core/client_rules.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -280,6 +282,42 @@ TEST(ClientGate, ChecksAgainstTheRulesInForceAndSwapsThemWhole) {
   ClientGate silent(nullptr, nullptr);
   EXPECT_FALSE(silent.auditing());
   silent.Record("GetApiKey", peer, "", "openai", "", absl::OkStatus());  // nothing to record to
+}
+
+TEST(ClientGate, RulesSwappedWhileCallsAreCheckedGiveEachCallOneWholeSet) {
+  ClientGate gate(nullptr, nullptr);
+  auto deny_anthropic = std::make_shared<const ClientRules>(
+      Rules({{"agent", "/usr/bin/node", "", {"openai"}}}, ClientsDefault::kAllow));
+  auto allow_all = std::make_shared<const ClientRules>();
+  const PeerIdentity peer = Peer("/usr/bin/node", "");
+  std::atomic<bool> stop{false};
+  std::atomic<int> checks{0};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&] {
+      while (!stop.load()) {
+        std::string rule;
+        absl::Status s = gate.CheckProvider(&peer, "anthropic", "", rule);
+        checks.fetch_add(1);
+        // Either set, never a mix: a refusal always names the rule that matched.
+        if (!s.ok()) {
+          if (rule != "agent") wrong.fetch_add(1);
+        } else if (!rule.empty()) {
+          wrong.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (int i = 0; checks.load() < 20000; ++i) {
+    gate.SetRules(i % 2 == 0 ? deny_anthropic : allow_all);
+  }
+  gate.SetRules(deny_anthropic);
+  std::string rule;
+  EXPECT_FALSE(gate.CheckProvider(&peer, "anthropic", "", rule).ok());
+  stop.store(true);
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace
