@@ -319,22 +319,23 @@ grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Logi
 grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
     grpc::CallbackServerContext* context, const v1::WatchApiKeyRequest* request) {
   watch_api_key_.Record(true);
-  // An invalid id is refused by the reactor; a valid one is watched under its canonical id.
   const std::string& name = request->provider();
   ConnectionTable::Call connection = calls_.TrackStream(context);
   std::string rule;
   absl::Status allowed =
       gate_.CheckProvider(connection.identity().get(), name, kDefaultAccount, rule);
+  // An invalid id is refused by the reactor, and recorded without the id (it could be a key
+  // pasted in its place); a valid one is watched under its canonical id.
   const bool valid = ValidateProviderId(name).ok();
-  // Recorded when the watch is admitted or refused: it hands out the key from then on.
-  gate_.Record("WatchApiKey", connection.identity(), std::move(rule),
-               valid ? manager_.Canonical(name) : std::string(), std::string(kDefaultAccount),
-               allowed);
-  return new WatchReactor(watches_, valid ? manager_.Canonical(name) : name, context->peer(),
-                          std::move(connection), std::move(allowed));
+  const std::string canonical = valid ? manager_.Canonical(name) : name;
+  if (gate_.auditing()) {
+    // Recorded when the watch is admitted or refused: it hands out the key from then on.
+    gate_.Record("WatchApiKey", connection.identity(), std::move(rule),
+                 valid ? canonical : std::string(), std::string(kDefaultAccount), allowed);
+  }
+  return new WatchReactor(watches_, canonical, context->peer(), std::move(connection),
+                          std::move(allowed));
 }
-
-
 
 grpc::ServerUnaryReactor* AuthServiceImpl::ImportLogins(grpc::CallbackServerContext* context,
                                                         const v1::ImportLoginsRequest* request,
