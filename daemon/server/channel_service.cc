@@ -91,8 +91,8 @@ grpc::ServerUnaryReactor* ChannelServiceImpl::GetChannel(grpc::CallbackServerCon
   absl::StatusOr<ChannelState> state = manager_.Get(request->channel());
   if (state.ok()) ToProto(*std::move(state), *response->mutable_channel());
   if (gate_.auditing()) {
-    gate_.Record("GetChannel", call.identity(), std::move(rule),
-                 AuditedChannel(request->channel()), std::string(), state.status());
+    gate_.Record("GetChannel", call.identity(), std::move(rule), AuditedChannel(request->channel()),
+                 std::string(), state.status());
   }
   return FinishNow(context, state.status(), get_);
 }
