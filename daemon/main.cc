@@ -28,17 +28,17 @@
 #include "daemon/core/audit_log.h"
 #include "daemon/core/blocking_executor.h"
 #include "daemon/core/channel_auth_manager.h"
+#include "daemon/core/client_gate.h"
 #include "daemon/core/connection_table.h"
 #include "daemon/core/credential_completion.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/core/overflow_uid.h"
 #include "daemon/core/private_directory.h"
 #include "daemon/core/proactive_refresher.h"
-#include "daemon/core/trusted_path.h"
-#include "daemon/vendor/vendor_sync.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
+#include "daemon/core/trusted_path.h"
 #include "daemon/oauth/authd_config_file.h"
 #include "daemon/oauth/http_client.h"
 #include "daemon/oauth/provider_oauth_service.h"
@@ -50,6 +50,7 @@
 #include "daemon/server/peer_checked_listener.h"
 #include "daemon/server/request_counter.h"
 #include "daemon/systemd_notifier.h"
+#include "daemon/vendor/vendor_sync.h"
 
 namespace operator_auth {
 namespace {
@@ -229,9 +230,14 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   vendor_sync->Start();
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
   RequestCounter requests;
+  // The client rules of authd.json, swapped whole at SIGHUP, and the audit trail.
+  ClientGate gate(std::make_shared<const ClientRules>(std::move(config->client_rules)),
+                  audit_log.get(), [&manager](absl::string_view provider) {
+                    return manager.DefaultAccountName(manager.Canonical(provider));
+                  });
   AuthServiceImpl auth_service(manager, oauth_service, writes, calls, watches, requests,
-                               *vendor_sync, audit_log.get());
-  ChannelServiceImpl channel_service(channels, writes, calls, requests, audit_log.get());
+                               *vendor_sync, gate);
+  ChannelServiceImpl channel_service(channels, writes, calls, requests, gate);
   DaemonServiceImpl daemon_service(
       {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path},
       {storage->get(), channels_file->get(), &manager, &proactive, &requests, listener->get()},
@@ -258,6 +264,10 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
                      &connections);
   spdlog::info("operator-authd serving on {} (pid {}, at most {} connections)", socket_path,
                getpid(), connections.max_connections());
+  if (std::shared_ptr<const ClientRules> rules = gate.rules(); !rules->AllowsEverything()) {
+    spdlog::info("client rules: {} rule(s), clients_default {}", rules->size(),
+                 rules->default_decision() == ClientsDefault::kDeny ? "deny" : "allow");
+  }
   SystemdNotifier systemd;
   systemd.Ready(absl::StrCat("serving on ", socket_path));
 
@@ -285,8 +295,14 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
           completion.Forget(provider.id);
         }
         manager.SetRegistry(reloaded->registry);
-        spdlog::info("configuration reloaded: {} OAuth provider(s), {} alias(es)",
-                     reloaded->oauth_providers.size(), reloaded->registry.aliases().size());
+        const size_t rule_count = reloaded->client_rules.size();
+        const bool deny = reloaded->client_rules.default_decision() == ClientsDefault::kDeny;
+        gate.SetRules(std::make_shared<const ClientRules>(std::move(reloaded->client_rules)));
+        spdlog::info(
+            "configuration reloaded: {} OAuth provider(s), {} alias(es), {} client rule(s), "
+            "clients_default {}",
+            reloaded->oauth_providers.size(), reloaded->registry.aliases().size(), rule_count,
+            deny ? "deny" : "allow");
       } else {
         config_error = std::string(reloaded.status().message());
         spdlog::error("keeping the previous configuration: {}", config_error);

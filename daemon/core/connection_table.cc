@@ -32,7 +32,9 @@ ConnectionTable::~ConnectionTable() {
   for (const auto& [fd, entry] : entries_) close(entry.dup_fd);
 }
 
-absl::Status ConnectionTable::Admit(int fd) {
+absl::Status ConnectionTable::Admit(int fd) { return Admit(fd, ReadPeerIdentity(fd)); }
+
+absl::Status ConnectionTable::Admit(int fd, PeerIdentityPtr identity) {
   absl::MutexLock lock(&mu_);
   // The kernel handed out `fd` again, so the connection we knew by that number is closed.
   if (entries_.contains(fd)) ForgetLocked(fd);
@@ -55,6 +57,7 @@ absl::Status ConnectionTable::Admit(int fd) {
   entry.id = next_id_++;
   entry.dup_fd = dup_fd;
   entry.last_active = now_();
+  entry.identity = std::move(identity);
   return absl::OkStatus();
 }
 
@@ -71,7 +74,7 @@ ConnectionTable::Call ConnectionTable::BeginCall(int fd, CallKind kind) {
   Entry& entry = it->second;
   (kind == CallKind::kUnary ? entry.unary_in_flight : entry.streams_in_flight) += 1;
   entry.last_active = now_();
-  return Call(this, fd, entry.id, kind);
+  return Call(this, fd, entry.id, kind, entry.identity);
 }
 
 void ConnectionTable::EndCall(int fd, uint64_t id, CallKind kind) {

@@ -22,6 +22,9 @@
 //     cannot lock everyone out;
 //  3. else none: every connection has a unary call or a login in flight, which are short or
 //     bounded elsewhere; the new connection is refused instead.
+// Each entry also keeps who is on the other end (PeerIdentity), read once when it is admitted;
+// every Call on the connection carries it, so client rules and the audit trail cost no syscall
+// per call.
 // Thread-safe. Admit / ShedOne run on the accept thread, BeginCall / ~Call on server threads.
 #pragma once
 
@@ -39,6 +42,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "daemon/core/peer_identity.h"
 
 namespace operator_auth {
 
@@ -64,7 +68,8 @@ class ConnectionTable {
         : table_(std::exchange(other.table_, nullptr)),
           fd_(other.fd_),
           id_(other.id_),
-          kind_(other.kind_) {}
+          kind_(other.kind_),
+          identity_(std::move(other.identity_)) {}
     Call& operator=(Call&&) = delete;
     Call(const Call&) = delete;
     Call& operator=(const Call&) = delete;
@@ -72,14 +77,19 @@ class ConnectionTable {
       if (table_ != nullptr) table_->EndCall(fd_, id_, kind_);
     }
 
+    // Who made the call: the connection's peer as read when it was admitted; null when the
+    // connection is unknown to the table (shed, never admitted) or its peer could not be read.
+    const PeerIdentityPtr& identity() const { return identity_; }
+
    private:
     friend class ConnectionTable;
-    Call(ConnectionTable* table, int fd, uint64_t id, CallKind kind)
-        : table_(table), fd_(fd), id_(id), kind_(kind) {}
+    Call(ConnectionTable* table, int fd, uint64_t id, CallKind kind, PeerIdentityPtr identity)
+        : table_(table), fd_(fd), id_(id), kind_(kind), identity_(std::move(identity)) {}
     ConnectionTable* table_ = nullptr;
     int fd_ = -1;
     uint64_t id_ = 0;
     CallKind kind_ = CallKind::kUnary;
+    PeerIdentityPtr identity_;
   };
 
   explicit ConnectionTable(size_t max_connections, Clock now = absl::Now);
@@ -89,8 +99,11 @@ class ConnectionTable {
 
   // Records the accepted connection `fd` before the server gets it, shedding one first when the
   // table is full. RESOURCE_EXHAUSTED when the table is full of busy connections, or when no
-  // descriptor is left for the dup even after shedding: the caller then closes `fd`.
+  // descriptor is left for the dup even after shedding: the caller then closes `fd`. Reads the
+  // peer's identity (ReadPeerIdentity) before taking the table's lock.
   absl::Status Admit(int fd);
+  // The same with the identity given (tests; null: unknown).
+  absl::Status Admit(int fd, PeerIdentityPtr identity);
   // Sheds one idle connection (for EMFILE); false when none is idle. Never a watcher: out of
   // descriptors, most are held by connections already shed that the server has yet to close,
   // so ending a live stream would free nothing in time.
@@ -111,6 +124,7 @@ class ConnectionTable {
     absl::Time last_active;
     int unary_in_flight = 0;
     int streams_in_flight = 0;
+    PeerIdentityPtr identity;
   };
 
   void EndCall(int fd, uint64_t id, CallKind kind);

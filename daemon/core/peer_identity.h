@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace operator_auth {
 
 struct PeerIdentity {
@@ -24,5 +26,18 @@ struct PeerIdentity {
 };
 
 using PeerIdentityPtr = std::shared_ptr<const PeerIdentity>;
+
+// The peer of the connected Unix socket `fd`: SO_PEERCRED, then /proc/PID/exe and
+// /proc/PID/cgroup. exe is the link's target as the kernel reports it (already a resolved path);
+// a " (deleted)" suffix (the binary was replaced or removed since it started, e.g. by a package
+// upgrade) is stripped, so a rule for the path still matches. exe or unit is empty when it
+// cannot be read (the process already exited, or it is root's). Null when SO_PEERCRED fails or
+// names no process. A few syscalls: called once per connection, on the accept thread.
+PeerIdentityPtr ReadPeerIdentity(int fd);
+
+// The systemd unit or scope in the text of /proc/PID/cgroup: the last path component ending in
+// ".service" or ".scope" on the cgroup v1 "name=systemd" line if there is one, else on the v2
+// "0::" line; empty when neither names one. Points into `text`.
+absl::string_view UnitFromCgroup(absl::string_view text);
 
 }  // namespace operator_auth

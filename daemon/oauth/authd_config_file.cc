@@ -245,6 +245,67 @@ absl::StatusOr<ProviderAliasMap> ParseAliases(const Json& section, const std::st
   return aliases;
 }
 
+absl::StatusOr<ClientRule> ParseClientRule(const Json& fields, const std::string& where) {
+  if (!fields.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
+  for (const auto& [key, value] : fields.items()) {
+    if (key != "name" && key != "exe" && key != "unit" && key != "allow") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".", key, ": unknown key (a rule has name, exe, unit and allow)"));
+    }
+  }
+  ClientRule rule;
+  FieldReader r(fields, where);
+  for (absl::Status s :
+       {r.String("name", rule.name), r.String("exe", rule.exe), r.String("unit", rule.unit)}) {
+    if (!s.ok()) return s;
+  }
+  if (fields.contains("exe") && rule.exe.empty()) return r.Error("exe", "must not be empty");
+  if (fields.contains("unit") && rule.unit.empty()) return r.Error("unit", "must not be empty");
+  auto allow = fields.find("allow");
+  if (allow == fields.end()) {
+    return r.Error("allow", "required (an array; [] allows nothing)");
+  }
+  if (!allow->is_array()) return r.Error("allow", "must be an array of strings");
+  for (const Json& entry : *allow) {
+    if (!entry.is_string()) return r.Error("allow", "must be an array of strings");
+    rule.allow.push_back(entry.get<std::string>());
+  }
+  return rule;
+}
+
+absl::StatusOr<ClientRules> ParseClientRules(const Json& root, const ProviderRegistry& registry,
+                                             const std::string& source) {
+  ClientsDefault default_decision = ClientsDefault::kAllow;
+  if (auto it = root.find("clients_default"); it != root.end()) {
+    if (*it == "allow") {
+      default_decision = ClientsDefault::kAllow;
+    } else if (*it == "deny") {
+      default_decision = ClientsDefault::kDeny;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": clients_default: must be \"allow\" or \"deny\""));
+    }
+  }
+  std::vector<ClientRule> rules;
+  if (auto section = root.find("clients"); section != root.end()) {
+    if (!section->is_array()) {
+      return absl::InvalidArgumentError(source + ": clients: must be an array of rules");
+    }
+    for (size_t i = 0; i < section->size(); ++i) {
+      absl::StatusOr<ClientRule> rule =
+          ParseClientRule((*section)[i], absl::StrCat(source, ": clients[", i, "]"));
+      if (!rule.ok()) return rule.status();
+      rules.push_back(*std::move(rule));
+    }
+  }
+  absl::StatusOr<ClientRules> compiled =
+      ClientRules::Create(std::move(rules), default_decision, registry);
+  if (!compiled.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", compiled.status().message()));
+  }
+  return compiled;
+}
+
 }  // namespace
 
 absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const std::string& source) {
@@ -262,7 +323,8 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
   }
   if (!root.is_object()) return absl::InvalidArgumentError(source + ": must be a JSON object");
   for (const auto& [key, value] : root.items()) {
-    if (key != "oauth_providers" && key != "aliases" && key != "audit") {
+    if (key != "oauth_providers" && key != "aliases" && key != "audit" && key != "clients" &&
+        key != "clients_default") {
       return absl::InvalidArgumentError(absl::StrCat(source, ": ", key, ": unknown key"));
     }
   }
@@ -312,7 +374,14 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
   }
   absl::StatusOr<ProviderRegistry> registry = RegistryFor(providers, aliases, source + ": aliases");
   if (!registry.ok()) return registry.status();
-  return DaemonConfig{std::move(providers), *std::move(registry), audit};
+  absl::StatusOr<ClientRules> clients = ParseClientRules(root, *registry, source);
+  if (!clients.ok()) return clients.status();
+  DaemonConfig config;
+  config.oauth_providers = std::move(providers);
+  config.registry = *std::move(registry);
+  config.audit = audit;
+  config.client_rules = *std::move(clients);
+  return config;
 }
 
 absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path, bool required,

@@ -3,7 +3,10 @@
 //                        "my-idp": {"flow": "authorization_code", "authorize_url": ..., ...},
 //                        "google-antigravity": {"disabled": true}},
 //    "aliases": {"work-claude": "anthropic-claude-code"},
-//    "audit": {"enabled": true, "max_bytes": 4194304}}
+//    "audit": {"enabled": true, "max_bytes": 4194304},
+//    "clients": [{"name": "sandboxed-agent", "exe": "/usr/bin/node", "unit": "agent-*.scope",
+//                 "allow": ["openai", "anthropic@work", "channel:telegram"]}],
+//    "clients_default": "allow"}
 // "oauth_providers" overrides fields of built-in OAuth providers, removes one ("disabled": true)
 // or defines new ones. Keys: name, flow ("authorization_code" | "device_code"), authorize_url,
 // token_url, device_authorization_url, revocation_url, client_id, client_secret, scopes (array of
@@ -12,8 +15,10 @@
 // providers copilot_token_url, copilot_api_url and default_domain. "aliases" adds names to the
 // built-in ones (claude, codex, copilot, gemini-cli, antigravity). URLs must be https://, or
 // http:// to a loopback host (endpoint_url.h). "audit" configures the audit trail (audit_log.h):
-// on by default; max_bytes is the size at which auth/audit.jsonl is rotated. Errors name the file
-// and the key. Thread-safe (pure).
+// on by default; max_bytes is the size at which auth/audit.jsonl is rotated. "clients" and
+// "clients_default" ("allow", the default, or "deny") are the client rules (core/client_rules.h):
+// each rule's keys are name, exe, unit and allow. Errors name the file and the key (a rule by its
+// index and name). Thread-safe (pure).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/core/client_rules.h"
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/trusted_path.h"
 #include "daemon/oauth/oauth_provider_config.h"
@@ -42,6 +48,8 @@ struct DaemonConfig {
   // and configured), checked: an alias that shadows a provider or another alias is an error.
   ProviderRegistry registry{{}};
   AuditConfig audit;
+  // "clients" / "clients_default"; none (everything to everyone) when absent.
+  ClientRules client_rules;
 };
 
 // `source` names the file in messages.

@@ -18,6 +18,27 @@ namespace {
 constexpr absl::Duration kRevocationAnswerWait = absl::Milliseconds(1500);
 // A vendor file's path longer than this is refused before it reaches the file system.
 constexpr size_t kMaxVendorPathBytes = 4096;
+// The provider and account a request names: "PROVIDER@ACCOUNT" in `provider`, or `account`
+// (empty: the default account). No copy, for the hot path; an account named both ways and
+// differently is refused later by the manager (ParseCredentialSelector).
+struct Named {
+  absl::string_view provider;
+  absl::string_view account;
+};
+template <typename Request>
+Named NameOf(const Request& request) {
+  absl::string_view provider = request.provider();
+  const size_t at = provider.find('@');
+  if (at == absl::string_view::npos) return {provider, request.account()};
+  return {provider.substr(0, at), provider.substr(at + 1)};
+}
+
+// The selector a request names: "PROVIDER" or "PROVIDER@ACCOUNT" (ParseCredentialSelector
+// refuses an account named both ways).
+template <typename Request>
+std::string SelectorOf(const Request& request) {
+  return CredentialKey(request.provider(), request.account());
+}
 
 // The sync status of `status.provider()`'s login with a vendor CLI's file, when there is one.
 void AddVendorLink(const VendorSync& vendor_sync, v1::AuthStatus& status) {
@@ -60,13 +81,6 @@ const char* RefreshPhaseName(RefreshPhase phase) {
   return "idle";
 }
 
-// The selector a request names: "PROVIDER" or "PROVIDER@ACCOUNT" (ParseCredentialSelector
-// refuses an account named both ways).
-template <typename Request>
-std::string SelectorOf(const Request& request) {
-  return CredentialKey(request.provider(), request.account());
-}
-
 void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
   out.set_provider(in.provider);
   out.set_account(in.account);
@@ -101,7 +115,7 @@ void ToProto(const ProviderStatus& in, v1::AuthStatus& out) {
 AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
                                  BlockingExecutor& writes, CallTracker& calls,
                                  ApiKeyWatchHub& watches, RequestCounter& requests,
-                                 VendorSync& vendor_sync, AuditSink* audit)
+                                 VendorSync& vendor_sync, ClientGate& gate)
     : manager_(manager),
       oauth_(oauth),
       writes_(writes),
@@ -120,17 +134,58 @@ AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthServ
       unlink_vendor_(requests.Register("/operator_auth.v1.AuthService/UnlinkVendor")),
       set_default_account_(requests.Register("/operator_auth.v1.AuthService/SetDefaultAccount")),
       vendor_sync_(vendor_sync),
-      audit_(audit) {}
+      gate_(gate) {}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::Refuse(grpc::CallbackServerContext* context,
+                                                  const char* method, const CallTracker::Call& call,
+                                                  std::string rule, absl::string_view provider,
+                                                  absl::string_view account,
+                                                  const absl::Status& refusal,
+                                                  RequestCounter::Slot& counter) {
+  if (gate_.auditing()) {
+    // An id that does not even parse is not recorded: it could be a key pasted in its place.
+    const bool valid = ValidateProviderId(provider).ok() &&
+                       (account.empty() || ValidateAccountName(account).ok());
+    gate_.Record(method, call.identity(), std::move(rule),
+                 valid ? manager_.Canonical(provider) : std::string(),
+                 valid ? std::string(account) : std::string(), refusal);
+  }
+  return FinishNow(context, refusal, counter);
+}
+
+std::function<void(const absl::Status&)> AuthServiceImpl::AuditOnFinish(
+    const char* method, const CallTracker::Call& call, std::string rule,
+    absl::string_view provider, absl::string_view account) {
+  if (!gate_.auditing()) return nullptr;
+  const bool valid = ValidateProviderId(provider).ok() &&
+                     (account.empty() || ValidateAccountName(account).ok());
+  return [this, method, peer = call.identity(), rule = std::move(rule),
+          canonical = valid ? manager_.Canonical(provider) : std::string(),
+          account = valid ? std::string(account) : std::string()](const absl::Status& outcome) {
+    gate_.Record(method, peer, rule, canonical, account, outcome);
+  };
+}
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::GetApiKeyRequest* request,
                                                      v1::GetApiKeyResponse* response) {
+  CallTracker::Call call = calls_.Track(context);
+  // The identity is the connection's, read at accept: no syscall here; without rules the gate
+  // answers at once.
+  std::string rule;
+  const Named named = NameOf(*request);
+  if (absl::Status allowed =
+          gate_.CheckProvider(call.identity().get(), named.provider, named.account, rule);
+      !allowed.ok()) {
+    return Refuse(context, "GetApiKey", call, std::move(rule), named.provider, named.account,
+                  allowed, get_api_key_);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Answered inline on the hot path; from the refresh thread when a token had to be refreshed.
   // The guard moves into the callback, which is called in place when answered inline: no
   // allocation for either on the hot path.
-  auto done = [this, reactor, response,
-               call = calls_.Track(context)](absl::StatusOr<ResolvedKey> key) {
+  auto done = [this, reactor, request, response, rule = std::move(rule),
+               call = std::move(call)](absl::StatusOr<ResolvedKey> key) mutable {
     get_api_key_.Record(key.ok());
     if (key.ok()) {
       response->set_key(key->key.str());
@@ -140,6 +195,19 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
       response->set_provider(std::move(key->provider));
       response->set_account(std::move(key->account));
       ToProto(key->usage, *response->mutable_usage());
+    }
+    if (gate_.auditing()) {
+      // Built only now, from what the answer already holds: no lookup on success.
+      const Named named = NameOf(*request);
+      const bool valid = key.ok() || (ValidateProviderId(named.provider).ok() &&
+                                      (named.account.empty() ||
+                                       ValidateAccountName(named.account).ok()));
+      std::string provider = key.ok() ? response->provider()
+                                      : (valid ? manager_.Canonical(named.provider) : std::string());
+      std::string account = key.ok() ? response->account()
+                                     : (valid ? std::string(named.account) : std::string());
+      gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(provider),
+                   std::move(account), key.status());
     }
     reactor->Finish(ToGrpcStatus(key.status()));
   };
@@ -191,53 +259,90 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ListProviders(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext* context,
                                                      const v1::SetApiKeyRequest* request,
                                                      v1::SetApiKeyResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, set_api_key_, [this, request, response] {
-    absl::StatusOr<bool> replaced = manager_.SetApiKey(SelectorOf(*request), request->key());
-    if (replaced.ok()) response->set_replaced(*replaced);
-    return replaced.status();
-  });
+  CallTracker::Call call = calls_.Track(context);
+  std::string rule;
+  const Named named = NameOf(*request);
+  if (absl::Status allowed =
+          gate_.CheckProvider(call.identity().get(), named.provider, named.account, rule);
+      !allowed.ok()) {
+    return Refuse(context, "SetApiKey", call, std::move(rule), named.provider, named.account, allowed,
+                  set_api_key_);
+  }
+  auto audit = AuditOnFinish("SetApiKey", call, std::move(rule), named.provider, named.account);
+  return FinishOnExecutor(
+      context, writes_, std::move(call), set_api_key_,
+      [this, request, response] {
+        absl::StatusOr<bool> replaced = manager_.SetApiKey(SelectorOf(*request), request->key());
+        if (replaced.ok()) response->set_replaced(*replaced);
+        return replaced.status();
+      },
+      std::move(audit));
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
     grpc::CallbackServerContext* context, const v1::SetRuntimeApiKeyRequest* request,
     v1::SetRuntimeApiKeyResponse* response) {
   CallTracker::Call call = calls_.Track(context);
+  std::string rule;
+  const Named named = NameOf(*request);
+  if (absl::Status allowed =
+          gate_.CheckProvider(call.identity().get(), named.provider, named.account, rule);
+      !allowed.ok()) {
+    return Refuse(context, "SetRuntimeApiKey", call, std::move(rule), named.provider, named.account, allowed,
+                  set_runtime_api_key_);
+  }
   absl::StatusOr<bool> cleared =
       manager_.SetRuntimeApiKey(SelectorOf(*request), request->key(), context->peer());
   if (cleared.ok()) response->set_cleared(*cleared);
+  if (auto audit = AuditOnFinish("SetRuntimeApiKey", call, std::move(rule), named.provider,
+                                 named.account)) {
+    audit(cleared.status());
+  }
   return FinishNow(context, cleared.status(), set_runtime_api_key_);
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* context,
                                                   const v1::LogoutRequest* request,
                                                   v1::LogoutResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, logout_, [this, request, response] {
-    // The revocation runs on the coordinator's own threads after the removal; the answer waits
-    // for it only briefly, so a hanging revocation endpoint holds up neither writes nor the
-    // caller (whose deadline is short). It goes on in the background past that.
-    struct Revocation {
-      absl::Notification done;
-      absl::Status outcome;  // written before `done` is notified
-    };
-    auto revocation = std::make_shared<Revocation>();
-    absl::StatusOr<LogoutResult> result =
-        manager_.Logout(SelectorOf(*request), [revocation](absl::Status outcome) {
-          revocation->outcome = std::move(outcome);
-          revocation->done.Notify();
-        });
-    if (!result.ok()) return result.status();
-    response->set_removed(result->removed);
-    if (!result->revoking) return absl::OkStatus();
-    if (revocation->done.WaitForNotificationWithTimeout(kRevocationAnswerWait)) {
-      response->set_revoked(revocation->outcome.ok());
-      response->set_revocation_error(std::string(revocation->outcome.message()));
-    } else {
-      response->set_revocation_error(absl::StrCat(
-          "the provider has not confirmed the revocation within ",
-          absl::FormatDuration(kRevocationAnswerWait), "; it goes on in the background"));
-    }
-    return absl::OkStatus();
-  });
+  CallTracker::Call call = calls_.Track(context);
+  std::string rule;
+  const Named named = NameOf(*request);
+  if (absl::Status allowed =
+          gate_.CheckProvider(call.identity().get(), named.provider, named.account, rule);
+      !allowed.ok()) {
+    return Refuse(context, "Logout", call, std::move(rule), named.provider, named.account, allowed, logout_);
+  }
+  auto audit = AuditOnFinish("Logout", call, std::move(rule), named.provider, named.account);
+  return FinishOnExecutor(
+      context, writes_, std::move(call), logout_,
+      [this, request, response] {
+        // The revocation runs on the coordinator's own threads after the removal; the answer waits
+        // for it only briefly, so a hanging revocation endpoint holds up neither writes nor the
+        // caller (whose deadline is short). It goes on in the background past that.
+        struct Revocation {
+          absl::Notification done;
+          absl::Status outcome;  // written before `done` is notified
+        };
+        auto revocation = std::make_shared<Revocation>();
+        absl::StatusOr<LogoutResult> result =
+            manager_.Logout(SelectorOf(*request), [revocation](absl::Status outcome) {
+              revocation->outcome = std::move(outcome);
+              revocation->done.Notify();
+            });
+        if (!result.ok()) return result.status();
+        response->set_removed(result->removed);
+        if (!result->revoking) return absl::OkStatus();
+        if (revocation->done.WaitForNotificationWithTimeout(kRevocationAnswerWait)) {
+          response->set_revoked(revocation->outcome.ok());
+          response->set_revocation_error(std::string(revocation->outcome.message()));
+        } else {
+          response->set_revocation_error(absl::StrCat(
+              "the provider has not confirmed the revocation within ",
+              absl::FormatDuration(kRevocationAnswerWait), "; it goes on in the background"));
+        }
+        return absl::OkStatus();
+      },
+      std::move(audit));
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerContext* context,
@@ -256,21 +361,31 @@ grpc::ServerUnaryReactor* AuthServiceImpl::DrainErrors(grpc::CallbackServerConte
 grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginEvent>* AuthServiceImpl::Login(
     grpc::CallbackServerContext* context) {
   login_.Record(true);
-  return new LoginReactor(manager_, oauth_, logins_, calls_.Track(context));
+  return new LoginReactor(manager_, oauth_, logins_, gate_, calls_.Track(context));
 }
 
 grpc::ServerWriteReactor<v1::ApiKeyUpdate>* AuthServiceImpl::WatchApiKey(
     grpc::CallbackServerContext* context, const v1::WatchApiKeyRequest* request) {
   watch_api_key_.Record(true);
-  // An invalid selector is refused by the reactor; a valid one is watched under its credential
-  // key ("PROVIDER" or "PROVIDER@ACCOUNT", the provider canonical).
   const std::string name = SelectorOf(*request);
+  const Named named = NameOf(*request);
+  ConnectionTable::Call connection = calls_.TrackStream(context);
+  std::string rule;
+  absl::Status allowed =
+      gate_.CheckProvider(connection.identity().get(), named.provider, named.account, rule);
+  // An invalid selector is refused by the reactor, and recorded without the id (it could be a
+  // key pasted in its place); a valid one is watched under its credential key ("PROVIDER" or
+  // "PROVIDER@ACCOUNT", the provider canonical).
   absl::StatusOr<std::string> key = manager_.KeyFor(name);
-  return new WatchReactor(watches_, key.ok() ? *key : name, context->peer(),
-                          calls_.TrackStream(context));
+  if (gate_.auditing()) {
+    // Recorded when the watch is admitted or refused: it hands out the key from then on.
+    gate_.Record("WatchApiKey", connection.identity(), std::move(rule),
+                 key.ok() ? std::string(ProviderOfKey(*key)) : std::string(),
+                 key.ok() ? std::string(named.account) : std::string(), allowed);
+  }
+  return new WatchReactor(watches_, key.ok() ? *key : name, context->peer(), std::move(connection),
+                          std::move(allowed));
 }
-
-
 
 grpc::ServerUnaryReactor* AuthServiceImpl::ImportLogins(grpc::CallbackServerContext* context,
                                                         const v1::ImportLoginsRequest* request,
@@ -283,39 +398,52 @@ grpc::ServerUnaryReactor* AuthServiceImpl::ImportLogins(grpc::CallbackServerCont
                      absl::InvalidArgumentError("path must be an absolute path of the vendor's file"),
                      import_logins_);
   }
-  return FinishOnExecutor(context, writes_, calls_, import_logins_, [this, request, response,
-                                                                     source = *source] {
-    absl::StatusOr<ImportResult> result =
-        vendor_sync_.Import(source, request->path(), request->keep_in_sync(), request->account());
-    if (!result.ok()) return result.status();
-    response->set_path(result->path);
-    response->set_linked(result->linked);
-    for (const ImportedLogin& login : result->logins) {
-      v1::ImportedLogin* out = response->add_logins();
-      out->set_provider(login.provider);
-      out->set_type(login.type == CredentialType::kApiKey ? v1::STORED_CREDENTIAL_TYPE_API_KEY
-                                                          : v1::STORED_CREDENTIAL_TYPE_OAUTH);
-      out->set_expires_unix_ms(login.expires_unix_ms);
-      out->set_replaced(login.replaced);
-    }
-    return absl::OkStatus();
-  });
-}
-
-grpc::ServerUnaryReactor* AuthServiceImpl::SetDefaultAccount(
-    grpc::CallbackServerContext* context, const v1::SetDefaultAccountRequest* request,
-    v1::SetDefaultAccountResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, set_default_account_, [this, request,
-                                                                           response] {
-    if (absl::Status s = ValidateProviderId(request->provider()); !s.ok()) return s;
-    const std::string id = manager_.Canonical(request->provider());
-    std::string previous = manager_.DefaultAccountName(id);
-    absl::StatusOr<bool> changed = manager_.SetDefaultAccount(id, request->account());
-    if (!changed.ok()) return changed.status();
-    response->set_changed(*changed);
-    response->set_previous(std::move(previous));
-    return absl::OkStatus();
-  });
+  CallTracker::Call call = calls_.Track(context);
+  PeerIdentityPtr peer = call.identity();
+  // Records are per provider, written by the work; `ran` tells a full queue apart.
+  auto ran = std::make_shared<bool>(false);
+  return FinishOnExecutor(
+      context, writes_, std::move(call), import_logins_,
+      [this, request, response, source = *source, peer, ran] {
+        *ran = true;
+        std::string rule;
+        std::string refused;
+        // Every provider in the file must be allowed, or nothing is imported.
+        absl::StatusOr<ImportResult> result =
+            vendor_sync_.Import(source, request->path(), request->keep_in_sync(),
+                                request->account(),
+                                [this, &peer, &rule, &refused, request](const std::string& provider) {
+                                  absl::Status allowed = gate_.CheckProvider(
+                                      peer.get(), provider, request->account(), rule);
+                                  if (!allowed.ok()) refused = provider;
+                                  return allowed;
+                                });
+        if (!result.ok()) {
+          std::string account = refused.empty() ? std::string() : request->account();
+          gate_.Record("ImportLogins", peer, std::move(rule), std::move(refused),
+                       std::move(account), result.status());
+          return result.status();
+        }
+        response->set_path(result->path);
+        response->set_linked(result->linked);
+        for (const ImportedLogin& login : result->logins) {
+          v1::ImportedLogin* out = response->add_logins();
+          out->set_provider(login.provider);
+          out->set_type(login.type == CredentialType::kApiKey ? v1::STORED_CREDENTIAL_TYPE_API_KEY
+                                                              : v1::STORED_CREDENTIAL_TYPE_OAUTH);
+          out->set_expires_unix_ms(login.expires_unix_ms);
+          out->set_replaced(login.replaced);
+          gate_.Record("ImportLogins", peer, rule, login.provider, request->account(),
+                       absl::OkStatus());
+        }
+        return absl::OkStatus();
+      },
+      [this, peer, ran](const absl::Status& outcome) {
+        if (!*ran) {
+          gate_.Record("ImportLogins", peer, std::string(), std::string(),
+                       std::string(), outcome);
+        }
+      });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::UnlinkVendor(grpc::CallbackServerContext* context,
@@ -323,12 +451,75 @@ grpc::ServerUnaryReactor* AuthServiceImpl::UnlinkVendor(grpc::CallbackServerCont
                                                         v1::UnlinkVendorResponse* response) {
   absl::StatusOr<VendorSource> source = ParseVendorSource(request->source());
   if (!source.ok()) return FinishNow(context, source.status(), unlink_vendor_);
-  return FinishOnExecutor(context, writes_, calls_, unlink_vendor_,
-                          [this, response, source = *source] {
-                            absl::StatusOr<bool> removed = vendor_sync_.Unlink(source);
-                            if (removed.ok()) response->set_removed(*removed);
-                            return removed.status();
-                          });
+  CallTracker::Call call = calls_.Track(context);
+  PeerIdentityPtr peer = call.identity();
+  auto ran = std::make_shared<bool>(false);
+  return FinishOnExecutor(
+      context, writes_, std::move(call), unlink_vendor_,
+      [this, response, source = *source, peer, ran] {
+        *ran = true;
+        // Unlinking changes how every provider of the link is kept: each must be allowed.
+        std::vector<std::string> providers;
+        for (VendorLinkStatus& link : vendor_sync_.Links()) {
+          if (link.source == source) providers = std::move(link.providers);
+        }
+        std::string rule;
+        for (const std::string& provider : providers) {
+          absl::Status allowed = gate_.CheckProvider(peer.get(), provider, "", rule);
+          if (!allowed.ok()) {
+            gate_.Record("UnlinkVendor", peer, std::move(rule), provider,
+                         std::string(), allowed);
+            return allowed;
+          }
+        }
+        absl::StatusOr<bool> removed = vendor_sync_.Unlink(source);
+        if (removed.ok()) response->set_removed(*removed);
+        if (providers.empty()) {
+          gate_.Record("UnlinkVendor", peer, rule, std::string(), std::string(),
+                       removed.status());
+        }
+        for (const std::string& provider : providers) {
+          gate_.Record("UnlinkVendor", peer, rule, provider, std::string(),
+                       removed.status());
+        }
+        return removed.status();
+      },
+      [this, peer, ran](const absl::Status& outcome) {
+        if (!*ran) {
+          gate_.Record("UnlinkVendor", peer, std::string(), std::string(),
+                       std::string(), outcome);
+        }
+      });
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::SetDefaultAccount(
+    grpc::CallbackServerContext* context, const v1::SetDefaultAccountRequest* request,
+    v1::SetDefaultAccountResponse* response) {
+  CallTracker::Call call = calls_.Track(context);
+  std::string rule;
+  // It changes what every caller naming no account gets: the account must be the caller's to
+  // have.
+  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
+                                                 request->account(), rule);
+      !allowed.ok()) {
+    return Refuse(context, "SetDefaultAccount", call, std::move(rule), request->provider(),
+                  request->account(), allowed, set_default_account_);
+  }
+  auto audit = AuditOnFinish("SetDefaultAccount", call, std::move(rule), request->provider(),
+                             request->account());
+  return FinishOnExecutor(
+      context, writes_, std::move(call), set_default_account_,
+      [this, request, response] {
+        if (absl::Status s = ValidateProviderId(request->provider()); !s.ok()) return s;
+        const std::string id = manager_.Canonical(request->provider());
+        std::string previous = manager_.DefaultAccountName(id);
+        absl::StatusOr<bool> changed = manager_.SetDefaultAccount(id, request->account());
+        if (!changed.ok()) return changed.status();
+        response->set_changed(*changed);
+        response->set_previous(std::move(previous));
+        return absl::OkStatus();
+      },
+      std::move(audit));
 }
 
 }  // namespace operator_auth

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "daemon/core/api_key_watch_hub.h"
-#include "daemon/core/audit_sink.h"
 #include "daemon/core/blocking_executor.h"
+#include "daemon/core/client_gate.h"
 #include "daemon/core/login_slots.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/oauth/provider_oauth_service.h"
@@ -22,11 +22,15 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   // `calls` until it has finished.
   // `watches` serves WatchApiKey; it must outlive the server. Watch streams are not counted in
   // `calls`: they last until the client leaves, and shutdown cancels them. Every call is counted
-  // by method in `requests` (streams when they open). `audit`, when not null, receives a record
-  // of every credential handed out or changed; it must outlive the server.
+  // by method in `requests` (streams when they open).
+  // `gate` decides, by the client rules, whether the caller may have or change a credential
+  // (GetApiKey, WatchApiKey, SetApiKey, SetRuntimeApiKey, Logout, Login, ImportLogins,
+  // UnlinkVendor) and records each of those calls in its audit sink, if it has one; it must
+  // outlive the server. GetAuthStatus, ListProviders and DrainErrors carry no secret and stay
+  // open to every client.
   AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
                   BlockingExecutor& writes, CallTracker& calls, ApiKeyWatchHub& watches,
-                  RequestCounter& requests, VendorSync& vendor_sync, AuditSink* audit = nullptr);
+                  RequestCounter& requests, VendorSync& vendor_sync, ClientGate& gate);
 
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
                                       const v1::GetApiKeyRequest* request,
@@ -64,6 +68,19 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
                                               v1::SetDefaultAccountResponse* response) override;
 
  private:
+  // Finishes a call the gate refused (or whose check failed) and records it.
+  grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, const char* method,
+                                   const CallTracker::Call& call, std::string rule,
+                                   absl::string_view provider, absl::string_view account,
+                                   const absl::Status& refusal, RequestCounter::Slot& counter);
+  // Records the end of a call on `provider`'s `account` (as requested; recorded under the
+  // provider's canonical id; account empty for the default).
+  std::function<void(const absl::Status&)> AuditOnFinish(const char* method,
+                                                         const CallTracker::Call& call,
+                                                         std::string rule,
+                                                         absl::string_view provider,
+                                                         absl::string_view account);
+
   ProviderAuthManager& manager_;
   ProviderOAuthService& oauth_;
   BlockingExecutor& writes_;
@@ -82,7 +99,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   RequestCounter::Slot& unlink_vendor_;
   RequestCounter::Slot& set_default_account_;
   VendorSync& vendor_sync_;
-  AuditSink* const audit_;  // may be null: no audit trail
+  ClientGate& gate_;
   LoginSlots logins_;  // one login per provider, LoginSlots::kDefaultMaxLogins in all
 };
 

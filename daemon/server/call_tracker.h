@@ -43,6 +43,10 @@ class CallTracker {
       if (tracker_ != nullptr) tracker_->End();
     }
 
+    // The caller's identity, read when its connection was accepted (ConnectionTable); null
+    // when unknown.
+    const PeerIdentityPtr& identity() const { return connection_.identity(); }
+
    private:
     CallTracker* tracker_;
     ConnectionTable::Call connection_;

@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "daemon/core/channel_catalog.h"
 #include "daemon/server/unary_finish.h"
 
 namespace operator_auth {
@@ -37,7 +38,36 @@ void ToProto(ChannelState in, v1::ChannelInfo& out) {
   out.set_storage_error(std::move(in.storage_error));
 }
 
+// The channel as the audit trail records it: "channel:NAME", or "channel:" alone for a name that
+// is not even plausible (it could be a token pasted in its place).
+std::string AuditedChannel(const std::string& channel) {
+  return IsPlausibleChannelName(channel) ? "channel:" + channel : std::string("channel:");
+}
+
 }  // namespace
+
+grpc::ServerUnaryReactor* ChannelServiceImpl::Write(grpc::CallbackServerContext* context,
+                                                    const char* method, const std::string& channel,
+                                                    RequestCounter::Slot& counter,
+                                                    std::function<absl::Status()> work) {
+  CallTracker::Call call = calls_.Track(context);
+  std::string rule;
+  absl::Status allowed = gate_.CheckChannel(call.identity().get(), channel, rule);
+  if (!allowed.ok()) {
+    gate_.Record(method, call.identity(), std::move(rule), AuditedChannel(channel), std::string(),
+                 allowed);
+    return FinishNow(context, allowed, counter);
+  }
+  std::function<void(const absl::Status&)> audit;
+  if (gate_.auditing()) {
+    audit = [this, method, peer = call.identity(), rule = std::move(rule),
+             audited = AuditedChannel(channel)](const absl::Status& outcome) {
+      gate_.Record(method, peer, rule, audited, std::string(), outcome);
+    };
+  }
+  return FinishOnExecutor(context, writes_, std::move(call), counter, std::move(work),
+                          std::move(audit));
+}
 
 grpc::ServerUnaryReactor* ChannelServiceImpl::ListChannels(grpc::CallbackServerContext* context,
                                                            const v1::ListChannelsRequest*,
@@ -51,15 +81,26 @@ grpc::ServerUnaryReactor* ChannelServiceImpl::GetChannel(grpc::CallbackServerCon
                                                          const v1::GetChannelRequest* request,
                                                          v1::GetChannelResponse* response) {
   CallTracker::Call call = calls_.Track(context);
+  std::string rule;
+  absl::Status allowed = gate_.CheckChannel(call.identity().get(), request->channel(), rule);
+  if (!allowed.ok()) {
+    gate_.Record("GetChannel", call.identity(), std::move(rule), AuditedChannel(request->channel()),
+                 std::string(), allowed);
+    return FinishNow(context, allowed, get_);
+  }
   absl::StatusOr<ChannelState> state = manager_.Get(request->channel());
   if (state.ok()) ToProto(*std::move(state), *response->mutable_channel());
+  if (gate_.auditing()) {
+    gate_.Record("GetChannel", call.identity(), std::move(rule), AuditedChannel(request->channel()),
+                 std::string(), state.status());
+  }
   return FinishNow(context, state.status(), get_);
 }
 
 grpc::ServerUnaryReactor* ChannelServiceImpl::SetChannel(grpc::CallbackServerContext* context,
                                                          const v1::SetChannelRequest* request,
                                                          v1::SetChannelResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, set_, [this, request, response] {
+  return Write(context, "SetChannel", request->channel(), set_, [this, request, response] {
     std::map<std::string, std::string> fields(request->fields().begin(), request->fields().end());
     absl::StatusOr<bool> changed = manager_.Set(request->channel(), fields);
     if (changed.ok()) response->set_changed(*changed);
@@ -70,7 +111,7 @@ grpc::ServerUnaryReactor* ChannelServiceImpl::SetChannel(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* ChannelServiceImpl::UnsetChannel(grpc::CallbackServerContext* context,
                                                            const v1::UnsetChannelRequest* request,
                                                            v1::UnsetChannelResponse* response) {
-  return FinishOnExecutor(context, writes_, calls_, unset_, [this, request, response] {
+  return Write(context, "UnsetChannel", request->channel(), unset_, [this, request, response] {
     absl::StatusOr<bool> changed = manager_.Unset(request->channel());
     if (changed.ok()) response->set_changed(*changed);
     return changed.status();

@@ -31,8 +31,8 @@ std::string FromProvider(const std::string& text) {
 }  // namespace
 
 LoginReactor::LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth,
-                           LoginSlots& slots, CallTracker::Call call)
-    : manager_(manager), oauth_(oauth), slots_(slots), call_(std::move(call)) {
+                           LoginSlots& slots, ClientGate& gate, CallTracker::Call call)
+    : manager_(manager), oauth_(oauth), slots_(slots), gate_(gate), call_(std::move(call)) {
   StartRead(&request_);
 }
 
@@ -80,28 +80,40 @@ void LoginReactor::StartSession(const v1::LoginStart& start) {
     return;
   }
   const std::string provider = *std::move(key);
+  const std::string id(ProviderOfKey(provider));
+  const std::string account(AccountOfKey(provider));
+  // Every end of the call from here on is recorded (the session's in RunSession).
+  auto refuse = [this, &id, &account](const absl::Status& status) {
+    gate_.Record("Login", call_.identity(), rule_, id, account, status);
+    FinishWhenDrained(ToGrpcStatus(status));
+  };
+  // A login replaces the credential of the account it is stored as.
+  if (absl::Status allowed = gate_.CheckProvider(call_.identity().get(), id, account, rule_);
+      !allowed.ok()) {
+    refuse(allowed);
+    return;
+  }
   LoginOptions options;
   options.device = start.device();
   if (!start.enterprise_domain().empty()) {
     // Spliced into URLs: the daemon checks it itself, whatever the client did.
     absl::StatusOr<std::string> domain = NormalizeHostAndPort(start.enterprise_domain());
     if (!domain.ok()) {
-      FinishWhenDrained(ToGrpcStatus(domain.status()));
+      refuse(domain.status());
       return;
     }
     options.enterprise_domain = *std::move(domain);
   }
   std::shared_ptr<OAuthClient> client = oauth_.ClientFor(provider);
   if (client == nullptr) {
-    FinishWhenDrained(grpc::Status(
-        grpc::StatusCode::NOT_FOUND,
+    refuse(absl::NotFoundError(
         absl::StrCat(provider, " is not an OAuth provider; API-key providers use SetApiKey")));
     return;
   }
   absl::StatusOr<LoginSlots::Slot> slot = slots_.Acquire(provider);
   if (!slot.ok()) {
     spdlog::info("login for {} refused: {}", provider, std::string(slot.status().message()));
-    FinishWhenDrained(ToGrpcStatus(slot.status()));
+    refuse(slot.status());
     return;
   }
   {
@@ -120,7 +132,7 @@ void LoginReactor::StartSession(const v1::LoginStart& start) {
       client_.reset();
       slot_ = LoginSlots::Slot();
     }
-    FinishWhenDrained(ToGrpcStatus(thread.status()));
+    refuse(thread.status());
     return;
   }
   spdlog::info("login started for {}", provider);
@@ -166,6 +178,8 @@ void LoginReactor::RunSession(std::string provider) {
     absl::MutexLock lock(&mu_);
     slot_ = LoginSlots::Slot();
   }
+  gate_.Record("Login", call_.identity(), rule_, std::string(ProviderOfKey(provider)),
+               std::string(AccountOfKey(provider)), stored);
   if (!stored.ok()) {
     spdlog::warn("login for {} ended: {}", provider, std::string(stored.message()));
     FinishWhenDrained(ToGrpcStatus(stored));

@@ -15,6 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "daemon/core/client_gate.h"
 #include "daemon/core/login_slots.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/oauth/login_session.h"
@@ -30,8 +31,10 @@ class LoginReactor : public grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginE
   static constexpr size_t kMaxTextBytes = 4096;
 
   // `call` is this stream's CallTracker guard, held until OnDone. `slots` outlives the server.
+  // `gate` must allow the caller the provider of the start (client rules); it records the
+  // login's outcome.
   LoginReactor(ProviderAuthManager& manager, ProviderOAuthService& oauth, LoginSlots& slots,
-               CallTracker::Call call);
+               ClientGate& gate, CallTracker::Call call);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -49,7 +52,9 @@ class LoginReactor : public grpc::ServerBidiReactor<v1::LoginRequest, v1::LoginE
   ProviderAuthManager& manager_;
   ProviderOAuthService& oauth_;
   LoginSlots& slots_;
+  ClientGate& gate_;
   CallTracker::Call call_;
+  std::string rule_;  // the client rule that matched, for the audit record
   v1::LoginRequest request_;
 
   absl::Mutex mu_;

@@ -24,4 +24,12 @@ grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
                                            RequestCounter::Slot& method,
                                            std::function<absl::Status()> work);
 
+// The same for a call already tracked (its identity was needed first); `finished`, when set, is
+// called with the status the call finishes with, whether the work ran or the queue was full.
+grpc::ServerUnaryReactor* FinishOnExecutor(grpc::CallbackServerContext* context,
+                                           BlockingExecutor& writes, CallTracker::Call call,
+                                           RequestCounter::Slot& method,
+                                           std::function<absl::Status()> work,
+                                           std::function<void(const absl::Status&)> finished);
+
 }  // namespace operator_auth

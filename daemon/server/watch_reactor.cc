@@ -28,8 +28,15 @@ v1::ApiKeyUpdate ToProto(const KeyUpdate& in, const std::string& provider) {
 }  // namespace
 
 WatchReactor::WatchReactor(ApiKeyWatchHub& hub, const std::string& provider,
-                           const std::string& peer, ConnectionTable::Call connection)
+                           const std::string& peer, ConnectionTable::Call connection,
+                           absl::Status admitted)
     : hub_(hub), provider_(provider), connection_(std::move(connection)) {
+  if (!admitted.ok()) {
+    absl::MutexLock lock(&mu_);
+    finished_ = true;
+    Finish(ToGrpcStatus(admitted));
+    return;
+  }
   if (absl::Status s = ParseCredentialSelector(provider).status(); !s.ok()) {
     absl::MutexLock lock(&mu_);
     finished_ = true;

@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/connection_table.h"
@@ -22,8 +23,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::ApiKeyUpdate> {
   // `hub` must outlive the server. `provider` is the canonical id (the caller resolved aliases).
   // `peer` names the caller, whose share of the watch slots is bounded; `connection` marks the
   // stream's connection busy for the connection cap until OnDone.
+  // A watch the client rules refused (`admitted` not OK) finishes at once with that status.
   WatchReactor(ApiKeyWatchHub& hub, const std::string& provider, const std::string& peer,
-               ConnectionTable::Call connection);
+               ConnectionTable::Call connection, absl::Status admitted = absl::OkStatus());
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;

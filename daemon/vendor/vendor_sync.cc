@@ -281,7 +281,8 @@ absl::Status VendorSync::SaveLinks() {
 }
 
 absl::StatusOr<ImportResult> VendorSync::Import(VendorSource source, const std::string& path,
-                                                bool keep_in_sync, const std::string& account) {
+                                                bool keep_in_sync, const std::string& account,
+                                                const ProviderCheck& may_import) {
   if (!account.empty()) {
     if (absl::Status s = ValidateAccountName(account); !s.ok()) return s;
   }
@@ -306,6 +307,11 @@ absl::StatusOr<ImportResult> VendorSync::Import(VendorSource source, const std::
   const std::vector<VendorLogin>* logins = &(*file)->logins;
   if (logins->empty()) {
     return absl::NotFoundError(absl::StrCat(result.path, " holds no login"));
+  }
+  if (may_import) {
+    for (const VendorLogin& login : *logins) {
+      if (absl::Status allowed = may_import(login.provider); !allowed.ok()) return allowed;
+    }
   }
   if (keep_in_sync) {
     // One login, one vendor file in step with it: a refresh holds that vendor's lock only, so a

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,8 +88,13 @@ class VendorSync final : public RefreshParticipant {
   // NOT_FOUND when the file does not exist or holds no login; the ReadVendorFile errors for an
   // untrusted or malformed file. Nothing is written then. `account` (empty: the default) names
   // the account the logins are stored as; keep_in_sync works with the default account only.
+  // `may_import`, when set, is asked about each login's provider after the file is read and
+  // before anything is written; the first error it returns is the import's, and nothing is
+  // written.
+  using ProviderCheck = std::function<absl::Status(const std::string& provider)>;
   absl::StatusOr<ImportResult> Import(VendorSource source, const std::string& path,
-                                      bool keep_in_sync, const std::string& account = "");
+                                      bool keep_in_sync, const std::string& account = "",
+                                      const ProviderCheck& may_import = nullptr);
   // Ends the link of `source`; false when there was none. The files stay as they are.
   absl::StatusOr<bool> Unlink(VendorSource source);
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <thread>
 #include <memory>
 #include <random>
@@ -71,6 +72,7 @@ struct Flags {
   bool json = false;
   bool verbose = false;
   bool audit = true;  // the audit on/off comparison and the Record micro-benchmark
+  std::string config;  // authd.json for the measured daemon (e.g. with client rules); "": default
 };
 
 // One row of the report: an RPC at one concurrency, over all its rounds.
@@ -600,7 +602,16 @@ int Run(const Flags& flags) {
     std::fprintf(stderr, "measuring idle RSS...\n");
     if (!MeasureIdleRss(flags, daemon_rss, bare_rss)) return 1;
   }
-  BenchDaemon daemon("authd_bench", flags.daemon);
+  std::string config;
+  if (!flags.config.empty()) {
+    std::ifstream in(flags.config);
+    config.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+      std::fprintf(stderr, "authd_bench: cannot read %s\n", flags.config.c_str());
+      return 1;
+    }
+  }
+  BenchDaemon daemon("authd_bench", flags.daemon, config);
   if (!daemon.Start()) return 1;
   std::shared_ptr<grpc::Channel> channel = daemon.ConnectedChannel();
   if (channel == nullptr) return 1;
@@ -672,6 +683,9 @@ int main(int argc, char** argv) {
                  "unmeasured calls per RPC and concurrency before the rounds")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
+  app.add_option("--config", flags.config,
+                 "authd.json for the measured daemon, e.g. with client rules (default: every "
+                 "provider endpoint on a closed loopback port)");
   app.add_flag("--json", flags.json, "print the results as JSON instead of a table");
   app.add_flag("--verbose", flags.verbose, "print every round's figures to stderr");
   app.add_flag("!--no-audit", flags.audit,

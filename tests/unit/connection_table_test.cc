@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -183,6 +184,41 @@ TEST(ConnectionTable, ACallOnAnUnknownConnectionCountsNothing) {
   ASSERT_TRUE(table.Admit(a.server).ok());
   ASSERT_TRUE(table.Admit(b.server).ok()) << "`a` is idle and may be shed";
   EXPECT_TRUE(a.ShedSeenByClient());
+}
+
+TEST(ConnectionTable, EveryCallCarriesTheIdentityReadWhenItsConnectionWasAdmitted) {
+  ConnectionTable table(4);
+  Connection own, given;
+  ASSERT_TRUE(table.Admit(own.server).ok());
+  auto stand_in = std::make_shared<PeerIdentity>();
+  stand_in->pid = 4242;
+  stand_in->exe = "/opt/agent/bin/agent";
+  ASSERT_TRUE(table.Admit(given.server, stand_in).ok());
+
+  ConnectionTable::Call first = table.BeginCall(own.server, ConnectionTable::CallKind::kUnary);
+  ConnectionTable::Call second = table.BeginCall(own.server, ConnectionTable::CallKind::kStream);
+  ASSERT_NE(first.identity(), nullptr);
+  EXPECT_EQ(first.identity()->pid, getpid());
+  EXPECT_EQ(first.identity(), second.identity()) << "read once per connection, shared by calls";
+  ConnectionTable::Call other = table.BeginCall(given.server, ConnectionTable::CallKind::kUnary);
+  EXPECT_EQ(other.identity(), stand_in);
+  ConnectionTable::Call moved(std::move(other));
+  EXPECT_EQ(moved.identity(), stand_in);
+  EXPECT_EQ(table.BeginCall(12345, ConnectionTable::CallKind::kUnary).identity(), nullptr);
+}
+
+TEST(ConnectionTable, AReusedNumberGetsTheNewConnectionsIdentity) {
+  ConnectionTable table(4);
+  Connection conn;
+  auto old_peer = std::make_shared<PeerIdentity>();
+  old_peer->pid = 1;
+  auto new_peer = std::make_shared<PeerIdentity>();
+  new_peer->pid = 2;
+  ASSERT_TRUE(table.Admit(conn.server, old_peer).ok());
+  ConnectionTable::Call late = table.BeginCall(conn.server, ConnectionTable::CallKind::kUnary);
+  ASSERT_TRUE(table.Admit(conn.server, new_peer).ok());
+  EXPECT_EQ(table.BeginCall(conn.server, ConnectionTable::CallKind::kUnary).identity(), new_peer);
+  EXPECT_EQ(late.identity(), old_peer) << "a call keeps the identity it began with";
 }
 
 TEST(ConnectionTable, CapacityLeavesDescriptorsForEverythingElse) {
