@@ -198,14 +198,14 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
     }
     if (gate_.auditing()) {
       // Built only now, from what the answer already holds: no lookup on success.
-      const Named named = NameOf(*request);
-      const bool valid = key.ok() || (ValidateProviderId(named.provider).ok() &&
-                                      (named.account.empty() ||
-                                       ValidateAccountName(named.account).ok()));
+      const Named asked = NameOf(*request);
+      const bool valid = key.ok() || (ValidateProviderId(asked.provider).ok() &&
+                                      (asked.account.empty() ||
+                                       ValidateAccountName(asked.account).ok()));
       std::string provider = key.ok() ? response->provider()
-                                      : (valid ? manager_.Canonical(named.provider) : std::string());
+                                      : (valid ? manager_.Canonical(asked.provider) : std::string());
       std::string account = key.ok() ? response->account()
-                                     : (valid ? std::string(named.account) : std::string());
+                                     : (valid ? std::string(asked.account) : std::string());
       gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(provider),
                    std::move(account), key.status());
     }

@@ -107,23 +107,39 @@ TEST_F(AuditTrailTest, TheDaemonKeepsAPrivateAuditFileWithoutSecrets) {
 
 // Needs the service layer's Record calls (issue #13, merged separately): until then the daemon
 // writes no record. Enable when they are in.
-TEST_F(AuditTrailTest, DISABLED_GetApiKeyAndSetApiKeyAreRecorded) {
+// Every credential call through the real daemon is recorded with the caller's identity, read
+// from the connection (SO_PEERCRED, /proc/PID/exe): this test process.
+TEST_F(AuditTrailTest, GetApiKeyAndSetApiKeyAreRecorded) {
   ASSERT_TRUE(client_->SetApiKey("openai", kSecret).ok());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(client_->GetApiKey("openai").ok());
+  EXPECT_TRUE(absl::IsNotFound(client_->GetApiKey("openai@work").status()));
   ProcessResult stopped = daemon_.Stop();
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
   ProcessResult r = Audit({"--json", "--provider", "openai"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  int gets = 0, sets = 0;
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  ASSERT_GT(n, 0);
+  exe[n] = '\0';
+  int gets = 0, sets = 0, misses = 0;
   for (const Json& line : JsonLines(r.out)) {
-    EXPECT_TRUE(line.contains("pid"));
+    EXPECT_EQ(line["pid"], static_cast<int64_t>(getpid())) << line.dump();
+    EXPECT_EQ(line["uid"], static_cast<int64_t>(getuid())) << line.dump();
+    EXPECT_EQ(line["exe"], std::string(exe)) << line.dump();
     EXPECT_EQ(line["provider"], "openai");
+    if (line["account"] == "work") {
+      EXPECT_EQ(line["outcome"], "NOT_FOUND");
+      ++misses;
+      continue;
+    }
+    EXPECT_EQ(line["account"], "");
     EXPECT_EQ(line["outcome"], "ok");
     gets += line["method"] == "GetApiKey";
     sets += line["method"] == "SetApiKey";
   }
   EXPECT_EQ(gets, 3);
   EXPECT_EQ(sets, 1);
+  EXPECT_EQ(misses, 1);
   EXPECT_THAT(ReadFileOrDie(AuditPath()), Not(HasSubstr(kSecret)));
 }
 

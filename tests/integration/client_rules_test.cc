@@ -159,7 +159,32 @@ TEST_F(ClientRulesTest, AMalformedRuleSetStopsTheStartNamingTheRule) {
   ProcessResult result = daemon_.WaitForExit(absl::Seconds(30));
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.err, HasSubstr("bad configuration: " + daemon_.config_path() +
-                                    ": clients[0] (\"agent\").allow[0]: the account after '@'"));
+                                    ": clients[0] (\"agent\").allow[0]: the part after '@': account name is empty"));
+}
+
+// A "PROVIDER@ACCOUNT" entry allows that account, named or as the default, and nothing else of
+// the provider.
+TEST_F(ClientRulesTest, AnAccountEntryAllowsThatAccountNamedOrDefault) {
+  StartWith(ConfigWith(Json::array(
+      {{{"name", "work-only"}, {"exe", SelfExe()}, {"allow", {"openai@work"}}}})));
+  AuthClientOptions options;
+  options.socket_path = daemon_.socket_path();
+  options.env_fallback = false;
+  options.account = "work";
+  AuthClient work(options);
+  ASSERT_TRUE(work.SetApiKey("openai", "sk-rules-work-0123456789").ok());
+  EXPECT_EQ(work.GetApiKey("openai")->key, "sk-rules-work-0123456789");
+  absl::StatusOr<ApiKey> refused = client_->GetApiKey("openai");
+  EXPECT_TRUE(absl::IsPermissionDenied(refused.status())) << refused.status();
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("client rule \"work-only\" does not allow openai"));
+  EXPECT_TRUE(absl::IsPermissionDenied(client_->GetApiKey("openai@home").status()));
+  // Once "work" is the default, a caller naming no account gets it.
+  absl::StatusOr<v1::SetDefaultAccountResponse> made = client_->SetDefaultAccount("openai", "work");
+  ASSERT_TRUE(made.ok()) << made.status();
+  absl::StatusOr<ApiKey> key = client_->GetApiKey("openai");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key, "sk-rules-work-0123456789");
 }
 
 }  // namespace
