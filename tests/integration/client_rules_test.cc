@@ -158,8 +158,10 @@ TEST_F(ClientRulesTest, AMalformedRuleSetStopsTheStartNamingTheRule) {
   daemon_.Launch();
   ProcessResult result = daemon_.WaitForExit(absl::Seconds(30));
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_THAT(result.err, HasSubstr("bad configuration: " + daemon_.config_path() +
-                                    ": clients[0] (\"agent\").allow[0]: the part after '@': account name is empty"));
+  EXPECT_THAT(result.err,
+              HasSubstr("bad configuration: " + daemon_.config_path() +
+                        ": clients[0] (\"agent\").allow[0]: the part after '@': account name is "
+                        "empty"));
 }
 
 // A "PROVIDER@ACCOUNT" entry allows that account, named or as the default, and nothing else of
