@@ -279,7 +279,9 @@ void AuditLog::Record(AuditRecord record) {
   }
   queue_.push_back(std::move(record));
   ++accepted_;
-  if (writer_sleeping_) {
+  // Only an idle writer is woken, or one pausing between batches when the queue gets half full:
+  // a busy daemon wakes it about once per batch_interval, not once per call.
+  if (writer_sleeping_ || queue_.size() == options_.max_queued / 2) {
     writer_sleeping_ = false;
     wake_.Signal();
   }
@@ -288,10 +290,9 @@ void AuditLog::Record(AuditRecord record) {
 void AuditLog::Flush() {
   absl::MutexLock lock(&mu_);
   const uint64_t target = accepted_;
-  if (writer_sleeping_) {
-    writer_sleeping_ = false;
-    wake_.Signal();
-  }
+  flush_requested_ = true;
+  writer_sleeping_ = false;
+  wake_.Signal();
   auto done = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return written_ >= target; };
   mu_.Await(absl::Condition(&done));
 }
@@ -320,11 +321,16 @@ void AuditLog::WriterLoop() {
     }
     if (options_.before_write) options_.before_write();
     WriteBatch(batch, dropped);
-    {
-      absl::MutexLock lock(&mu_);
-      written_ += batch.size();
-    }
+    const size_t batch_size = batch.size();
     batch.clear();
+    absl::MutexLock lock(&mu_);
+    written_ += batch_size;
+    // Let records gather before the next batch (see Options::batch_interval).
+    const absl::Time until = absl::Now() + options_.batch_interval;
+    while (!stopping_ && !flush_requested_ && queue_.size() < options_.max_queued / 2) {
+      if (wake_.WaitWithDeadline(&mu_, until)) break;  // the interval is over
+    }
+    flush_requested_ = false;
   }
 }
 

@@ -45,6 +45,10 @@ class AuditLog final : public AuditSink {
   struct Options {
     size_t max_bytes = kDefaultMaxBytes;    // rotate when the file would pass this size
     size_t max_queued = kDefaultMaxQueued;  // records waiting for the writer; more are dropped
+    // After each batch the writer lets records gather this long (cut short by Flush, shutdown
+    // or a half-full queue): under load one wake-up and one write per interval, not one per
+    // call. An idle writer still wakes for the first record at once.
+    absl::Duration batch_interval = absl::Milliseconds(100);
     // Test hook: runs on the writer thread before each batch is written (to stall the writer).
     std::function<void()> before_write;
   };
@@ -96,7 +100,8 @@ class AuditLog final : public AuditSink {
   mutable absl::Mutex mu_;
   absl::CondVar wake_;
   std::vector<AuditRecord> queue_ ABSL_GUARDED_BY(mu_);
-  bool writer_sleeping_ ABSL_GUARDED_BY(mu_) = false;
+  bool writer_sleeping_ ABSL_GUARDED_BY(mu_) = false;  // idle: the next record wakes it
+  bool flush_requested_ ABSL_GUARDED_BY(mu_) = false;  // cuts the pause between batches short
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t dropped_total_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t dropped_unreported_ ABSL_GUARDED_BY(mu_) = 0;
