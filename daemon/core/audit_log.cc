@@ -195,24 +195,27 @@ absl::StatusOr<int> OpenAuditFile(const std::string& path, size_t& size) {
 
 }  // namespace
 
-std::string AuditLog::FormatLine(const AuditRecord& record) {
-  std::string line;
-  line.reserve(256);
-  line.append("{\"time\":");
-  AppendUtcMillis(line, record.time);
-  if (record.peer != nullptr) {
+namespace {
+
+// The identity fields of a line: the same for every call on one connection.
+void AppendPeer(std::string& line, const PeerIdentity* peer) {
+  if (peer != nullptr) {
     line.append(",\"pid\":");
-    line.append(std::to_string(record.peer->pid));
+    line.append(std::to_string(peer->pid));
     line.append(",\"uid\":");
-    line.append(std::to_string(record.peer->uid));
+    line.append(std::to_string(peer->uid));
     line.append(",\"exe\":");
-    AppendJsonString(line, record.peer->exe);
+    AppendJsonString(line, peer->exe);
     line.append(",\"unit\":");
-    AppendJsonString(line, record.peer->unit);
+    AppendJsonString(line, peer->unit);
   } else {
     // Unknown identity: the fields are there, and say so.
     line.append(",\"pid\":null,\"uid\":null,\"exe\":\"\",\"unit\":\"\"");
   }
+}
+
+// Everything after the identity fields, newline included.
+void AppendCall(std::string& line, const AuditRecord& record) {
   line.append(",\"rule\":");
   AppendJsonString(line, record.rule);
   line.append(",\"method\":");
@@ -224,7 +227,43 @@ std::string AuditLog::FormatLine(const AuditRecord& record) {
   line.append(",\"outcome\":");
   AppendJsonString(line, record.outcome);
   line.append("}\n");
+}
+
+}  // namespace
+
+std::string AuditLog::FormatLine(const AuditRecord& record) {
+  std::string line;
+  line.reserve(256);
+  line.append("{\"time\":");
+  AppendUtcMillis(line, record.time);
+  AppendPeer(line, record.peer.get());
+  AppendCall(line, record);
   return line;
+}
+
+void AuditLog::AppendLine(std::string& line, const AuditRecord& record) {
+  // The same text as FormatLine, with what repeats from line to line formatted once: the
+  // second of the time stamp, and the identity of the connection (held, so that its address
+  // cannot be reused by another connection's while cached).
+  const int64_t ms = absl::ToUnixMillis(record.time);
+  const int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  if (second != cached_second_ || cached_time_.empty()) {
+    cached_second_ = second;
+    cached_time_.clear();
+    AppendUtcMillis(cached_time_, absl::FromUnixSeconds(second));
+    cached_time_.resize(cached_time_.size() - 5);  // keep '"' ... "SS.", drop "000Z\""
+  }
+  line.append("{\"time\":");
+  line.append(cached_time_);
+  AppendDigits(line, ms - second * 1000, 3);
+  line.append("Z\"");
+  if (record.peer != cached_peer_ || cached_peer_text_.empty()) {
+    cached_peer_ = record.peer;
+    cached_peer_text_.clear();
+    AppendPeer(cached_peer_text_, record.peer.get());
+  }
+  line.append(cached_peer_text_);
+  AppendCall(line, record);
 }
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& directory,
@@ -351,7 +390,7 @@ void AuditLog::WriteBatch(const std::vector<AuditRecord>& batch, uint64_t droppe
     text.clear();
     pending = 0;
   };
-  auto add = [&](std::string line, bool is_record) {
+  auto add = [&](const std::string& line, bool is_record) {
     // Rotate at a line boundary: the file then never passes max_bytes unless one line does.
     if (size_ + text.size() + line.size() > options_.max_bytes && size_ + text.size() > 0) {
       write_out();
@@ -361,7 +400,11 @@ void AuditLog::WriteBatch(const std::vector<AuditRecord>& batch, uint64_t droppe
     if (is_record) ++pending;
     if (text.size() >= kMaxWriteChunk) write_out();
   };
-  for (const AuditRecord& record : batch) add(FormatLine(record), true);
+  for (const AuditRecord& record : batch) {
+    line_.clear();
+    AppendLine(line_, record);
+    add(line_, true);
+  }
   // The notice goes after the records that found room: it counts those that came while they
   // waited.
   if (dropped > 0) add(DropNotice(absl::Now(), dropped, "queue full"), false);

@@ -80,6 +80,8 @@ class AuditLog final : public AuditSink {
   void WriterLoop();
   // Writer thread only.
   void WriteBatch(const std::vector<AuditRecord>& batch, uint64_t dropped);
+  // FormatLine's text, appended to `line`, reusing what repeats from the previous record.
+  void AppendLine(std::string& line, const AuditRecord& record);
   bool Append(const std::string& text);
   bool Rotate();
   bool ReopenIfReplaced();
@@ -95,6 +97,11 @@ class AuditLog final : public AuditSink {
   size_t size_ = 0;
   uint64_t lost_to_errors_ = 0;  // records whose write failed, not yet reported in the file
   bool partial_line_ = false;    // the last write stopped inside a line
+  std::string line_;             // the line being formatted
+  int64_t cached_second_ = 0;    // AppendLine's cache: the time stamp up to the seconds' '.'
+  std::string cached_time_;
+  PeerIdentityPtr cached_peer_;  // and the last connection's identity fields
+  std::string cached_peer_text_;
   RateLimitedLog error_log_;
 
   mutable absl::Mutex mu_;

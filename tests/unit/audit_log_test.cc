@@ -56,6 +56,33 @@ std::unique_ptr<AuditLog> OpenOrDie(const std::string& dir, AuditLog::Options op
   return log.ok() ? *std::move(log) : nullptr;
 }
 
+// The writer reuses the time stamp's second and the connection's identity from line to line:
+// its lines must be FormatLine's exactly, across seconds, peers and a peer that comes back.
+TEST(AuditLog, TheWritersLinesAreFormatLinesAcrossSecondsAndPeers) {
+  TempDir dir;
+  auto a = std::make_shared<PeerIdentity>();
+  a->pid = 1;
+  a->exe = "/usr/bin/a";
+  auto b = std::make_shared<PeerIdentity>();
+  b->pid = 2;
+  b->unit = "b.service";
+  std::vector<AuditRecord> records;
+  const int64_t base = 1'796'439'662'998;
+  for (int i = 0; i < 8; ++i) {
+    AuditRecord r = MakeRecord(i % 3 == 0 ? "work" : "", i % 4 == 3 ? nullptr : (i % 2 ? b : a));
+    r.time = absl::FromUnixMillis(base + i);  // crosses a second after the second record
+    records.push_back(std::move(r));
+  }
+  std::string expected;
+  for (const AuditRecord& r : records) expected += AuditLog::FormatLine(r);
+  {
+    std::unique_ptr<AuditLog> log = OpenOrDie(dir.path());
+    ASSERT_NE(log, nullptr);
+    for (AuditRecord& r : records) log->Record(std::move(r));
+  }
+  EXPECT_EQ(ReadFileOrDie(dir.Sub("audit.jsonl")), expected);
+}
+
 TEST(AuditLog, WritesOneJsonLinePerRecordWithEveryField) {
   TempDir dir;
   auto peer = std::make_shared<PeerIdentity>();
