@@ -229,8 +229,10 @@ absl::StatusOr<std::string> ProviderAuthManager::KeyIn(absl::string_view selecto
   if (!parsed.ok()) return parsed.status();
   std::string id = Canonical(parsed->provider);
   auto name = snapshot.default_accounts.find(id);
-  const absl::string_view default_name =
-      name == snapshot.default_accounts.end() ? kDefaultAccountName : name->second;
+  // Both arms string_views: a mixed ternary would make a std::string temporary the view outlives.
+  const absl::string_view default_name = name == snapshot.default_accounts.end()
+                                             ? absl::string_view(kDefaultAccountName)
+                                             : absl::string_view(name->second);
   if (parsed->account == default_name) return id;
   return CredentialKey(id, parsed->account);
 }
