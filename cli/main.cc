@@ -15,6 +15,7 @@
 #include "cli/daemon_commands.h"
 #include "cli/exec_command.h"
 #include "cli/exit_status.h"
+#include "cli/fleet_command.h"
 #include "cli/import_command.h"
 #include "cli/setup_command.h"
 #include "common/credential_key.h"
@@ -278,6 +279,15 @@ int Main(int argc, char** argv) {
   exec->footer(
       "Everything after -- is the command, run as given; keys never go on its command line.");
 
+  CLI::App* fleet = app.add_subcommand("fleet", "the etcd backend several hosts share");
+  fleet->require_subcommand(1);
+  CLI::App* fleet_keygen = fleet->add_subcommand(
+      "keygen", "write a new fleet key (base64 of 32 random bytes, mode 0600) to PATH");
+  std::string fleet_key_path;
+  fleet_keygen->add_option("path", fleet_key_path, "where to write it; must not exist")
+      ->required()
+      ->type_name("PATH");
+
   CLI::App* setup = app.add_subcommand(
       "setup", "make a coding tool ask operator-authd for its key (its own key-command hook)");
   SetupArguments setup_arguments;
@@ -322,6 +332,7 @@ int Main(int argc, char** argv) {
     return RunExec(global, exec_arguments);
   }
   if (setup->parsed()) return RunSetup(global, setup_arguments);
+  if (fleet_keygen->parsed()) return RunFleetKeygen(fleet_key_path);
   if (audit->parsed()) return RunAudit(global.json, audit_arguments);
 
   AuthCommands commands(global);

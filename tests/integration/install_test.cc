@@ -62,8 +62,9 @@ class InstallTest : public ::testing::Test {
       complete_it() { source $script; }
       complete_it
     )";
-    std::vector<std::string> argv = {"/usr/bin/zsh", "-f", "-c", harness, "zsh",
-                                     prefix() + "/share/zsh/vendor-completions/_operatorctl"};
+    std::vector<std::string> argv = {
+        "/usr/bin/zsh", "-f",  "-c",
+        harness,        "zsh", prefix() + "/share/zsh/vendor-completions/_operatorctl"};
     argv.insert(argv.end(), words.begin(), words.end());
     ProcessResult result = RunProcess(argv);
     EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -73,9 +74,9 @@ class InstallTest : public ::testing::Test {
 
   // What fish offers for the command line `line` with the installed script loaded.
   std::vector<std::string> FishComplete(const std::string& line) {
-    ProcessResult result = RunProcess({"/usr/bin/fish", "--no-config", "-c",
-                                       "source $argv[1]; complete -C $argv[2]", FishCompletionPath(),
-                                       line});
+    ProcessResult result =
+        RunProcess({"/usr/bin/fish", "--no-config", "-c", "source $argv[1]; complete -C $argv[2]",
+                    FishCompletionPath(), line});
     EXPECT_EQ(result.exit_code, 0) << result.err;
     std::vector<std::string> words;
     for (absl::string_view row : absl::StrSplit(result.out, '\n', absl::SkipEmpty())) {
@@ -236,7 +237,7 @@ TEST_F(InstallTest, InstalledCompletionParsesAndCompletes) {
 
   EXPECT_THAT(Complete({"operatorctl", "ch"}), ElementsAre("channels"));
   EXPECT_THAT(Complete({"operatorctl", ""}),
-              ElementsAre("audit", "auth", "channels", "daemon", "exec", "setup"));
+              ElementsAre("audit", "auth", "channels", "daemon", "exec", "fleet", "setup"));
   EXPECT_THAT(Complete({"operatorctl", "exec", "openai-c"}), ElementsAre("openai-codex"));
   EXPECT_THAT(Complete({"operatorctl", "exec", "--"}), IsSupersetOf({"--env", "--socket"}));
   EXPECT_THAT(Complete({"operatorctl", "setup", "claude-code", "--"}),
@@ -270,18 +271,18 @@ TEST_F(InstallTest, InstalledZshAndFishCompletionLoadAndComplete) {
       RunProcess({"/usr/bin/zsh", "-n", prefix() + "/share/zsh/vendor-completions/_operatorctl"});
   EXPECT_EQ(zsh.exit_code, 0) << zsh.err;
   EXPECT_THAT(ZshCandidates({"operatorctl", ""}),
-              ElementsAre("audit", "auth", "channels", "daemon", "exec", "setup"));
+              ElementsAre("audit", "auth", "channels", "daemon", "exec", "fleet", "setup"));
   EXPECT_THAT(ZshCandidates({"operatorctl", "auth", "token", "openai-c"}),
               IsSupersetOf({"openai-codex", "codex"}));
-  EXPECT_THAT(ZshCandidates({"operatorctl", "--socket", "/x", "channels", "set", "slack",
-                             "--bot-token", ""}),
+  EXPECT_THAT(ZshCandidates(
+                  {"operatorctl", "--socket", "/x", "channels", "set", "slack", "--bot-token", ""}),
               ElementsAre("-"));
   EXPECT_THAT(ZshCandidates({"operatorctl", "--socket", ""}), ElementsAre("FILES"));
   EXPECT_THAT(ZshCandidates({"operatorctl", "daemon", "status", "--"}),
               IsSupersetOf({"--json", "--socket"}));
 
   EXPECT_THAT(FishComplete("operatorctl "),
-              ElementsAre("audit", "auth", "channels", "daemon", "exec", "setup"));
+              ElementsAre("audit", "auth", "channels", "daemon", "exec", "fleet", "setup"));
   EXPECT_THAT(FishComplete("operatorctl auth "),
               IsSupersetOf({"list", "status", "set", "unset", "token", "login"}));
   EXPECT_THAT(FishComplete("operatorctl auth token openai-c"), ElementsAre("openai-codex"));
