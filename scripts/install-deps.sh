@@ -13,6 +13,8 @@ packages=(
   systemd  # systemd-analyze and systemd-socket-activate, for the unit tests
   zsh fish  # the install test loads operatorctl's zsh and fish completion
   openssl binutils  # a self-signed test server (openssl s_server), the hardening test (readelf)
+  golang-etcd-server-dev  # etcd v3's .proto files, for the fleet backend's client stubs
+  etcd-server etcd-client  # a real etcd cluster on 127.0.0.1 for the fleet tests
 )
 
 missing=()
