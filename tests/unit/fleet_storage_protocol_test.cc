@@ -1,0 +1,171 @@
+// FleetStorage's protocol on InMemoryKv (etcd's semantics in memory): a compare-and-swap that
+// loses to another daemon's write applies the change again to what that daemon wrote; a watch
+// that ends is replaced by a fresh read; without quorum the last snapshot is served and writes
+// are refused; the claim's lease is renewed while it is held and released after.
+#include "daemon/fleet/fleet_storage.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/eventually.h"
+#include "tests/unit/in_memory_kv.h"
+
+namespace operator_auth {
+namespace {
+
+using ::operator_auth::testing::Eventually;
+using ::operator_auth::testing::InMemoryKv;
+using ::testing::HasSubstr;
+
+AuthStorage::Mutation PutKey(const std::string& provider, const std::string& key,
+                             std::atomic<int>* calls = nullptr) {
+  return [=](CredentialDocument& document) -> absl::StatusOr<bool> {
+    if (calls != nullptr) ++*calls;
+    document.Put(provider, Credential::ApiKey(key));
+    return true;
+  };
+}
+
+class FleetStorageProtocolTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<FleetStorage> Daemon(const std::string& holder, int64_t claim_ttl = 10) {
+    FleetStorageOptions options;
+    options.name = "unit";
+    options.holder = holder;
+    options.claim_ttl_seconds = claim_ttl;
+    options.resync_pause = absl::Milliseconds(20);
+    options.lock_timeout = absl::Seconds(2);
+    return FleetStorage::Open(kv_, key_, options);
+  }
+
+  std::shared_ptr<InMemoryKv> kv_ = std::make_shared<InMemoryKv>();
+  const FleetKey key_ = FleetKey::Generate();
+};
+
+TEST_F(FleetStorageProtocolTest, ALostSwapAppliesTheChangeAgainToWhatTheOtherDaemonWrote) {
+  std::unique_ptr<FleetStorage> a = Daemon("a");
+  std::unique_ptr<FleetStorage> b = Daemon("b");
+  ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0001")).ok());
+  // B's write lands between A's read and A's compare-and-swap.
+  kv_->BeforeNextPut([&] { ASSERT_TRUE(b->Update(PutKey("anthropic", "sk-unit-0002")).ok()); });
+  std::atomic<int> a_calls{0};
+  ASSERT_TRUE(a->Update(PutKey("google", "sk-unit-0003", &a_calls)).ok());
+  EXPECT_EQ(a_calls.load(), 2) << "A's change was applied once, on the document B replaced";
+  const auto& credentials = a->Snapshot()->credentials;
+  EXPECT_EQ(credentials.size(), 3u);
+  EXPECT_EQ(credentials.at("anthropic").key.view(), "sk-unit-0002");
+  kv_->Drain();
+  EXPECT_EQ(b->Snapshot()->credentials.size(), 3u);
+  EXPECT_EQ(b->status().revision, a->status().revision);
+}
+
+TEST_F(FleetStorageProtocolTest, AnUpdateThatChangesNothingWritesNothing) {
+  std::unique_ptr<FleetStorage> a = Daemon("a");
+  ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0001")).ok());
+  const int64_t revision = kv_->revision();
+  ASSERT_TRUE(a->Update([](CredentialDocument&) -> absl::StatusOr<bool> { return false; }).ok());
+  absl::Status refused = a->Update(
+      [](CredentialDocument&) -> absl::StatusOr<bool> { return absl::NotFoundError("nothing"); });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(kv_->revision(), revision);
+}
+
+TEST_F(FleetStorageProtocolTest, WithoutQuorumTheLastSnapshotIsServedAndWritesAreRefused) {
+  std::unique_ptr<FleetStorage> a = Daemon("a");
+  std::unique_ptr<FleetStorage> b = Daemon("b");
+  ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0001")).ok());
+  kv_->Drain();
+  kv_->SetAvailable(false);
+  EXPECT_EQ(a->Update(PutKey("openai", "sk-unit-lost")).code(), absl::StatusCode::kUnavailable);
+  absl::StatusOr<AuthStorage::LockHold> hold = a->HoldLock();
+  EXPECT_EQ(hold.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(hold.status().message()), HasSubstr("still served"));
+  ASSERT_TRUE(Eventually([&] { return !b->status().healthy; }));
+  EXPECT_EQ(b->Snapshot()->credentials.at("openai").key.view(), "sk-unit-0001");
+  EXPECT_FALSE(b->DrainErrors().empty());
+
+  // Back: B reads again and watches again, so A's next write reaches it.
+  kv_->SetAvailable(true);
+  ASSERT_TRUE(Eventually([&] { return b->status().healthy; }));
+  ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0004")).ok());
+  EXPECT_TRUE(Eventually(
+      [&] { return b->Snapshot()->credentials.at("openai").key.view() == "sk-unit-0004"; }));
+}
+
+TEST_F(FleetStorageProtocolTest, WritesMissedWhileTheWatchWasDownArriveWithTheFreshRead) {
+  std::unique_ptr<FleetStorage> a = Daemon("a");
+  std::unique_ptr<FleetStorage> b = Daemon("b");
+  ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0001")).ok());
+  kv_->Drain();
+  kv_->SetAvailable(false);
+  ASSERT_TRUE(Eventually([&] { return !b->status().healthy; }));
+  kv_->SetAvailable(true);
+  // Written and the history compacted before B looks again: B must not rely on replay.
+  ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0005")).ok());
+  kv_->Compact(kv_->revision());
+  EXPECT_TRUE(Eventually(
+      [&] { return b->Snapshot()->credentials.at("openai").key.view() == "sk-unit-0005"; }));
+  EXPECT_TRUE(Eventually([&] { return b->status().healthy; }));
+}
+
+TEST_F(FleetStorageProtocolTest, TheClaimIsRenewedWhileHeldAndReleasedAfter) {
+  std::unique_ptr<FleetStorage> a = Daemon("a", /*claim_ttl=*/1);
+  std::unique_ptr<FleetStorage> b = Daemon("b");
+  absl::StatusOr<AuthStorage::LockHold> hold = a->HoldLock();
+  ASSERT_TRUE(hold.ok()) << hold.status();
+  absl::StatusOr<KvRead> claim = kv_->Get(a->claim_key());
+  ASSERT_TRUE(claim.ok() && claim->entry.has_value());
+  EXPECT_EQ(claim->entry->value, "a");
+  EXPECT_NE(claim->entry->lease, 0);
+  EXPECT_TRUE(Eventually([&] { return kv_->keep_alives() >= 2; }))
+      << "a 1 s claim is renewed every third of a second";
+  hold->reset();
+  EXPECT_FALSE(kv_->Get(a->claim_key())->entry.has_value());
+  EXPECT_EQ(kv_->KeepAlive(claim->entry->lease).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(b->HoldLock().ok());
+}
+
+TEST_F(FleetStorageProtocolTest, ALapsedClaimIsTakenOverAndItsHolderStillWritesByRevision) {
+  std::unique_ptr<FleetStorage> a = Daemon("a");
+  std::unique_ptr<FleetStorage> b = Daemon("b");
+  ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0001")).ok());
+  absl::StatusOr<AuthStorage::LockHold> a_hold = a->HoldLock();
+  ASSERT_TRUE(a_hold.ok());
+  // B waits on the claim; A's lease lapses (A paused): B is woken by the deletion.
+  std::atomic<bool> b_has_it{false};
+  std::thread b_waits([&] {
+    absl::StatusOr<AuthStorage::LockHold> b_hold = b->HoldLock();
+    b_has_it = b_hold.ok();
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(b_has_it.load());
+  kv_->LapseLease(kv_->Get(a->claim_key())->entry->lease);
+  b_waits.join();
+  EXPECT_TRUE(b_has_it.load());
+  // A's write was computed on the current revision: it lands, claim or no claim.
+  EXPECT_TRUE(a->Update(PutKey("openai", "sk-unit-from-a")).ok());
+}
+
+TEST_F(FleetStorageProtocolTest, ADocumentThatDoesNotParseServesNothing) {
+  const std::string document_key = "/operator-authd/unit/providers";
+  ASSERT_TRUE(kv_->PutIf(document_key, 0, key_.Seal("{not json", document_key)).ok());
+  std::unique_ptr<FleetStorage> a = Daemon("a");
+  EXPECT_TRUE(a->Snapshot()->credentials.empty());
+  EXPECT_THAT(a->Snapshot()->load_error, HasSubstr("does not parse"));
+  EXPECT_EQ(a->Update(PutKey("openai", "sk-unit-0001")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Fixed by someone with the key: served again.
+  ASSERT_TRUE(
+      kv_->PutIf(document_key, kv_->Get(document_key)->entry->mod_revision,
+                 key_.Seal(R"({"openai":{"type":"api_key","key":"sk-unit-0006"}})", document_key))
+          .ok());
+  EXPECT_TRUE(Eventually([&] { return a->Snapshot()->credentials.count("openai") == 1; }));
+  EXPECT_TRUE(a->Snapshot()->load_error.empty());
+}
+
+}  // namespace
+}  // namespace operator_auth
