@@ -6,7 +6,8 @@
 // (etcd server/mvcc: an absent key has mod_revision 0), keys put under a lease go with it, and a
 // watch whose start revision was compacted is answered with compact_revision set and cancelled
 // (etcd api/v3rpc/watch.go). `hasleader` metadata is what clientv3.WithRequireLeader sends
-// (etcd clientv3/ctx.go, rpctypes.MetadataRequireLeaderKey).
+// (etcd clientv3/client.go WithRequireLeader; the server checks it in
+// etcdserver/api/v3rpc/interceptor.go and ends the stream with ErrGRPCNoLeader).
 #include "daemon/fleet/etcd_kv.h"
 
 #include <atomic>
