@@ -18,6 +18,34 @@ std::string Uptime(int64_t ms) {
   return absl::FormatDuration(absl::Trunc(absl::Milliseconds(ms), absl::Seconds(1)));
 }
 
+// fleet       NAME via ENDPOINT: healthy, revision R, last event T, key FP, holder H
+//   member    URL: leader, 3.4.23
+void PrintFleet(const v1::FleetStatus& f, std::ostream& out) {
+  out << "  fleet       " << f.name();
+  if (!f.current_endpoint().empty()) out << " via " << f.current_endpoint();
+  out << ": " << (f.healthy() ? "healthy" : "UNHEALTHY") << ", revision " << f.revision();
+  if (f.last_event_unix_ms() != 0) {
+    out << ", last event " << FormatUnixMillisUtc(f.last_event_unix_ms());
+  }
+  out << ", key " << f.key_fingerprint() << ", holder " << f.holder() << "\n";
+  if (!f.problem().empty()) out << "              problem: " << f.problem() << "\n";
+  for (const v1::FleetMember& m : f.members()) {
+    out << "    member    " << m.endpoint() << ": ";
+    if (m.reachable()) {
+      out << (m.leader() ? "leader" : "follower") << ", etcd " << m.version();
+      if (!m.problem().empty()) out << ", " << m.problem();
+    } else {
+      out << "unreachable (" << m.problem() << ")";
+    }
+    out << "\n";
+  }
+  if (f.members().empty()) {
+    for (const std::string& endpoint : f.endpoints()) {
+      out << "    member    " << endpoint << ": not probed yet\n";
+    }
+  }
+}
+
 void PrintText(const v1::DaemonStatus& s, std::ostream& out) {
   out << "operator-authd " << s.version() << " (pid " << s.pid()
       << "): " << (s.healthy() ? "healthy" : "UNHEALTHY") << "\n";
@@ -32,6 +60,7 @@ void PrintText(const v1::DaemonStatus& s, std::ostream& out) {
   }
   out << "\n";
   if (!s.config_error().empty()) out << "              error: " << s.config_error() << "\n";
+  if (s.storage() == "fleet") PrintFleet(s.fleet(), out);
   for (const v1::CredentialsFileStatus& f : s.files()) {
     out << "  file        " << f.path() << ": "
         << (f.load_error().empty() ? "ok" : "cannot load: " + f.load_error()) << "\n";

@@ -22,8 +22,10 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/default_paths.h"
+#include "daemon/fleet/fleet_start.h"
 #include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/audit_log.h"
 #include "daemon/core/blocking_executor.h"
@@ -99,6 +101,15 @@ absl::Status CheckAliasesAgainstStored(const ProviderRegistry& registry,
   return absl::OkStatus();
 }
 
+// This daemon's name in fleet claims and status: "host:pid".
+std::string FleetHolderName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+    return absl::StrCat("unknown-host:", getpid());
+  }
+  return absl::StrCat(host, ":", getpid());
+}
+
 // The signals sigwait() takes in Run. main() blocks them before any thread exists (gRPC starts
 // threads in grpc_init), so that no thread gets them with their default, fatal action.
 sigset_t ShutdownSignals() {
@@ -141,16 +152,46 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
     return 1;
   }
 
-  absl::StatusOr<std::unique_ptr<FileAuthStorage>> storage =
-      FileAuthStorage::Open(flags.home + "/auth");
-  if (!storage.ok()) {
-    spdlog::critical("cannot open the credentials directory: {}",
-                     std::string(storage.status().message()));
-    return 1;
+  // Where provider credentials live: auth/providers.json, or the fleet's etcd cluster, which
+  // then takes over what the local file held.
+  std::unique_ptr<AuthStorage> storage;
+  std::optional<DaemonServiceImpl::FleetIdentity> fleet_identity;
+  if (config->fleet.has_value()) {
+    const FleetConfig& fleet = *config->fleet;
+    FleetStartOptions fleet_options;
+    fleet_options.name = fleet.name;
+    fleet_options.key_file = fleet.key_file;
+    fleet_options.etcd.endpoints = fleet.etcd_endpoints;
+    fleet_options.etcd.tls = {fleet.tls.ca_file, fleet.tls.cert_file, fleet.tls.key_file};
+    fleet_options.auth_directory = flags.home + "/auth";
+    fleet_options.holder = FleetHolderName();
+    absl::StatusOr<FleetStart> started =
+        StartFleet(fleet_options, TrustBoundary::ForThisProcess());
+    if (!started.ok()) {
+      spdlog::critical("cannot join fleet '{}': {}", fleet.name,
+                       std::string(started.status().message()));
+      return 1;
+    }
+    fleet_identity = DaemonServiceImpl::FleetIdentity{
+        fleet.name, fleet.etcd_endpoints, started->key_fingerprint, fleet_options.holder,
+        started->import.local_problem};
+    storage = std::move(started->storage);
+    spdlog::info("credentials: fleet '{}' on {} (key {}, change detection: etcd watch)",
+                 fleet.name, absl::StrJoin(fleet.etcd_endpoints, ", "),
+                 fleet_identity->key_fingerprint);
+  } else {
+    absl::StatusOr<std::unique_ptr<FileAuthStorage>> file =
+        FileAuthStorage::Open(flags.home + "/auth");
+    if (!file.ok()) {
+      spdlog::critical("cannot open the credentials directory: {}",
+                       std::string(file.status().message()));
+      return 1;
+    }
+    spdlog::info("credentials: {} (change detection: {})", (*file)->path(),
+                 (*file)->watching_with_inotify() ? "inotify" : "stat");
+    storage = *std::move(file);
   }
-  spdlog::info("credentials: {} (change detection: {})", (*storage)->path(),
-               (*storage)->watching_with_inotify() ? "inotify" : "stat");
-  if (absl::Status s = CheckAliasesAgainstStored(config->registry, *(*storage)->Snapshot());
+  if (absl::Status s = CheckAliasesAgainstStored(config->registry, *storage->Snapshot());
       !s.ok()) {
     spdlog::critical("bad configuration: {}: {}", config_path, std::string(s.message()));
     return 1;
@@ -190,20 +231,26 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   CallTracker calls(&connections);
   CurlHttpClient http;
   ProviderOAuthService oauth_service(config->oauth_providers, http);
-  RefreshCoordinator refresh_coordinator(**storage, oauth_service, nullptr);
-  CredentialCompletion completion(**storage, oauth_service);
-  ProviderAuthManager manager(**storage, config->registry, nullptr, nullptr, &refresh_coordinator,
+  RefreshCoordinator refresh_coordinator(*storage, oauth_service, nullptr);
+  CredentialCompletion completion(*storage, oauth_service);
+  ProviderAuthManager manager(*storage, config->registry, nullptr, nullptr, &refresh_coordinator,
                               &completion);
   ProactiveRefresher::Options proactive_options;
   proactive_options.max_sleep = absl::Seconds(flags.refresh_check_seconds);
-  ProactiveRefresher proactive(**storage, refresh_coordinator, nullptr, proactive_options);
+  ProactiveRefresher proactive(*storage, refresh_coordinator, nullptr, proactive_options);
   // Installs its change listeners now, before any thread can write the storage.
-  ApiKeyWatchHub watches(manager, **storage);
+  ApiKeyWatchHub watches(manager, *storage);
   // The agent CLIs' own credential files kept in sync; a participant in every refresh.
-  auto vendor_sync = std::make_shared<VendorSync>(**storage, refresh_coordinator,
+  VendorSync::Options vendor_options;
+  if (fleet_identity.has_value()) {
+    vendor_options.keep_in_sync_refused =
+        "in fleet mode a vendor CLI's lock covers this host only, so the CLI could spend a "
+        "refresh token that another host's daemon is spending";
+  }
+  auto vendor_sync = std::make_shared<VendorSync>(*storage, refresh_coordinator,
                                                   flags.home + "/auth",
                                                   TrustBoundary::ForThisProcess(),
-                                                  VendorSync::Options());
+                                                  std::move(vendor_options));
   (void)vendor_sync->Load();  // a bad links file is logged and shown in status
   refresh_coordinator.SetParticipant(vendor_sync);
   // Before the coordinator goes, refreshes in flight keep their own reference.
@@ -239,8 +286,8 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
                                *vendor_sync, gate);
   ChannelServiceImpl channel_service(channels, writes, calls, requests, gate);
   DaemonServiceImpl daemon_service(
-      {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path},
-      {storage->get(), channels_file->get(), &manager, &proactive, &requests, listener->get()},
+      {AUTHD_VERSION, getpid(), absl::Now(), flags.home, config_path, fleet_identity},
+      {storage.get(), channels_file->get(), &manager, &proactive, &requests, listener->get()},
       calls);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -281,7 +328,7 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
       std::string config_error;
       absl::StatusOr<DaemonConfig> reloaded = LoadDaemonConfig(config_path, config_named);
       if (reloaded.ok()) {
-        if (absl::Status s = CheckAliasesAgainstStored(reloaded->registry, *(*storage)->Snapshot());
+        if (absl::Status s = CheckAliasesAgainstStored(reloaded->registry, *storage->Snapshot());
             !s.ok()) {
           reloaded = absl::InvalidArgumentError(absl::StrCat(config_path, ": ", s.message()));
         }
@@ -307,9 +354,9 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
         config_error = std::string(reloaded.status().message());
         spdlog::error("keeping the previous configuration: {}", config_error);
       }
-      (*storage)->ForceReload();
+      storage->ForceReload();
       (*channels_file)->ForceReload();
-      (*storage)->Snapshot();  // re-read now, so a bad file is reported at once
+      storage->Snapshot();  // re-read now, so a bad file is reported at once
       (*channels_file)->Snapshot();
       daemon_service.RecordReload(absl::Now(), config_error);
       systemd.Ready(config_error.empty() ? absl::StrCat("serving on ", socket_path)
@@ -359,7 +406,8 @@ int main(int argc, char** argv) {
                  "socket path (default $OPERATOR_AUTHD_SOCKET, else "
                  "$XDG_RUNTIME_DIR/operator/authd.sock, else $OPERATOR_HOME/run/authd.sock)");
   app.add_option("--config", flags.config,
-                 "daemon config with \"oauth_providers\", \"aliases\" and \"audit\" (default "
+                 "daemon config with \"oauth_providers\", \"aliases\", \"audit\", \"clients\" "
+                 "and \"fleet\" (default "
                  "<home>/authd.json; "
                  "optional)");
   app.add_option("--refresh-check-seconds", flags.refresh_check_seconds,

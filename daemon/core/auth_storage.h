@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "daemon/core/credential.h"
 #include "daemon/core/credential_document.h"
 #include "daemon/core/storage_error_log.h"
@@ -26,6 +27,31 @@ struct CredentialSnapshot {
   std::string load_error;
   // Provider id -> the name of its default account, where one was given (CredentialDocument).
   std::map<std::string, std::string> default_accounts;
+};
+
+// A server of remote storage as it answered its last probe.
+struct StorageMember {
+  std::string endpoint;
+  bool reachable = false;
+  bool leader = false;   // it is the leader it names
+  std::string version;   // the server's version
+  std::string problem;   // why not reachable, or the alarms it reported
+};
+
+// What `operatorctl daemon status` shows of where the credentials live. Gathered from memory: it
+// never waits for a file, a lock or a server, and it holds no secret.
+struct StorageStatus {
+  std::string kind;        // "file", "fleet" or "memory"
+  std::string location;    // the file's path, or the fleet's name
+  std::string load_error;  // LastSnapshot()->load_error
+  // Remote storage only. `reachable`: the last read or watch event came through; when false,
+  // `problem` says why and the last snapshot is still served.
+  bool reachable = true;
+  std::string problem;
+  int64_t revision = 0;  // the revision of the document held (0: none yet)
+  absl::Time last_event = absl::InfinitePast();
+  std::string endpoint;  // the server in use
+  std::vector<StorageMember> members;  // as they answered the last probe
 };
 
 class AuthStorage {
@@ -59,6 +85,18 @@ class AuthStorage {
 
   // A name for messages ("providers.json", "memory").
   virtual std::string Describe() const = 0;
+
+  // For `daemon status`; see StorageStatus.
+  virtual StorageStatus Status() {
+    StorageStatus status;
+    status.kind = "memory";
+    status.location = Describe();
+    status.load_error = LastSnapshot()->load_error;
+    return status;
+  }
+
+  // Look for changes now rather than at the next scheduled look (SIGHUP).
+  virtual void ForceReload() {}
 
   // Calls `listener` whenever the snapshot is replaced (our writes, and external edits once a
   // Snapshot() has read them), besides every other listener added. It runs under the storage's

@@ -53,7 +53,14 @@ class FileAuthStorage : public AuthStorage {
   int ExternalChangeFd() const override { return file_->ExternalChangeFd(); }
 
   // Makes the next Snapshot() re-read the file (SIGHUP).
-  void ForceReload() { file_->ForceReload(); }
+  void ForceReload() override { file_->ForceReload(); }
+  StorageStatus Status() override {
+    StorageStatus status;
+    status.kind = "file";
+    status.location = file_->path();
+    status.load_error = file_->LastSnapshot()->load_error;
+    return status;
+  }
 
   const std::string& path() const { return file_->path(); }
   bool watching_with_inotify() const { return file_->watching_with_inotify(); }

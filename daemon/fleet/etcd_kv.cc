@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "etcd/etcdserver/etcdserverpb/maintenance_status.grpc.pb.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
 
 namespace operator_auth {
@@ -26,6 +27,7 @@ struct Endpoint {
   std::unique_ptr<pb::KV::Stub> kv;
   std::unique_ptr<pb::Lease::Stub> lease;
   std::unique_ptr<pb::Watch::Stub> watch;
+  std::unique_ptr<pb::Maintenance::Stub> maintenance;
 };
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what) {
@@ -245,6 +247,7 @@ absl::StatusOr<std::unique_ptr<EtcdKv>> EtcdKv::Create(const EtcdKvOptions& opti
     endpoint.kv = pb::KV::NewStub(endpoint.channel);
     endpoint.lease = pb::Lease::NewStub(endpoint.channel);
     endpoint.watch = pb::Watch::NewStub(endpoint.channel);
+    endpoint.maintenance = pb::Maintenance::NewStub(endpoint.channel);
     impl->endpoints.push_back(std::move(endpoint));
   }
   return std::unique_ptr<EtcdKv>(new EtcdKv(std::move(impl)));
@@ -253,9 +256,37 @@ absl::StatusOr<std::unique_ptr<EtcdKv>> EtcdKv::Create(const EtcdKvOptions& opti
 EtcdKv::EtcdKv(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EtcdKv::~EtcdKv() = default;
 
-std::string EtcdKv::current_endpoint() const {
+std::string EtcdKv::CurrentEndpoint() const {
   absl::MutexLock lock(&impl_->mu);
   return impl_->endpoints[impl_->current].url;
+}
+
+std::vector<KvMember> EtcdKv::ProbeMembers(absl::Duration timeout) {
+  std::vector<KvMember> members;
+  members.reserve(impl_->endpoints.size());
+  for (const Endpoint& endpoint : impl_->endpoints) {
+    KvMember member;
+    member.endpoint = endpoint.url;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    pb::StatusResponse response;
+    const grpc::Status status =
+        endpoint.maintenance->Status(&context, pb::StatusRequest(), &response);
+    if (!status.ok()) {
+      member.problem = std::string(FromGrpc(status).message());
+    } else {
+      member.reachable = true;
+      member.leader = response.leader() != 0 && response.leader() == response.header().member_id();
+      member.version = response.version();
+      // Alarms (NOSPACE, CORRUPT) and "no leader" come as errors on an answering member.
+      member.problem = absl::StrJoin(response.errors(), "; ");
+      if (response.leader() == 0) {
+        member.problem = member.problem.empty() ? "no leader" : member.problem + "; no leader";
+      }
+    }
+    members.push_back(std::move(member));
+  }
+  return members;
 }
 
 absl::StatusOr<KvRead> EtcdKv::Get(absl::string_view key) {

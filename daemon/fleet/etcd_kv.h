@@ -51,7 +51,9 @@ class EtcdKv : public FleetKv {
                                                  WatchCallback callback) override;
 
   // The endpoint calls go to now (the last one that answered).
-  std::string current_endpoint() const;
+  std::string CurrentEndpoint() const override;
+  // Maintenance.Status on each member, one after another, without waiting for a connection.
+  std::vector<KvMember> ProbeMembers(absl::Duration timeout) override;
 
   struct Impl;
 

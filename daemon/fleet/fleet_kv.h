@@ -25,6 +25,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "daemon/core/auth_storage.h"
 
 namespace operator_auth {
 
@@ -58,6 +60,9 @@ class KvWatch {
  public:
   virtual ~KvWatch() = default;
 };
+
+// One member of the cluster as it answered a probe (FleetKv::ProbeMembers).
+using KvMember = StorageMember;
 
 class FleetKv {
  public:
@@ -93,6 +98,16 @@ class FleetKv {
   virtual absl::StatusOr<std::unique_ptr<KvWatch>> Watch(absl::string_view prefix,
                                                          int64_t start_revision,
                                                          WatchCallback callback) = 0;
+
+  // The server calls go to now, for status ("" where there is no such thing).
+  virtual std::string CurrentEndpoint() const { return ""; }
+
+  // Asks every member how it is, for status; each answer within `timeout`. Empty where the
+  // store has no members to ask.
+  virtual std::vector<KvMember> ProbeMembers(absl::Duration timeout) {
+    (void)timeout;
+    return {};
+  }
 };
 
 }  // namespace operator_auth

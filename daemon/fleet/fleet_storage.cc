@@ -13,6 +13,8 @@ namespace {
 
 // Update's compare-and-swap retries before it gives up on a document that keeps changing.
 constexpr int kMaxSwapAttempts = 8;
+// Each member's answer to a status probe: short, since a probe only feeds `daemon status`.
+constexpr absl::Duration kProbeTimeout = absl::Milliseconds(500);
 
 CredentialSnapshot SnapshotOf(const CredentialDocument& document) {
   return CredentialSnapshot{document.Credentials(), "", document.DefaultAccountNames()};
@@ -86,7 +88,11 @@ FleetStorage::FleetStorage(std::shared_ptr<FleetKv> kv, FleetKey key, FleetStora
       options_(std::move(options)),
       document_key_(absl::StrCat("/operator-authd/", options_.name, "/providers")),
       claim_key_(absl::StrCat("/operator-authd/", options_.name, "/claim")),
-      snapshot_(std::make_shared<const CredentialSnapshot>()) {}
+      snapshot_(std::make_shared<const CredentialSnapshot>()) {
+  status_.kind = "fleet";
+  status_.location = options_.name;
+  status_.reachable = false;
+}
 
 FleetStorage::~FleetStorage() {
   {
@@ -124,8 +130,8 @@ void FleetStorage::Install(const CredentialDocument& document, int64_t mod_revis
   absl::MutexLock lock(&mu_);
   // A watch event and our own write race to install the same revision; never go back.
   if (mod_revision < status_.revision) return;
-  const bool was_unhealthy = !status_.healthy;
-  status_.healthy = true;
+  const bool was_unhealthy = !status_.reachable;
+  status_.reachable = true;
   status_.problem.clear();
   status_.last_event = absl::Now();
   if (mod_revision == status_.revision && !was_unhealthy && snapshot_->load_error.empty()) return;
@@ -137,7 +143,7 @@ void FleetStorage::Install(const CredentialDocument& document, int64_t mod_revis
 void FleetStorage::Problem(std::string message) {
   {
     absl::MutexLock lock(&mu_);
-    status_.healthy = false;
+    status_.reachable = false;
     if (status_.problem == message) return;  // said once, not at every retry
     status_.problem = message;
   }
@@ -199,14 +205,24 @@ void FleetStorage::OnWatch(absl::StatusOr<std::vector<KvEvent>> events) {
 }
 
 void FleetStorage::ResyncLoop() {
+  absl::Time next_probe = absl::Now();
   while (true) {
+    if (absl::Now() >= next_probe) {
+      // Outside mu_: a probe of a dead member takes its whole timeout.
+      std::vector<StorageMember> members = kv_->ProbeMembers(kProbeTimeout);
+      next_probe = absl::Now() + options_.probe_every;
+      absl::MutexLock lock(&mu_);
+      status_.members = std::move(members);
+    }
+    bool resync;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &FleetStorage::ShouldWake));
+      mu_.AwaitWithDeadline(absl::Condition(this, &FleetStorage::ShouldWake), next_probe);
       if (stopping_) return;
+      resync = resync_needed_;
       resync_needed_ = false;
     }
-    if (Resync()) continue;
+    if (!resync || Resync()) continue;
     absl::MutexLock lock(&mu_);
     resync_needed_ = true;
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.resync_pause);
@@ -219,9 +235,20 @@ std::shared_ptr<const CredentialSnapshot> FleetStorage::Snapshot() {
   return snapshot_;
 }
 
-FleetStatus FleetStorage::status() const {
+StorageStatus FleetStorage::Status() {
+  StorageStatus status;
+  {
+    absl::MutexLock lock(&mu_);
+    status = status_;
+    status.load_error = snapshot_->load_error;
+  }
+  status.endpoint = kv_->CurrentEndpoint();
+  return status;
+}
+
+void FleetStorage::ForceReload() {
   absl::MutexLock lock(&mu_);
-  return status_;
+  resync_needed_ = true;
 }
 
 uint64_t FleetStorage::AddChangeListener(std::function<void()> listener) {

@@ -51,14 +51,7 @@ struct FleetStorageOptions {
   absl::Duration lock_timeout = absl::Seconds(10);  // HoldLock's wait for another holder
   int64_t claim_ttl_seconds = 10;                   // the claim's lease
   absl::Duration resync_pause = absl::Seconds(1);   // between attempts to re-read and re-watch
-};
-
-// What `daemon status` shows of the fleet.
-struct FleetStatus {
-  bool healthy = false;  // the last read or watch event came through and opened
-  int64_t revision = 0;  // the document's mod_revision this daemon holds (0: none yet)
-  absl::Time last_event = absl::InfinitePast();
-  std::string problem;  // why not healthy; never a secret
+  absl::Duration probe_every = absl::Seconds(5);    // asks each member how it is, for status
 };
 
 class FleetStorage : public AuthStorage {
@@ -81,8 +74,12 @@ class FleetStorage : public AuthStorage {
   std::string Describe() const override;
   uint64_t AddChangeListener(std::function<void()> listener) override;
   void RemoveChangeListener(uint64_t id) override;
+  // kind "fleet", location the fleet's name; `reachable` while the last read or watch event came
+  // through and opened.
+  StorageStatus Status() override;
+  // Reads the document and re-watches now (SIGHUP).
+  void ForceReload() override;
 
-  FleetStatus status() const;
   const std::string& document_key() const { return document_key_; }
   const std::string& claim_key() const { return claim_key_; }
 
@@ -111,7 +108,7 @@ class FleetStorage : public AuthStorage {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const CredentialSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
-  FleetStatus status_ ABSL_GUARDED_BY(mu_);
+  StorageStatus status_ ABSL_GUARDED_BY(mu_);
   ChangeListeners on_change_ ABSL_GUARDED_BY(mu_);
   bool resync_needed_ ABSL_GUARDED_BY(mu_) = true;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

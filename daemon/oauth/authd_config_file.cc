@@ -1,11 +1,17 @@
 #include "daemon/oauth/authd_config_file.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/provider_id.h"
 #include "daemon/oauth/endpoint_url.h"
 
@@ -232,6 +238,189 @@ absl::StatusOr<AuditConfig> ParseAudit(const Json& section, const std::string& w
   return audit;
 }
 
+// One of fleet.etcd_endpoints, as EtcdKv will dial it.
+struct FleetEndpoint {
+  bool https = false;
+  std::string host;  // lower-cased, brackets kept for IPv6 ("[::1]"), as IsLoopbackHost wants
+  int port = 0;
+};
+
+// A DNS name or dotted quad, or an IPv6 address in brackets. Nothing else may stand before the
+// port: the host checked for loopback below must be the one gRPC dials, and a "user@" or a "#"
+// in it would make the two differ ("http://127.0.0.1#@etcd.example:2379").
+bool IsEndpointHost(absl::string_view host) {
+  if (host.empty()) return false;
+  if (absl::ConsumePrefix(&host, "[")) {
+    if (!absl::ConsumeSuffix(&host, "]") || host.empty()) return false;
+    return std::all_of(host.begin(), host.end(), [](char c) {
+      return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+  }
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+  });
+}
+
+bool IsDigits(absl::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+// The grammar of ParseEndpoint in daemon/fleet/etcd_kv.cc, so that what passes here also opens
+// there: "http://" or "https://" (lower case), HOST, ":", PORT from 1 to 65535, at most one "/"
+// after it. Stricter than EtcdKv on HOST (IsEndpointHost) and on PORT (digits only).
+absl::StatusOr<FleetEndpoint> ParseFleetEndpoint(absl::string_view url) {
+  const absl::Status shape = absl::InvalidArgumentError(
+      "must be http://HOST:PORT or https://HOST:PORT, with nothing after the port");
+  FleetEndpoint endpoint;
+  absl::string_view rest = url;
+  if (absl::ConsumePrefix(&rest, "https://")) {
+    endpoint.https = true;
+  } else if (!absl::ConsumePrefix(&rest, "http://")) {
+    return shape;
+  }
+  absl::ConsumeSuffix(&rest, "/");
+  const size_t colon = rest.rfind(':');
+  if (colon == absl::string_view::npos) return shape;
+  const absl::string_view host = rest.substr(0, colon);
+  const absl::string_view port = rest.substr(colon + 1);
+  if (!IsEndpointHost(host) || !IsDigits(port)) return shape;
+  if (port.size() > 5 || !absl::SimpleAtoi(port, &endpoint.port) || endpoint.port < 1 ||
+      endpoint.port > 65535) {
+    return absl::InvalidArgumentError("the port must be from 1 to 65535");
+  }
+  endpoint.host = absl::AsciiStrToLower(host);
+  return endpoint;
+}
+
+// fleet.name is spliced into every etcd key (/operator-authd/<name>/...): no "/" to reach into
+// another fleet's keys, no leading "." or "-", no upper case to tell "Home" from "home" by.
+bool IsFleetName(absl::string_view name) {
+  auto lower_or_digit = [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+           absl::ascii_isdigit(static_cast<unsigned char>(c));
+  };
+  if (name.empty() || name.size() > 63 || !lower_or_digit(name[0])) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return lower_or_digit(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+// The daemon runs from whatever directory it was started in (a systemd unit: "/"), so a
+// relative path would name a different file depending on how it was started.
+bool IsAbsolutePath(const std::string& path) { return absl::StartsWith(path, "/"); }
+
+absl::StatusOr<FleetTlsConfig> ParseFleetTls(const Json& section, const std::string& where) {
+  if (!section.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
+  for (const auto& [key, value] : section.items()) {
+    if (key != "ca_file" && key != "cert_file" && key != "key_file") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".", key, ": unknown key (tls has ca_file, cert_file, key_file)"));
+    }
+  }
+  FleetTlsConfig tls;
+  FieldReader r(section, where);
+  for (const auto& [key, out] : {std::pair<const char*, std::string*>{"ca_file", &tls.ca_file},
+                                 std::pair<const char*, std::string*>{"cert_file", &tls.cert_file},
+                                 std::pair<const char*, std::string*>{"key_file", &tls.key_file}}) {
+    if (!section.contains(key)) continue;
+    if (absl::Status s = r.String(key, *out); !s.ok()) return s;
+    if (!IsAbsolutePath(*out)) return r.Error(key, "must be an absolute path");
+  }
+  // A client certificate is nothing without its key, and the reverse.
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError(where + ": cert_file and key_file go together");
+  }
+  return tls;
+}
+
+// Checked here in full, at start, so that a mistake is a clear refusal naming the key rather
+// than a fleet that cannot connect.
+absl::StatusOr<FleetConfig> ParseFleet(const Json& section, const std::string& where) {
+  if (!section.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
+  for (const auto& [key, value] : section.items()) {
+    if (key != "etcd_endpoints" && key != "name" && key != "key_file" && key != "tls") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ".", key, ": unknown key (fleet has etcd_endpoints, name, key_file, tls)"));
+    }
+  }
+  FleetConfig fleet;
+  FieldReader r(section, where);
+
+  auto endpoints = section.find("etcd_endpoints");
+  if (endpoints == section.end()) {
+    return r.Error("etcd_endpoints",
+                   "required (an array of http://HOST:PORT or https://HOST:PORT)");
+  }
+  if (!endpoints->is_array()) {
+    return r.Error("etcd_endpoints", "must be an array of http://HOST:PORT or https://HOST:PORT");
+  }
+  if (endpoints->empty()) return r.Error("etcd_endpoints", "must not be empty");
+  if (endpoints->size() > FleetConfig::kMaxEndpoints) {
+    return r.Error("etcd_endpoints",
+                   absl::StrCat("at most ", FleetConfig::kMaxEndpoints, " endpoints"));
+  }
+  std::vector<FleetEndpoint> parsed;
+  std::optional<size_t> first_https;
+  for (size_t i = 0; i < endpoints->size(); ++i) {
+    const std::string key = absl::StrCat("etcd_endpoints[", i, "]");
+    const Json& value = (*endpoints)[i];
+    if (!value.is_string()) return r.Error(key, "must be a string");
+    std::string url = value.get<std::string>();
+    absl::StatusOr<FleetEndpoint> endpoint = ParseFleetEndpoint(url);
+    if (!endpoint.ok()) return r.Error(key, std::string(endpoint.status().message()));
+    // Values in etcd are sealed, but the seal binds the etcd key, not the revision: anyone on
+    // the path of a plain connection could put back an older sealed document (a spent refresh
+    // token) and every daemon would open it. Loopback is the one path no one else is on.
+    if (!endpoint->https && !IsLoopbackHost(endpoint->host)) {
+      return r.Error(key,
+                     "http:// only to a loopback host (127.0.0.1, ::1, localhost); use https:// "
+                     "with \"tls\" for other hosts");
+    }
+    // The same member twice (even once http:// and once https://) is a typo, and would make a
+    // call that finds it down try it again.
+    for (size_t j = 0; j < parsed.size(); ++j) {
+      if (parsed[j].host == endpoint->host && parsed[j].port == endpoint->port) {
+        return r.Error(key, absl::StrCat("duplicate of [", j, "]"));
+      }
+    }
+    if (endpoint->https && !first_https) first_https = i;
+    parsed.push_back(*std::move(endpoint));
+    fleet.etcd_endpoints.push_back(std::move(url));
+  }
+
+  if (!section.contains("name")) {
+    return r.Error("name", "required (1 to 63 of a-z, 0-9, '_', '.', '-')");
+  }
+  if (absl::Status s = r.String("name", fleet.name); !s.ok()) return s;
+  if (!IsFleetName(fleet.name)) {
+    return r.Error("name",
+                   "must be 1 to 63 of a-z, 0-9, '_', '.' and '-', the first a letter or digit");
+  }
+
+  if (!section.contains("key_file")) {
+    return r.Error("key_file", "required (write one with operatorctl fleet keygen PATH)");
+  }
+  if (absl::Status s = r.String("key_file", fleet.key_file); !s.ok()) return s;
+  if (!IsAbsolutePath(fleet.key_file)) return r.Error("key_file", "must be an absolute path");
+
+  if (auto tls = section.find("tls"); tls != section.end()) {
+    absl::StatusOr<FleetTlsConfig> parsed_tls = ParseFleetTls(*tls, where + ".tls");
+    if (!parsed_tls.ok()) return parsed_tls.status();
+    if (!first_https) {
+      return absl::InvalidArgumentError(where + ".tls: given, but no endpoint is https://");
+    }
+    fleet.tls = *std::move(parsed_tls);
+  }
+  // No fallback to the system's roots: a fleet's etcd is the user's own, with its own CA, and a
+  // certificate any public CA would sign for the name is not one to trust with the credentials.
+  if (first_https && fleet.tls.ca_file.empty()) {
+    return r.Error(absl::StrCat("etcd_endpoints[", *first_https, "]"),
+                   "https:// needs \"tls\" with at least ca_file");
+  }
+  return fleet;
+}
+
 absl::StatusOr<ProviderAliasMap> ParseAliases(const Json& section, const std::string& where) {
   if (!section.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
   ProviderAliasMap aliases;
@@ -324,7 +513,7 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
   if (!root.is_object()) return absl::InvalidArgumentError(source + ": must be a JSON object");
   for (const auto& [key, value] : root.items()) {
     if (key != "oauth_providers" && key != "aliases" && key != "audit" && key != "clients" &&
-        key != "clients_default") {
+        key != "clients_default" && key != "fleet") {
       return absl::InvalidArgumentError(absl::StrCat(source, ": ", key, ": unknown key"));
     }
   }
@@ -333,6 +522,12 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
     absl::StatusOr<AuditConfig> parsed = ParseAudit(*section, source + ": audit");
     if (!parsed.ok()) return parsed.status();
     audit = *parsed;
+  }
+  std::optional<FleetConfig> fleet;
+  if (auto section = root.find("fleet"); section != root.end()) {
+    absl::StatusOr<FleetConfig> parsed = ParseFleet(*section, source + ": fleet");
+    if (!parsed.ok()) return parsed.status();
+    fleet = *std::move(parsed);
   }
   ProviderAliasMap aliases;
   if (auto section = root.find("aliases"); section != root.end()) {
@@ -381,6 +576,7 @@ absl::StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& text, const st
   config.registry = *std::move(registry);
   config.audit = audit;
   config.client_rules = *std::move(clients);
+  config.fleet = std::move(fleet);
   return config;
 }
 

@@ -6,7 +6,9 @@
 //    "audit": {"enabled": true, "max_bytes": 4194304},
 //    "clients": [{"name": "sandboxed-agent", "exe": "/usr/bin/node", "unit": "agent-*.scope",
 //                 "allow": ["openai", "anthropic@work", "channel:telegram"]}],
-//    "clients_default": "allow"}
+//    "clients_default": "allow",
+//    "fleet": {"etcd_endpoints": ["https://etcd1:2379"], "name": "home",
+//              "key_file": "/home/u/.operator/fleet.key", "tls": {"ca_file": "/etc/etcd/ca.pem"}}}
 // "oauth_providers" overrides fields of built-in OAuth providers, removes one ("disabled": true)
 // or defines new ones. Keys: name, flow ("authorization_code" | "device_code"), authorize_url,
 // token_url, device_authorization_url, revocation_url, client_id, client_secret, scopes (array of
@@ -17,11 +19,15 @@
 // http:// to a loopback host (endpoint_url.h). "audit" configures the audit trail (audit_log.h):
 // on by default; max_bytes is the size at which auth/audit.jsonl is rotated. "clients" and
 // "clients_default" ("allow", the default, or "deny") are the client rules (core/client_rules.h):
-// each rule's keys are name, exe, unit and allow. Errors name the file and the key (a rule by its
-// index and name). Thread-safe (pure).
+// each rule's keys are name, exe, unit and allow. "fleet" (issue #14) keeps the credentials in an
+// etcd cluster several daemons share instead of providers.json: endpoints, the fleet's name, its
+// key file (operatorctl fleet keygen) and TLS files. Errors name the file and the key (a rule by
+// its index and name). Thread-safe (pure).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +47,24 @@ struct AuditConfig {
   int64_t max_bytes = 4 * 1024 * 1024;
 };
 
+// "fleet" in authd.json (issue #14): share one credential set with other daemons through etcd
+// (daemon/fleet/fleet_storage.h). Absent: the local providers.json, as always. Read at start
+// only: a SIGHUP does not change it.
+struct FleetTlsConfig {
+  std::string ca_file;    // PEM roots that sign the members' certificates
+  std::string cert_file;  // client certificate and its key, for clusters that ask for one
+  std::string key_file;
+};
+
+struct FleetConfig {
+  static constexpr size_t kMaxEndpoints = 16;
+  // "http://HOST:PORT" (loopback hosts only) or "https://HOST:PORT", as written in the file.
+  std::vector<std::string> etcd_endpoints;
+  std::string name;      // the keys live under /operator-authd/<name>/
+  std::string key_file;  // absolute; base64 of the 32-byte fleet key (daemon/fleet/fleet_key.h)
+  FleetTlsConfig tls;    // all empty: plain http:// endpoints
+};
+
 struct DaemonConfig {
   // The built-in OAuth providers (less the disabled ones) with their overrides, then new ones.
   std::vector<OAuthProviderConfig> oauth_providers;
@@ -50,6 +74,8 @@ struct DaemonConfig {
   AuditConfig audit;
   // "clients" / "clients_default"; none (everything to everyone) when absent.
   ClientRules client_rules;
+  // "fleet"; none (the local providers.json) when absent.
+  std::optional<FleetConfig> fleet;
 };
 
 // `source` names the file in messages.

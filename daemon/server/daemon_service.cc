@@ -40,6 +40,34 @@ void FillRefresher(ProviderAuthManager& manager, const ProactiveRefresher& refre
   if (next != absl::InfiniteFuture()) out.set_next_refresh_unix_ms(absl::ToUnixMillis(next));
 }
 
+void FillFleet(const DaemonServiceImpl::FleetIdentity& identity, const StorageStatus& storage,
+               v1::DaemonStatus& out) {
+  v1::FleetStatus& fleet = *out.mutable_fleet();
+  fleet.set_name(identity.name);
+  for (const std::string& endpoint : identity.endpoints) fleet.add_endpoints(endpoint);
+  fleet.set_current_endpoint(storage.endpoint);
+  fleet.set_healthy(storage.reachable && storage.load_error.empty());
+  fleet.set_revision(storage.revision);
+  if (storage.last_event != absl::InfinitePast()) {
+    fleet.set_last_event_unix_ms(absl::ToUnixMillis(storage.last_event));
+  }
+  fleet.set_problem(!storage.load_error.empty() ? storage.load_error : storage.problem);
+  fleet.set_key_fingerprint(identity.key_fingerprint);
+  fleet.set_holder(identity.holder);
+  for (const StorageMember& m : storage.members) {
+    v1::FleetMember& member = *fleet.add_members();
+    member.set_endpoint(m.endpoint);
+    member.set_reachable(m.reachable);
+    member.set_leader(m.leader);
+    member.set_version(m.version);
+    member.set_problem(m.problem);
+  }
+  if (!fleet.healthy()) {
+    out.add_problems(absl::StrCat("fleet ", identity.name, ": ", fleet.problem()));
+  }
+  if (!identity.local_file_problem.empty()) out.add_problems(identity.local_file_problem);
+}
+
 }  // namespace
 
 void DaemonServiceImpl::RecordReload(absl::Time when, std::string config_error) {
@@ -80,7 +108,13 @@ void DaemonServiceImpl::Fill(v1::DaemonStatus& out) {
         absl::StrCat("the last reload of ", identity_.config_path,
                      " failed, so the previous configuration is in force: ", out.config_error()));
   }
-  AddFile(sources_.providers->path(), sources_.providers->LastSnapshot()->load_error, out);
+  const StorageStatus storage = sources_.providers->Status();
+  out.set_storage(storage.kind);
+  if (identity_.fleet.has_value()) {
+    FillFleet(*identity_.fleet, storage, out);
+  } else {
+    AddFile(storage.location, storage.load_error, out);
+  }
   AddFile(sources_.channels->path(), sources_.channels->LastSnapshot()->load_error, out);
   FillRefresher(*sources_.manager, *sources_.refresher, *out.mutable_refresher());
   for (const RequestCounter::MethodCount& m : sources_.requests->Counts()) {

@@ -1,17 +1,20 @@
 // operator_auth.v1.DaemonService: the daemon's own state for `operatorctl daemon status`:
-// identity, socket, the credentials files and their load errors, the OAuth refresher, requests
-// served, and the outcome of the last SIGHUP. Healthy means every credentials file loads and the
-// configuration in force is the one on disk. Thread-safe.
+// identity, socket, where the credentials live (files and their load errors, or the etcd fleet and
+// its members), the OAuth refresher, requests served, and the outcome of the last SIGHUP. Healthy
+// means every credentials file loads, the fleet (if any) answers and opens, and the configuration
+// in force is the one on disk. Thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "daemon/core/auth_storage.h"
 #include "daemon/core/channel_auth_manager.h"
-#include "daemon/core/file_auth_storage.h"
 #include "daemon/core/proactive_refresher.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/server/call_tracker.h"
@@ -23,6 +26,15 @@ namespace operator_auth {
 
 class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
  public:
+  // The fleet's side of the identity (authd.json "fleet"); fixed for the life of the process.
+  struct FleetIdentity {
+    std::string name;
+    std::vector<std::string> endpoints;
+    std::string key_fingerprint;
+    std::string holder;
+    // Set when the local providers.json could not be emptied after its import at start.
+    std::string local_file_problem;
+  };
   // Fixed for the life of the process.
   struct Identity {
     std::string version;
@@ -30,10 +42,11 @@ class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
     absl::Time started;
     std::string home;
     std::string config_path;
+    std::optional<FleetIdentity> fleet;
   };
   // What the status is read from; each must outlive the service.
   struct Sources {
-    FileAuthStorage* providers = nullptr;
+    AuthStorage* providers = nullptr;
     ChannelsFile* channels = nullptr;
     ProviderAuthManager* manager = nullptr;
     ProactiveRefresher* refresher = nullptr;

@@ -123,6 +123,14 @@ absl::Status VendorSync::Load() {
     spdlog::error("vendor links: {}; no vendor file is kept in sync", load_error_);
     return links.status();
   }
+  if (!options_.keep_in_sync_refused.empty() && !links->empty()) {
+    load_error_ = absl::StrCat(links->size(), " vendor link(s) in ", LinksPath(),
+                               " are not kept in sync: ", options_.keep_in_sync_refused,
+                               "; the file is left as it is, for when this daemon leaves the "
+                               "fleet");
+    spdlog::error("vendor links: {}", load_error_);
+    return absl::FailedPreconditionError(load_error_);
+  }
   for (VendorLink& link : *links) {
     auto state = std::make_shared<LinkState>();
     state->watch = WatchOf(link.path);
@@ -288,6 +296,11 @@ absl::StatusOr<ImportResult> VendorSync::Import(VendorSource source, const std::
   }
   char real[PATH_MAX];
   if (realpath(path.c_str(), real) == nullptr) return PosixError(errno, "resolve", path);
+  if (keep_in_sync && !options_.keep_in_sync_refused.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--keep-in-sync is refused here: ", options_.keep_in_sync_refused,
+                     "; a plain import still works"));
+  }
   ImportResult result;
   result.path = real;
   const VendorFormat& format = VendorFormatFor(source);

@@ -70,6 +70,10 @@ class VendorSync final : public RefreshParticipant {
     absl::Duration lock_timeout = absl::Seconds(10);
     // Added to a vendor's refresh lead: the daemon renews this much earlier than the vendor.
     absl::Duration lead_margin = absl::Minutes(5);
+    // Non-empty: no vendor file is kept in sync, and this says why (in fleet mode a vendor's
+    // lock covers one host only, so its CLI could spend a refresh token another host's daemon
+    // is spending). Plain imports still work.
+    std::string keep_in_sync_refused;
   };
 
   // Links live in `<auth_directory>/vendor_links.json`. `storage` and `coordinator` must outlive

@@ -248,7 +248,7 @@ TEST_F(EtcdKvAvailabilityTest, OneMemberOfThreeDownCostsOneTimeoutAtMost) {
   ASSERT_TRUE(read.ok()) << read.status() << "\n" << cluster_.Logs();
   ASSERT_TRUE(read->entry.has_value());
   EXPECT_EQ(read->entry->value, "before");
-  EXPECT_NE(kv->current_endpoint(), cluster_.client_url(0));
+  EXPECT_NE(kv->CurrentEndpoint(), cluster_.client_url(0));
   ::testing::Test::RecordProperty("one_member_down_first_read_ms",
                                   std::to_string(absl::ToInt64Milliseconds(took)));
   // Writes go on, on the member that answered.

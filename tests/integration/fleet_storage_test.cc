@@ -107,8 +107,8 @@ TEST_F(FleetStorageTest, TheFirstDaemonSeedsAndEveryWriteReachesTheOthersThrough
                }).ok());
   ASSERT_TRUE(Eventually([&] { return b->Snapshot()->credentials.count("anthropic") == 1; }));
   EXPECT_GE(b_changes.load(), 2);
-  EXPECT_TRUE(b->status().healthy);
-  EXPECT_EQ(b->status().revision, a->status().revision);
+  EXPECT_TRUE(b->Status().reachable);
+  EXPECT_EQ(b->Status().revision, a->Status().revision);
 }
 
 TEST_F(FleetStorageTest, AStormAcrossThreeDaemonsCallsTheTokenEndpointOnce) {
@@ -224,13 +224,13 @@ TEST_F(FleetStorageTest, ADaemonWithAnotherKeyServesNothingAndWritesNothing) {
   CredentialDocument initial;
   initial.Put("openai", Credential::ApiKey("sk-fleet-keyed-0004"));
   ASSERT_TRUE(*a->SeedIfEmpty(initial));
-  const int64_t revision = a->status().revision;
+  const int64_t revision = a->Status().revision;
 
   std::unique_ptr<FleetStorage> wrong = Daemon("daemon-wrong", FleetKey::Generate());
   std::shared_ptr<const CredentialSnapshot> snapshot = wrong->Snapshot();
   EXPECT_TRUE(snapshot->credentials.empty());
   EXPECT_THAT(snapshot->load_error, HasSubstr("does not open with this daemon's fleet key"));
-  EXPECT_FALSE(wrong->status().healthy);
+  EXPECT_FALSE(wrong->Status().reachable);
   absl::Status refused = wrong->Update([](CredentialDocument& document) -> absl::StatusOr<bool> {
     document.Put("openai", Credential::ApiKey("sk-overwritten"));
     return true;
@@ -289,12 +289,12 @@ TEST(FleetStorageQuorumTest, WithoutQuorumTheStoredKeysAreServedAndWritesRefused
   EXPECT_THAT(std::string(write.message()), HasSubstr("still served"));
   EXPECT_EQ(a->HoldLock().status().code(), absl::StatusCode::kUnavailable);
   // The watch ends once the last member notices it has no leader; status says so.
-  EXPECT_TRUE(Eventually([&] { return !a->status().healthy; }, absl::Seconds(20)));
+  EXPECT_TRUE(Eventually([&] { return !a->Status().reachable; }, absl::Seconds(20)));
   EXPECT_EQ(a->Snapshot()->credentials.at("openai").key.view(), "sk-fleet-quorum-0005");
 
   cluster.Restart(1);
-  EXPECT_TRUE(Eventually([&] { return a->status().healthy; }, absl::Seconds(20)))
-      << a->status().problem;
+  EXPECT_TRUE(Eventually([&] { return a->Status().reachable; }, absl::Seconds(20)))
+      << a->Status().problem;
   EXPECT_TRUE(a->Update([](CredentialDocument& document) -> absl::StatusOr<bool> {
                  document.Put("openai", Credential::ApiKey("sk-fleet-quorum-0006"));
                  return true;

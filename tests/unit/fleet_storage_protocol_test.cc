@@ -60,7 +60,7 @@ TEST_F(FleetStorageProtocolTest, ALostSwapAppliesTheChangeAgainToWhatTheOtherDae
   EXPECT_EQ(credentials.at("anthropic").key.view(), "sk-unit-0002");
   kv_->Drain();
   EXPECT_EQ(b->Snapshot()->credentials.size(), 3u);
-  EXPECT_EQ(b->status().revision, a->status().revision);
+  EXPECT_EQ(b->Status().revision, a->Status().revision);
 }
 
 TEST_F(FleetStorageProtocolTest, AnUpdateThatChangesNothingWritesNothing) {
@@ -84,13 +84,13 @@ TEST_F(FleetStorageProtocolTest, WithoutQuorumTheLastSnapshotIsServedAndWritesAr
   absl::StatusOr<AuthStorage::LockHold> hold = a->HoldLock();
   EXPECT_EQ(hold.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(hold.status().message()), HasSubstr("still served"));
-  ASSERT_TRUE(Eventually([&] { return !b->status().healthy; }));
+  ASSERT_TRUE(Eventually([&] { return !b->Status().reachable; }));
   EXPECT_EQ(b->Snapshot()->credentials.at("openai").key.view(), "sk-unit-0001");
   EXPECT_FALSE(b->DrainErrors().empty());
 
   // Back: B reads again and watches again, so A's next write reaches it.
   kv_->SetAvailable(true);
-  ASSERT_TRUE(Eventually([&] { return b->status().healthy; }));
+  ASSERT_TRUE(Eventually([&] { return b->Status().reachable; }));
   ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0004")).ok());
   EXPECT_TRUE(Eventually(
       [&] { return b->Snapshot()->credentials.at("openai").key.view() == "sk-unit-0004"; }));
@@ -102,14 +102,14 @@ TEST_F(FleetStorageProtocolTest, WritesMissedWhileTheWatchWasDownArriveWithTheFr
   ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0001")).ok());
   kv_->Drain();
   kv_->SetAvailable(false);
-  ASSERT_TRUE(Eventually([&] { return !b->status().healthy; }));
+  ASSERT_TRUE(Eventually([&] { return !b->Status().reachable; }));
   kv_->SetAvailable(true);
   // Written and the history compacted before B looks again: B must not rely on replay.
   ASSERT_TRUE(a->Update(PutKey("openai", "sk-unit-0005")).ok());
   kv_->Compact(kv_->revision());
   EXPECT_TRUE(Eventually(
       [&] { return b->Snapshot()->credentials.at("openai").key.view() == "sk-unit-0005"; }));
-  EXPECT_TRUE(Eventually([&] { return b->status().healthy; }));
+  EXPECT_TRUE(Eventually([&] { return b->Status().reachable; }));
 }
 
 TEST_F(FleetStorageProtocolTest, TheClaimIsRenewedWhileHeldAndReleasedAfter) {

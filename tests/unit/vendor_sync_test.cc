@@ -61,10 +61,12 @@ class VendorSyncTest : public ::testing::Test {
 
   void TearDown() override { coordinator_.SetParticipant(nullptr); }
 
-  std::shared_ptr<VendorSync> MakeSync() {
+  std::shared_ptr<VendorSync> MakeSync(std::string keep_in_sync_refused = "") {
+    VendorSync::Options options;
+    options.lock_timeout = kLockTimeout;
+    options.keep_in_sync_refused = std::move(keep_in_sync_refused);
     return std::make_shared<VendorSync>(storage_, coordinator_, auth_,
-                                        TrustBoundary{geteuid(), home_},
-                                        VendorSync::Options{.lock_timeout = kLockTimeout});
+                                        TrustBoundary{geteuid(), home_}, std::move(options));
   }
 
   void WriteVendor(const Json& file) {
@@ -158,6 +160,33 @@ TEST_F(VendorSyncTest, ImportWithoutKeepInSyncDoesNotLink) {
   EXPECT_TRUE(Ours(kClaude).has_value());
   EXPECT_FALSE(PathExists(LinksPath()));
   EXPECT_FALSE(sync_->LinkFor(kClaude).has_value());
+}
+
+// Fleet mode (issue #14): a vendor's lock covers one host, so nothing is kept in sync. A plain
+// import still stores the logins; links made before stay in their file, unused.
+TEST_F(VendorSyncTest, WhenKeepingInSyncIsRefusedOnlyPlainImportsWork) {
+  const int64_t expires = MillisFromNow(absl::Hours(1));
+  ImportClaude("at-vendor", "rt-vendor", expires);  // linked, before the refusal
+  const std::string links_before = ReadFileOrDie(LinksPath());
+  std::shared_ptr<VendorSync> fleet_sync = MakeSync("the fleet test's reason");
+  absl::Status loaded = fleet_sync->Load();
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(loaded.message()), HasSubstr("the fleet test's reason"));
+  EXPECT_TRUE(fleet_sync->Links().empty());
+
+  absl::StatusOr<ImportResult> linked =
+      fleet_sync->Import(VendorSource::kClaudeCode, claude_path_, /*keep_in_sync=*/true);
+  EXPECT_EQ(linked.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(linked.status().message()), HasSubstr("the fleet test's reason"));
+
+  WriteVendor(ClaudeFile("at-vendor-2", "rt-vendor-2", expires));
+  absl::StatusOr<ImportResult> plain =
+      fleet_sync->Import(VendorSource::kClaudeCode, claude_path_, /*keep_in_sync=*/false);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->linked);
+  ASSERT_TRUE(Ours(kClaude).has_value());
+  EXPECT_EQ(Ours(kClaude)->access.view(), "at-vendor-2");
+  EXPECT_EQ(ReadFileOrDie(LinksPath()), links_before);
 }
 
 TEST_F(VendorSyncTest, ImportOfAMissingEmptyOrMalformedFileWritesNothing) {

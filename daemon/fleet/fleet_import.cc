@@ -1,0 +1,69 @@
+#include "daemon/fleet/fleet_import.h"
+
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace operator_auth {
+
+absl::StatusOr<FleetImportReport> ImportLocalDocument(FileAuthStorage& local, FleetStorage& fleet) {
+  absl::StatusOr<AuthStorage::LockHold> hold = local.HoldLock();
+  if (!hold.ok()) return hold.status();
+  CredentialDocument copy;
+  absl::Status read = local.Update([&copy](CredentialDocument& document) -> absl::StatusOr<bool> {
+    copy = document;
+    return false;
+  });
+  if (!read.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(local.path(), " does not load, so it cannot be brought into the fleet (",
+                     read.message(), "); fix or remove it, then start again"));
+  }
+  FleetImportReport report;
+  const std::map<std::string, Credential> credentials = copy.Credentials();
+  if (credentials.empty()) return report;
+
+  absl::StatusOr<bool> seeded = fleet.SeedIfEmpty(copy);
+  if (!seeded.ok()) return seeded.status();
+  report.seeded = *seeded;
+  if (report.seeded) {
+    for (const auto& [key, credential] : credentials) report.added.push_back(key);
+  } else {
+    absl::Status merged = fleet.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+      report.added.clear();
+      report.kept.clear();
+      for (const auto& [key, credential] : credentials) {
+        if (document.Contains(key)) {
+          report.kept.push_back(key);
+        } else {
+          document.Put(key, credential);
+          report.added.push_back(key);
+        }
+      }
+      return !report.added.empty();
+    });
+    if (!merged.ok()) return merged;
+  }
+  // Only an emptied file can be trusted not to hold what the fleet lacks: check before emptying.
+  std::shared_ptr<const CredentialSnapshot> held = fleet.Snapshot();
+  for (const auto& [key, credential] : credentials) {
+    if (!held->credentials.contains(key)) {
+      return absl::UnavailableError(absl::StrCat(
+          "the fleet does not hold ", key, " after the import; ", local.path(), " is kept"));
+    }
+  }
+  absl::Status emptied = local.Update([](CredentialDocument& document) -> absl::StatusOr<bool> {
+    document = CredentialDocument();
+    return true;
+  });
+  if (!emptied.ok()) {
+    report.local_problem = absl::StrCat(local.path(),
+                                        " still holds credentials the fleet now owns (emptying it "
+                                        "failed: ",
+                                        emptied.message(), "); remove them by hand");
+  }
+  return report;
+}
+
+}  // namespace operator_auth

@@ -1,0 +1,55 @@
+#include "daemon/fleet/fleet_start.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/core/file_auth_storage.h"
+#include "daemon/fleet/fleet_key.h"
+#include "spdlog/spdlog.h"
+
+namespace operator_auth {
+
+absl::StatusOr<FleetStart> StartFleet(const FleetStartOptions& options,
+                                      const TrustBoundary& boundary) {
+  absl::StatusOr<FleetKey> key = FleetKey::Load(options.key_file, boundary);
+  if (!key.ok()) {
+    return absl::Status(key.status().code(), absl::StrCat("refusing the fleet key ",
+                                                          options.key_file, ": ",
+                                                          key.status().message()));
+  }
+  absl::StatusOr<std::unique_ptr<EtcdKv>> kv = EtcdKv::Create(options.etcd);
+  if (!kv.ok()) return kv.status();
+  FleetStart start;
+  start.key_fingerprint = key->Fingerprint();
+  FleetStorageOptions storage_options;
+  storage_options.name = options.name;
+  storage_options.holder = options.holder;
+  start.storage = FleetStorage::Open(std::shared_ptr<FleetKv>(*std::move(kv)), *std::move(key),
+                                     storage_options);
+
+  absl::StatusOr<std::unique_ptr<FileAuthStorage>> local =
+      FileAuthStorage::Open(options.auth_directory);
+  if (!local.ok()) return local.status();
+  absl::StatusOr<FleetImportReport> imported = ImportLocalDocument(**local, *start.storage);
+  if (!imported.ok()) {
+    return absl::Status(imported.status().code(),
+                        absl::StrCat("cannot bring ", (*local)->path(), " into fleet '",
+                                     options.name, "': ", imported.status().message()));
+  }
+  start.import = *std::move(imported);
+  // Credential keys name a provider and an account, never a secret.
+  if (start.import.seeded) {
+    spdlog::info("fleet '{}': created from {} ({})", options.name, (*local)->path(),
+                 absl::StrJoin(start.import.added, ", "));
+  } else if (!start.import.added.empty() || !start.import.kept.empty()) {
+    spdlog::info("fleet '{}': added {} from {}; kept the fleet's copy of {}", options.name,
+                 start.import.added.empty() ? "nothing" : absl::StrJoin(start.import.added, ", "),
+                 (*local)->path(),
+                 start.import.kept.empty() ? "nothing" : absl::StrJoin(start.import.kept, ", "));
+  }
+  if (!start.import.local_problem.empty()) spdlog::error("{}", start.import.local_problem);
+  return start;
+}
+
+}  // namespace operator_auth

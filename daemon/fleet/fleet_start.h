@@ -1,0 +1,39 @@
+// Joining the fleet at start (authd.json "fleet"): the key, the etcd client, the shared storage,
+// and the import of the local providers.json (fleet_import.h). main.cc turns the config into
+// FleetStartOptions and serves the storage this returns in place of the local file.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "daemon/core/trusted_path.h"
+#include "daemon/fleet/etcd_kv.h"
+#include "daemon/fleet/fleet_import.h"
+#include "daemon/fleet/fleet_storage.h"
+
+namespace operator_auth {
+
+struct FleetStartOptions {
+  std::string name;
+  std::string key_file;
+  EtcdKvOptions etcd;
+  std::string auth_directory;  // where the local providers.json lives
+  std::string holder;          // this daemon's name in claims, e.g. "host:pid"
+};
+
+struct FleetStart {
+  std::unique_ptr<FleetStorage> storage;
+  std::string key_fingerprint;
+  FleetImportReport import;
+};
+
+// INVALID_ARGUMENT / FAILED_PRECONDITION for a key file that cannot be trusted or read, bad TLS
+// files, or a local providers.json that does not load; UNAVAILABLE when the local file holds
+// credentials and the cluster cannot take them (the file is then left as it was). A cluster that
+// is down or a document under another key is not an error when there is nothing to import: the
+// storage starts and says so in its status.
+absl::StatusOr<FleetStart> StartFleet(const FleetStartOptions& options,
+                                      const TrustBoundary& boundary);
+
+}  // namespace operator_auth
