@@ -333,6 +333,10 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
           reloaded = absl::InvalidArgumentError(absl::StrCat(config_path, ": ", s.message()));
         }
       }
+      // "fleet" is read at start only: the rest of the file takes effect, and status reports
+      // (unhealthy) that the fleet change waits for a restart.
+      std::string start_only_changed;
+      if (reloaded.ok() && reloaded->fleet != config->fleet) start_only_changed = "\"fleet\"";
       if (reloaded.ok()) {
         oauth_service.Reconfigure(reloaded->oauth_providers);
         // A refresh or completion refused under the old configuration (a wrong client id, a
@@ -350,6 +354,11 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
             "clients_default {}",
             reloaded->oauth_providers.size(), reloaded->registry.aliases().size(), rule_count,
             deny ? "deny" : "allow");
+        if (!start_only_changed.empty()) {
+          config_error = absl::StrCat(config_path, ": ", start_only_changed,
+                                      " changed; that takes effect at the next restart");
+          spdlog::warn("{}", config_error);
+        }
       } else {
         config_error = std::string(reloaded.status().message());
         spdlog::error("keeping the previous configuration: {}", config_error);

@@ -98,6 +98,22 @@ class AuthStorage {
   // Look for changes now rather than at the next scheduled look (SIGHUP).
   virtual void ForceReload() {}
 
+  // A token endpoint's answer, about to be written by Update: `fresh` replaces the credential
+  // whose refresh token `spent_refresh` the endpoint just took. The provider has rotated the
+  // refresh token, so losing this answer logs the user out. A storage whose write can fail after
+  // the answer came (a remote one: a crash, or the cluster losing quorum) keeps it durable until
+  // RefreshSettled, and writes it itself later if need be. Never fails the refresh: a journal
+  // that cannot be written is logged. Default: nothing (a local file's write is the journal).
+  virtual void JournalRefresh(const std::string& key, const SecretString& spent_refresh,
+                              const Credential& fresh) {
+    (void)key;
+    (void)spent_refresh;
+    (void)fresh;
+  }
+  // The refresh's write is settled (stored, or made moot by a newer credential): forget the
+  // journal entry. Not called when the write failed UNAVAILABLE.
+  virtual void RefreshSettled(const std::string& key) { (void)key; }
+
   // Calls `listener` whenever the snapshot is replaced (our writes, and external edits once a
   // Snapshot() has read them), besides every other listener added. It runs under the storage's
   // lock: it must not block or call back into the storage. Returns the id that removes it; a

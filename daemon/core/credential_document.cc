@@ -261,4 +261,18 @@ bool CredentialDocument::Remove(const std::string& id) {
 
 bool CredentialDocument::Contains(const std::string& id) const { return Find(id) != nullptr; }
 
+bool CredentialDocument::CopyEntry(const CredentialDocument& from, const std::string& key) {
+  const Json* entry = from.Find(key);
+  if (entry == nullptr) return false;
+  Slot(key) = *entry;
+  return true;
+}
+
+bool CredentialDocument::SameEntry(const CredentialDocument& other, const std::string& key) const {
+  const Json* mine = Find(key);
+  const Json* theirs = other.Find(key);
+  if (mine == nullptr || theirs == nullptr) return mine == theirs;
+  return *mine == *theirs;
+}
+
 }  // namespace operator_auth

@@ -60,6 +60,13 @@ class CredentialDocument {
 
   bool Contains(const std::string& id) const;
 
+  // Copies the entry under credential key `key` from `from` as it is there: every field, known
+  // or not (an "extra" object, an unknown type), replacing any entry under `key` here. False when
+  // `from` has none.
+  bool CopyEntry(const CredentialDocument& from, const std::string& key);
+  // Whether both documents hold the same JSON under `key` (both none counts as the same).
+  bool SameEntry(const CredentialDocument& other, const std::string& key) const;
+
  private:
   explicit CredentialDocument(nlohmann::ordered_json root) : root_(std::move(root)) {}
 

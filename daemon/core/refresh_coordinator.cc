@@ -25,6 +25,9 @@ bool ValidUntil(const Credential& c, absl::Time valid_until) {
   return !c.access.empty() && !c.ExpiresBy(valid_until);
 }
 
+// The longest back-off after the storage itself was unavailable (see Run).
+constexpr absl::Duration kStorageBackoffCap = absl::Seconds(10);
+
 }  // namespace
 
 RefreshCoordinator::RefreshCoordinator(AuthStorage& storage, OAuthTokenService& refresher,
@@ -38,14 +41,16 @@ RefreshCoordinator::RefreshCoordinator(AuthStorage& storage, OAuthTokenService& 
 
 RefreshCoordinator::~RefreshCoordinator() = default;
 
-absl::Duration RefreshCoordinator::BackoffFor(int failures, bool timed_out) const {
+absl::Duration RefreshCoordinator::BackoffFor(int failures, bool timed_out,
+                                              absl::Duration cap) const {
   // initial * 2^(failures-1), capped, plus up to 25 % jitter so that daemons and tools that
   // failed together do not retry together. A timeout starts far higher: each attempt held the
   // lock for the whole timeout, and an endpoint that hangs once tends to hang again.
   const absl::Duration initial =
       timed_out ? options_.initial_timeout_backoff : options_.initial_backoff;
   double factor = std::pow(2.0, std::min(failures - 1, 30));
-  absl::Duration base = std::min(initial * factor, std::max(options_.max_backoff, initial));
+  const absl::Duration max = std::min(options_.max_backoff, cap);
+  absl::Duration base = std::min(initial * factor, std::max(max, initial));
   static thread_local std::mt19937 rng{std::random_device{}()};
   std::uniform_real_distribution<double> jitter(1.0, 1.25);
   return base * jitter(rng);
@@ -156,6 +161,7 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       refresher_failed = true;
       written = fresh.status();
     } else {
+      storage_.JournalRefresh(provider, used_refresh_token, *fresh);
       AUTHD_FAILPOINT("refresh.token_received");
       written = storage_.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
         std::map<std::string, Credential> credentials = document.Credentials();
@@ -202,6 +208,8 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
         refreshed = true;
         return true;
       });
+      // Unavailable: the storage keeps the answer and writes it when it can.
+      if (!absl::IsUnavailable(written)) storage_.RefreshSettled(provider);
     }
   }
   if (refreshed && written.ok() && participant_hold.ok() && *participant_hold != nullptr) {
@@ -250,6 +258,20 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       spdlog::warn("refreshing the {} token failed ({} in a row): {}; next attempt in {}", provider,
                    state.consecutive_failures, state.last_error,
                    absl::FormatDuration(absl::Trunc(state.retry_after - now, absl::Seconds(1))));
+    } else if (absl::IsUnavailable(result.status())) {
+      // The storage cannot be locked or written now: another process keeps providers.lock past
+      // the lock timeout, or a fleet's cluster has no quorum. No call was made, but each attempt
+      // waits its whole timeout, and the background refresher would ask every second: back off,
+      // to at most kStorageBackoffCap, so a cluster that comes back is used within seconds.
+      state.phase = RefreshPhase::kBackoff;
+      state.last_error = std::string(result.status().message());
+      ++state.consecutive_failures;
+      state.retry_after =
+          now + BackoffFor(state.consecutive_failures, false, kStorageBackoffCap);
+      if (state.consecutive_failures == 1) {
+        spdlog::warn("cannot refresh the {} token now: {}; trying again after a pause", provider,
+                     state.last_error);
+      }
     } else {
       // Nothing stored, or the file cannot be written: no network call was made, so there is
       // nothing to back off from.

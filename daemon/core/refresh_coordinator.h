@@ -120,7 +120,9 @@ class RefreshCoordinator {
   };
 
   void Run(const std::string& provider, absl::Time valid_until);
-  absl::Duration BackoffFor(int failures, bool timed_out) const;
+  // At most `cap` (and options' max_backoff) before the jitter.
+  absl::Duration BackoffFor(int failures, bool timed_out,
+                            absl::Duration cap = absl::InfiniteDuration()) const;
 
   AuthStorage& storage_;
   OAuthTokenService& refresher_;

@@ -262,19 +262,24 @@ std::string EtcdKv::CurrentEndpoint() const {
 }
 
 std::vector<KvMember> EtcdKv::ProbeMembers(absl::Duration timeout) {
-  std::vector<KvMember> members;
-  members.reserve(impl_->endpoints.size());
-  for (const Endpoint& endpoint : impl_->endpoints) {
-    KvMember member;
-    member.endpoint = endpoint.url;
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    pb::StatusResponse response;
-    const grpc::Status status =
-        endpoint.maintenance->Status(&context, pb::StatusRequest(), &response);
-    if (!status.ok()) {
-      member.problem = std::string(FromGrpc(status).message());
-    } else {
+  std::vector<KvMember> members(impl_->endpoints.size());
+  std::vector<std::thread> probes;
+  probes.reserve(members.size());
+  // All at once, so a dead member costs one timeout in all, not one each.
+  for (size_t i = 0; i < members.size(); ++i) {
+    probes.emplace_back([this, i, timeout, &members] {
+      const Endpoint& endpoint = impl_->endpoints[i];
+      KvMember& member = members[i];
+      member.endpoint = endpoint.url;
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+      pb::StatusResponse response;
+      const grpc::Status status =
+          endpoint.maintenance->Status(&context, pb::StatusRequest(), &response);
+      if (!status.ok()) {
+        member.problem = std::string(FromGrpc(status).message());
+        return;
+      }
       member.reachable = true;
       member.leader = response.leader() != 0 && response.leader() == response.header().member_id();
       member.version = response.version();
@@ -283,9 +288,9 @@ std::vector<KvMember> EtcdKv::ProbeMembers(absl::Duration timeout) {
       if (response.leader() == 0) {
         member.problem = member.problem.empty() ? "no leader" : member.problem + "; no leader";
       }
-    }
-    members.push_back(std::move(member));
+    });
   }
+  for (std::thread& probe : probes) probe.join();
   return members;
 }
 

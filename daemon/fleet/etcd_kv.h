@@ -52,7 +52,7 @@ class EtcdKv : public FleetKv {
 
   // The endpoint calls go to now (the last one that answered).
   std::string CurrentEndpoint() const override;
-  // Maintenance.Status on each member, one after another, without waiting for a connection.
+  // Maintenance.Status on every member at once, without waiting for a connection.
   std::vector<KvMember> ProbeMembers(absl::Duration timeout) override;
 
   struct Impl;

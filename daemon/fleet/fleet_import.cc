@@ -33,15 +33,25 @@ absl::StatusOr<FleetImportReport> ImportLocalDocument(FileAuthStorage& local, Fl
     absl::Status merged = fleet.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
       report.added.clear();
       report.kept.clear();
+      report.replaced.clear();
+      const std::map<std::string, Credential> held = document.Credentials();
       for (const auto& [key, credential] : credentials) {
-        if (document.Contains(key)) {
-          report.kept.push_back(key);
-        } else {
-          document.Put(key, credential);
+        auto theirs = held.find(key);
+        if (theirs == held.end()) {
+          document.CopyEntry(copy, key);  // as it is: fields this daemon does not know survive
           report.added.push_back(key);
+        } else if (!document.SameEntry(copy, key) && credential.type == CredentialType::kOAuth &&
+                   theirs->second.type == CredentialType::kOAuth &&
+                   credential.expires_unix_ms > theirs->second.expires_unix_ms) {
+          // A login made here after the fleet's: newer than anything the fleet rotated from an
+          // older copy, which always expires earlier than its successor.
+          document.CopyEntry(copy, key);
+          report.replaced.push_back(key);
+        } else {
+          report.kept.push_back(key);
         }
       }
-      return !report.added.empty();
+      return !report.added.empty() || !report.replaced.empty();
     });
     if (!merged.ok()) return merged;
   }

@@ -25,6 +25,8 @@ absl::StatusOr<FleetStart> StartFleet(const FleetStartOptions& options,
   FleetStorageOptions storage_options;
   storage_options.name = options.name;
   storage_options.holder = options.holder;
+  storage_options.journal_directory = options.auth_directory + "/fleet-journal";
+  storage_options.journal_boundary = boundary;
   start.storage = FleetStorage::Open(std::shared_ptr<FleetKv>(*std::move(kv)), *std::move(key),
                                      storage_options);
 
@@ -32,6 +34,15 @@ absl::StatusOr<FleetStart> StartFleet(const FleetStartOptions& options,
       FileAuthStorage::Open(options.auth_directory);
   if (!local.ok()) return local.status();
   absl::StatusOr<FleetImportReport> imported = ImportLocalDocument(**local, *start.storage);
+  if (absl::IsFailedPrecondition(imported.status())) {
+    // The local file does not load, or the fleet's document does not open with our key: serve
+    // the fleet as it is (nothing, for a wrong key), unhealthy, and keep the file untouched.
+    start.import.local_problem =
+        absl::StrCat((*local)->path(), " was not brought into fleet '", options.name,
+                     "' and is kept as it is: ", imported.status().message());
+    spdlog::error("{}", start.import.local_problem);
+    return start;
+  }
   if (!imported.ok()) {
     return absl::Status(imported.status().code(),
                         absl::StrCat("cannot bring ", (*local)->path(), " into fleet '",
@@ -42,11 +53,16 @@ absl::StatusOr<FleetStart> StartFleet(const FleetStartOptions& options,
   if (start.import.seeded) {
     spdlog::info("fleet '{}': created from {} ({})", options.name, (*local)->path(),
                  absl::StrJoin(start.import.added, ", "));
-  } else if (!start.import.added.empty() || !start.import.kept.empty()) {
-    spdlog::info("fleet '{}': added {} from {}; kept the fleet's copy of {}", options.name,
-                 start.import.added.empty() ? "nothing" : absl::StrJoin(start.import.added, ", "),
-                 (*local)->path(),
-                 start.import.kept.empty() ? "nothing" : absl::StrJoin(start.import.kept, ", "));
+  } else if (!start.import.added.empty() || !start.import.kept.empty() ||
+             !start.import.replaced.empty()) {
+    auto list = [](const std::vector<std::string>& keys) {
+      return keys.empty() ? std::string("nothing") : absl::StrJoin(keys, ", ");
+    };
+    spdlog::info(
+        "fleet '{}': from {}, added {}; replaced with a newer local login {}; kept the fleet's "
+        "copy of {}",
+        options.name, (*local)->path(), list(start.import.added), list(start.import.replaced),
+        list(start.import.kept));
   }
   if (!start.import.local_problem.empty()) spdlog::error("{}", start.import.local_problem);
   return start;

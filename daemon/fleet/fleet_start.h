@@ -28,10 +28,11 @@ struct FleetStart {
   FleetImportReport import;
 };
 
-// INVALID_ARGUMENT / FAILED_PRECONDITION for a key file that cannot be trusted or read, bad TLS
-// files, or a local providers.json that does not load; UNAVAILABLE when the local file holds
-// credentials and the cluster cannot take them (the file is then left as it was). A cluster that
-// is down or a document under another key is not an error when there is nothing to import: the
+// An error for a key file that cannot be trusted or read or bad TLS files; UNAVAILABLE when the
+// local file holds credentials and the cluster cannot take them (the file is then left as it
+// was, and a restart tries again). A local file that does not load, or a fleet document that does
+// not open with this key, is not an error: the file is kept, and `import.local_problem` says why
+// (status shows it). A cluster that is down is not an error when there is nothing to import: the
 // storage starts and says so in its status.
 absl::StatusOr<FleetStart> StartFleet(const FleetStartOptions& options,
                                       const TrustBoundary& boundary);

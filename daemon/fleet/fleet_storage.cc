@@ -88,6 +88,10 @@ FleetStorage::FleetStorage(std::shared_ptr<FleetKv> kv, FleetKey key, FleetStora
       options_(std::move(options)),
       document_key_(absl::StrCat("/operator-authd/", options_.name, "/providers")),
       claim_key_(absl::StrCat("/operator-authd/", options_.name, "/claim")),
+      journal_(options_.journal_directory.empty()
+                   ? nullptr
+                   : std::make_unique<FleetJournal>(options_.journal_directory, key_,
+                                                    options_.name, options_.journal_boundary)),
       snapshot_(std::make_shared<const CredentialSnapshot>()) {
   status_.kind = "fleet";
   status_.location = options_.name;
@@ -178,7 +182,68 @@ bool FleetStorage::Resync() {
     return false;
   }
   watch_ = *std::move(watch);
+  if (document.ok()) ReplayJournal();
   return document.ok();
+}
+
+void FleetStorage::JournalRefresh(const std::string& key, const SecretString& spent_refresh,
+                                  const Credential& fresh) {
+  if (journal_ == nullptr) return;
+  if (absl::Status s = journal_->Record({key, spent_refresh, fresh}); !s.ok()) {
+    spdlog::error(
+        "{}: cannot journal the {} token before writing it ({}); a crash before the write "
+        "would lose it",
+        Describe(), key, std::string(s.message()));
+  }
+}
+
+void FleetStorage::RefreshSettled(const std::string& key) {
+  if (journal_ == nullptr) return;
+  if (absl::Status s = journal_->Remove(key); !s.ok()) {
+    spdlog::warn("{}: {}", Describe(), std::string(s.message()));
+  }
+}
+
+void FleetStorage::ReplayJournal() {
+  if (journal_ == nullptr) return;
+  std::vector<std::string> problems;
+  std::vector<FleetJournal::Entry> entries = journal_->Entries(&problems);
+  for (std::string& problem : problems) {
+    spdlog::error("{}: refresh journal: {}", Describe(), problem);
+    errors_.Record(Describe(), std::move(problem));
+  }
+  for (const FleetJournal::Entry& entry : entries) {
+    std::string stored_at;
+    absl::Status replayed = Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+      // Wherever the refresh token the endpoint took is still stored (an `auth default` may have
+      // moved the account meanwhile), nobody has stored its successor: ours is the one.
+      stored_at.clear();
+      for (const auto& [key, credential] : document.Credentials()) {
+        if (credential.type == CredentialType::kOAuth &&
+            credential.refresh == entry.spent_refresh) {
+          stored_at = key;
+          break;
+        }
+      }
+      if (stored_at.empty()) return false;
+      document.Put(stored_at, entry.fresh);
+      return true;
+    });
+    if (absl::IsUnavailable(replayed)) return;  // the next successful read tries again
+    if (!replayed.ok()) {
+      spdlog::error("{}: cannot replay the {} token from the refresh journal: {}", Describe(),
+                    entry.key, std::string(replayed.message()));
+      continue;
+    }
+    if (stored_at.empty()) {
+      spdlog::info("{}: the refresh journal's {} token is not needed: the fleet holds a newer one",
+                   Describe(), entry.key);
+    } else {
+      spdlog::warn("{}: stored the {} token a refresh left in the journal (as {})", Describe(),
+                   entry.key, stored_at);
+    }
+    (void)journal_->Remove(entry.key);
+  }
 }
 
 void FleetStorage::OnWatch(absl::StatusOr<std::vector<KvEvent>> events) {
@@ -207,8 +272,15 @@ void FleetStorage::OnWatch(absl::StatusOr<std::vector<KvEvent>> events) {
 void FleetStorage::ResyncLoop() {
   absl::Time next_probe = absl::Now();
   while (true) {
-    if (absl::Now() >= next_probe) {
-      // Outside mu_: a probe of a dead member takes its whole timeout.
+    bool probe;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      // A pending resync goes first: the probe only feeds status.
+      probe = !resync_needed_ && absl::Now() >= next_probe;
+    }
+    if (probe) {
+      // Outside mu_: a dead member's probe takes the whole timeout (all members at once).
       std::vector<StorageMember> members = kv_->ProbeMembers(kProbeTimeout);
       next_probe = absl::Now() + options_.probe_every;
       absl::MutexLock lock(&mu_);

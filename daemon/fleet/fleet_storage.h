@@ -22,6 +22,9 @@
 //     daemon takes the claim, sees the old token, and spends the same refresh token; with
 //     single-use refresh tokens one of the two answers is then refused by the provider. The claim
 //     TTL (10 s by default) bounds how long a pause must be for that to happen.
+// A token endpoint's answer is journalled on this host's disk (sealed, 0600) before its
+// compare-and-swap, and replayed at the next successful read, so neither a crash nor a lost
+// quorum between the answer and the write loses the rotated token (fleet_journal.h).
 // Without quorum: Snapshot() keeps serving what the last read or watch delivered; Update() and
 // HoldLock() fail UNAVAILABLE, so no refresh happens locally. A document that does not open with
 // this daemon's key is a load error: nothing of it is served and nothing is written.
@@ -40,6 +43,8 @@
 #include "absl/time/time.h"
 #include "daemon/core/auth_storage.h"
 #include "daemon/core/change_listeners.h"
+#include "daemon/core/trusted_path.h"
+#include "daemon/fleet/fleet_journal.h"
 #include "daemon/fleet/fleet_key.h"
 #include "daemon/fleet/fleet_kv.h"
 
@@ -52,6 +57,9 @@ struct FleetStorageOptions {
   int64_t claim_ttl_seconds = 10;                   // the claim's lease
   absl::Duration resync_pause = absl::Seconds(1);   // between attempts to re-read and re-watch
   absl::Duration probe_every = absl::Seconds(5);    // asks each member how it is, for status
+  // Where refresh answers wait until the fleet holds them (fleet_journal.h); empty: no journal.
+  std::string journal_directory;
+  TrustBoundary journal_boundary = TrustBoundary::ForThisProcess();
 };
 
 class FleetStorage : public AuthStorage {
@@ -79,6 +87,11 @@ class FleetStorage : public AuthStorage {
   StorageStatus Status() override;
   // Reads the document and re-watches now (SIGHUP).
   void ForceReload() override;
+  // The journal (options.journal_directory): written before the compare-and-swap, removed once it
+  // is settled, replayed at every successful read of the fleet.
+  void JournalRefresh(const std::string& key, const SecretString& spent_refresh,
+                      const Credential& fresh) override;
+  void RefreshSettled(const std::string& key) override;
 
   const std::string& document_key() const { return document_key_; }
   const std::string& claim_key() const { return claim_key_; }
@@ -97,6 +110,10 @@ class FleetStorage : public AuthStorage {
   void Problem(std::string message);
   void OnWatch(absl::StatusOr<std::vector<KvEvent>> events);
   void ResyncLoop();
+  // Writes what the journal holds into the document where the refresh token it spent is still
+  // stored, and forgets entries the fleet has moved past. Keeps them when the cluster does not
+  // answer.
+  void ReplayJournal();
   bool ShouldWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || resync_needed_; }
 
   const std::shared_ptr<FleetKv> kv_;
@@ -105,6 +122,7 @@ class FleetStorage : public AuthStorage {
   const std::string document_key_;
   const std::string claim_key_;
   StorageErrorLog errors_;
+  const std::unique_ptr<FleetJournal> journal_;  // null without a journal directory
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const CredentialSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);

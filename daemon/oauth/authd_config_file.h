@@ -54,6 +54,7 @@ struct FleetTlsConfig {
   std::string ca_file;    // PEM roots that sign the members' certificates
   std::string cert_file;  // client certificate and its key, for clusters that ask for one
   std::string key_file;
+  bool operator==(const FleetTlsConfig&) const = default;
 };
 
 struct FleetConfig {
@@ -63,6 +64,7 @@ struct FleetConfig {
   std::string name;      // the keys live under /operator-authd/<name>/
   std::string key_file;  // absolute; base64 of the 32-byte fleet key (daemon/fleet/fleet_key.h)
   FleetTlsConfig tls;    // all empty: plain http:// endpoints
+  bool operator==(const FleetConfig&) const = default;
 };
 
 struct DaemonConfig {

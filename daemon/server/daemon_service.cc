@@ -65,6 +65,14 @@ void FillFleet(const DaemonServiceImpl::FleetIdentity& identity, const StorageSt
   if (!fleet.healthy()) {
     out.add_problems(absl::StrCat("fleet ", identity.name, ": ", fleet.problem()));
   }
+  // One member down is no problem (the others answer); one that answers with an alarm (NOSPACE
+  // refuses every write) is.
+  for (const StorageMember& m : storage.members) {
+    if (m.reachable && !m.problem.empty()) {
+      out.add_problems(absl::StrCat("fleet ", identity.name, ": etcd member ", m.endpoint, ": ",
+                                    m.problem));
+    }
+  }
   if (!identity.local_file_problem.empty()) out.add_problems(identity.local_file_problem);
 }
 

@@ -4,7 +4,10 @@
 // are refused; the claim's lease is renewed while it is held and released after.
 #include "daemon/fleet/fleet_storage.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -12,13 +15,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/eventually.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/in_memory_kv.h"
 
 namespace operator_auth {
 namespace {
 
 using ::operator_auth::testing::Eventually;
+using ::operator_auth::testing::FileMode;
 using ::operator_auth::testing::InMemoryKv;
+using ::operator_auth::testing::TempDir;
 using ::testing::HasSubstr;
 
 AuthStorage::Mutation PutKey(const std::string& provider, const std::string& key,
@@ -32,8 +38,11 @@ AuthStorage::Mutation PutKey(const std::string& provider, const std::string& key
 
 class FleetStorageProtocolTest : public ::testing::Test {
  protected:
-  std::unique_ptr<FleetStorage> Daemon(const std::string& holder, int64_t claim_ttl = 10) {
+  std::unique_ptr<FleetStorage> Daemon(const std::string& holder, int64_t claim_ttl = 10,
+                                       const std::string& journal_directory = "") {
     FleetStorageOptions options;
+    options.journal_directory = journal_directory;
+    options.journal_boundary = TrustBoundary{geteuid(), "/"};
     options.name = "unit";
     options.holder = holder;
     options.claim_ttl_seconds = claim_ttl;
@@ -42,9 +51,85 @@ class FleetStorageProtocolTest : public ::testing::Test {
     return FleetStorage::Open(kv_, key_, options);
   }
 
+  // The files in the refresh journal directory.
+  static int JournalEntries(const std::string& directory) {
+    std::error_code error;
+    int count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+      if (entry.path().extension() == ".sealed") ++count;
+    }
+    return count;
+  }
+
   std::shared_ptr<InMemoryKv> kv_ = std::make_shared<InMemoryKv>();
   const FleetKey key_ = FleetKey::Generate();
+  TempDir dir_;
 };
+
+AuthStorage::Mutation PutOAuth(const std::string& provider, const std::string& access,
+                               const std::string& refresh) {
+  return [=](CredentialDocument& document) -> absl::StatusOr<bool> {
+    document.Put(provider, Credential::OAuth(access, refresh, 4102444800000));
+    return true;
+  };
+}
+
+// A daemon that crashed between the token endpoint's answer and its write: the next daemon
+// started on that host finds the answer in the journal and stores it, since the refresh token
+// it spent is still the stored one.
+TEST_F(FleetStorageProtocolTest, ARefreshAnswerLeftInTheJournalIsStoredAtTheNextStart) {
+  const std::string journal = dir_.Sub("fleet-journal");
+  std::unique_ptr<FleetStorage> a = Daemon("a", 10, journal);
+  ASSERT_TRUE(a->Update(PutOAuth("anthropic", "at-unit-old", "rt-unit-spent")).ok());
+  a->JournalRefresh("anthropic", SecretString("rt-unit-spent"),
+                    Credential::OAuth("at-unit-fresh", "rt-unit-fresh", 4102444800000));
+  EXPECT_EQ(JournalEntries(journal), 1);
+  EXPECT_EQ(FileMode(journal), 0700);
+  a.reset();  // the crash: no write, no RefreshSettled
+
+  std::unique_ptr<FleetStorage> again = Daemon("a2", 10, journal);
+  const Credential& stored = again->Snapshot()->credentials.at("anthropic");
+  EXPECT_EQ(stored.access.view(), "at-unit-fresh");
+  EXPECT_EQ(stored.refresh.view(), "rt-unit-fresh");
+  EXPECT_EQ(JournalEntries(journal), 0);
+}
+
+// Another daemon stored a successor meanwhile (or the user logged in again): the answer in the
+// journal is dropped, never written over the newer credential.
+TEST_F(FleetStorageProtocolTest, AJournalledAnswerTheFleetHasMovedPastIsDropped) {
+  const std::string journal = dir_.Sub("fleet-journal");
+  std::unique_ptr<FleetStorage> a = Daemon("a", 10, journal);
+  ASSERT_TRUE(a->Update(PutOAuth("anthropic", "at-unit-old", "rt-unit-spent")).ok());
+  a->JournalRefresh("anthropic", SecretString("rt-unit-spent"),
+                    Credential::OAuth("at-unit-mine", "rt-unit-mine", 4102444800000));
+  a.reset();
+  std::unique_ptr<FleetStorage> b = Daemon("b");
+  ASSERT_TRUE(b->Update(PutOAuth("anthropic", "at-unit-newer", "rt-unit-newer")).ok());
+
+  std::unique_ptr<FleetStorage> again = Daemon("a2", 10, journal);
+  EXPECT_EQ(again->Snapshot()->credentials.at("anthropic").refresh.view(), "rt-unit-newer");
+  EXPECT_EQ(JournalEntries(journal), 0);
+}
+
+// Quorum lost between the answer and the write: the write fails UNAVAILABLE, the answer stays in
+// the journal, and it is stored as soon as the fleet can be read again.
+TEST_F(FleetStorageProtocolTest, AnAnswerWhoseWriteFoundNoQuorumIsStoredWhenTheClusterReturns) {
+  const std::string journal = dir_.Sub("fleet-journal");
+  std::unique_ptr<FleetStorage> a = Daemon("a", 10, journal);
+  std::unique_ptr<FleetStorage> b = Daemon("b");
+  ASSERT_TRUE(a->Update(PutOAuth("anthropic", "at-unit-old", "rt-unit-spent")).ok());
+  a->JournalRefresh("anthropic", SecretString("rt-unit-spent"),
+                    Credential::OAuth("at-unit-fresh", "rt-unit-fresh", 4102444800000));
+  kv_->SetAvailable(false);
+  EXPECT_EQ(a->Update(PutOAuth("anthropic", "at-unit-fresh", "rt-unit-fresh")).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(JournalEntries(journal), 1);
+  kv_->SetAvailable(true);
+  EXPECT_TRUE(Eventually([&] {
+    return b->Snapshot()->credentials.at("anthropic").refresh.view() == "rt-unit-fresh";
+  }));
+  EXPECT_TRUE(Eventually([&] { return JournalEntries(journal) == 0; }));
+}
 
 TEST_F(FleetStorageProtocolTest, ALostSwapAppliesTheChangeAgainToWhatTheOtherDaemonWrote) {
   std::unique_ptr<FleetStorage> a = Daemon("a");

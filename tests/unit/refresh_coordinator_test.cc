@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/core/file_lock.h"
+#include "daemon/core/in_memory_auth_storage.h"
 #include "daemon/core/proactive_refresher.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "tests/support/temp_dir.h"
@@ -220,6 +221,40 @@ TEST_F(RefreshCoordinatorTest, TransientFailuresBackOffWithoutCallingTheEndpoint
   }
   EXPECT_EQ(refresher_.calls.load(), 1);
   EXPECT_EQ(File(), before);
+}
+
+// A storage that cannot be locked now, as a fleet's cluster without quorum: each attempt would
+// wait out its timeouts, so the coordinator backs off (briefly, to come back within seconds)
+// instead of letting the background refresher ask again every second. No endpoint is called.
+class UnlockableStorage : public InMemoryAuthStorage {
+ public:
+  using InMemoryAuthStorage::InMemoryAuthStorage;
+  absl::StatusOr<LockHold> HoldLock() override {
+    ++holds;
+    return absl::UnavailableError("the fleet's etcd cluster cannot be written now");
+  }
+  std::atomic<int> holds{0};
+};
+
+TEST(RefreshCoordinatorStorage, AStorageThatCannotBeLockedIsBackedOffFromBriefly) {
+  CredentialDocument document;
+  document.Put("p", Credential::OAuth("at-expired", "rt-kept",
+                                      absl::ToUnixMillis(absl::Now() - absl::Minutes(1))));
+  UnlockableStorage storage(std::move(document));
+  FakeRefresher refresher;
+  RefreshCoordinator coordinator(storage, refresher, nullptr);
+  const absl::Time valid_until = absl::Now() + kOAuthExpiryMargin;
+  absl::StatusOr<Credential> first = coordinator.RefreshAndWait("p", valid_until);
+  EXPECT_TRUE(absl::IsUnavailable(first.status()));
+  RefreshState state = coordinator.StateOf("p");
+  EXPECT_EQ(state.phase, RefreshPhase::kBackoff);
+  EXPECT_GT(state.retry_after, absl::Now());
+  EXPECT_LE(state.retry_after, absl::Now() + absl::Seconds(10) * 1.25);
+  absl::StatusOr<Credential> second = coordinator.RefreshAndWait("p", valid_until);
+  EXPECT_TRUE(absl::IsUnavailable(second.status()));
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("next attempt in"));
+  EXPECT_EQ(storage.holds.load(), 1) << "the second caller was answered from the back-off";
+  EXPECT_EQ(refresher.calls.load(), 0);
 }
 
 TEST(RefreshBackoff, GrowsAndIsCapped) {
