@@ -380,16 +380,16 @@ absl::StatusOr<AuthStorage::LockHold> FleetStorage::HoldLock() {
     absl::MutexLock lock(&mu_);
     if (std::shared_ptr<Claim> held = claim_.lock()) return LockHold(std::move(held));
   }
-  absl::StatusOr<int64_t> lease = kv_->GrantLease(options_.claim_ttl_seconds);
-  if (!lease.ok()) return Unavailable(lease.status(), "grant a refresh claim");
   const absl::Time deadline = absl::Now() + options_.lock_timeout;
   std::string holder_seen;
   while (true) {
+    // A lease per attempt: one granted before a wait would lapse during it (nobody renews it
+    // until the claim is ours), and the put would then fail with "lease not found".
+    absl::StatusOr<int64_t> lease = kv_->GrantLease(options_.claim_ttl_seconds);
+    if (!lease.ok()) return Unavailable(lease.status(), "grant a refresh claim");
     absl::StatusOr<KvSwap> swap = kv_->PutIf(claim_key_, 0, options_.holder, *lease);
-    if (!swap.ok()) {
-      kv_->RevokeLease(*lease).IgnoreError();
-      return Unavailable(swap.status(), "grant a refresh claim");
-    }
+    if (!swap.ok() || !swap->succeeded) kv_->RevokeLease(*lease).IgnoreError();
+    if (!swap.ok()) return Unavailable(swap.status(), "grant a refresh claim");
     if (swap->succeeded) {
       auto claim = std::make_shared<Claim>(kv_, claim_key_, *lease, swap->revision,
                                            options_.claim_ttl_seconds);
@@ -418,14 +418,10 @@ absl::StatusOr<AuthStorage::LockHold> FleetStorage::HoldLock() {
           absl::MutexLock lock(&gone->mu);
           gone->gone = true;
         });
-    if (!watch.ok()) {
-      kv_->RevokeLease(*lease).IgnoreError();
-      return Unavailable(watch.status(), "grant a refresh claim");
-    }
+    if (!watch.ok()) return Unavailable(watch.status(), "grant a refresh claim");
     absl::MutexLock lock(&gone->mu);
     gone->mu.AwaitWithTimeout(absl::Condition(&gone->gone), left);
   }
-  kv_->RevokeLease(*lease).IgnoreError();
   return absl::UnavailableError(
       absl::StrCat("another daemon of the fleet (", holder_seen, ") kept the refresh claim past ",
                    absl::FormatDuration(options_.lock_timeout), "; try again"));

@@ -53,8 +53,10 @@ namespace operator_auth {
 struct FleetStorageOptions {
   std::string name;    // the fleet's name: its keys live under /operator-authd/<name>/
   std::string holder;  // this daemon's name in claims (host, pid): for status and logs
-  absl::Duration lock_timeout = absl::Seconds(10);  // HoldLock's wait for another holder
-  int64_t claim_ttl_seconds = 10;                   // the claim's lease
+  // HoldLock's wait for another holder: longer than the claim's lease, so that a holder that
+  // died or stopped is outlasted and its claim taken over, rather than every waiter failing.
+  absl::Duration lock_timeout = absl::Seconds(15);
+  int64_t claim_ttl_seconds = 10;  // the claim's lease
   absl::Duration resync_pause = absl::Seconds(1);   // between attempts to re-read and re-watch
   absl::Duration probe_every = absl::Seconds(5);    // asks each member how it is, for status
   // Where refresh answers wait until the fleet holds them (fleet_journal.h); empty: no journal.
