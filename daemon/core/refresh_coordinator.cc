@@ -119,6 +119,8 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
   // write checks that nobody replaced the credential in between.
   absl::StatusOr<AuthStorage::LockHold> hold = storage_.HoldLock();
   absl::Status written = hold.status();
+  // The storage itself could not be locked or written (not a participant, not the endpoint).
+  bool storage_unavailable = absl::IsUnavailable(written);
   // A participant (a vendor CLI's file kept in sync) is entered under the storage's lock and
   // left after the write, so neither side can refresh the token in between.
   std::shared_ptr<RefreshParticipant> participant = this->participant();
@@ -154,6 +156,7 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       return false;
     });
   }
+  if (participant_hold.ok() && absl::IsUnavailable(written)) storage_unavailable = true;
   if (written.ok() && stale.has_value()) {
     used_refresh_token = stale->refresh;
     absl::StatusOr<Credential> fresh = refresher_.Refresh(provider, *stale);
@@ -209,7 +212,11 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
         return true;
       });
       // Unavailable: the storage keeps the answer and writes it when it can.
-      if (!absl::IsUnavailable(written)) storage_.RefreshSettled(provider);
+      if (absl::IsUnavailable(written)) {
+        storage_unavailable = true;
+      } else {
+        storage_.RefreshSettled(provider);
+      }
     }
   }
   if (refreshed && written.ok() && participant_hold.ok() && *participant_hold != nullptr) {
@@ -258,7 +265,7 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
       spdlog::warn("refreshing the {} token failed ({} in a row): {}; next attempt in {}", provider,
                    state.consecutive_failures, state.last_error,
                    absl::FormatDuration(absl::Trunc(state.retry_after - now, absl::Seconds(1))));
-    } else if (absl::IsUnavailable(result.status())) {
+    } else if (storage_unavailable) {
       // The storage cannot be locked or written now: another process keeps providers.lock past
       // the lock timeout, or a fleet's cluster has no quorum. No call was made, but each attempt
       // waits its whole timeout, and the background refresher would ask every second: back off,
