@@ -2,9 +2,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -13,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "daemon/core/secret_string.h"
 #include "etcd/etcdserver/etcdserverpb/maintenance_status.grpc.pb.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
 
@@ -30,17 +28,24 @@ struct Endpoint {
   std::unique_ptr<pb::Maintenance::Stub> maintenance;
 };
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return absl::InvalidArgumentError(absl::StrCat("fleet tls ", what, ": cannot read ", path));
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// A PEM file of the TLS set-up, under the rules every file the daemon trusts is read by
+// (trusted_path.h): no symlink, ours or root's, not writable by others; errors never quote it.
+absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view what,
+                                    const TrustBoundary& boundary) {
+  constexpr size_t kMaxPemBytes = 1 << 20;
+  absl::StatusOr<std::string> text = ReadTrustedFile(path, kMaxPemBytes, boundary);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fleet tls ", what, ": ", text.status().message()));
+  }
+  return text;
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(const EtcdTls& tls) {
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
+    const EtcdTls& tls, const TrustBoundary& boundary) {
   grpc::SslCredentialsOptions ssl;
   if (!tls.ca_file.empty()) {
-    absl::StatusOr<std::string> ca = ReadWholeFile(tls.ca_file, "ca_file");
+    absl::StatusOr<std::string> ca = ReadPem(tls.ca_file, "ca_file", boundary);
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *std::move(ca);
   }
@@ -48,14 +53,16 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(const E
     return absl::InvalidArgumentError("fleet tls: cert_file and key_file go together");
   }
   if (!tls.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadWholeFile(tls.cert_file, "cert_file");
+    absl::StatusOr<std::string> cert = ReadPem(tls.cert_file, "cert_file", boundary);
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadWholeFile(tls.key_file, "key_file");
+    absl::StatusOr<std::string> key = ReadPem(tls.key_file, "key_file", boundary);
     if (!key.ok()) return key.status();
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
   }
-  return grpc::SslCredentials(ssl);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
+  CleanseString(ssl.pem_private_key);  // gRPC keeps its own copy
+  return credentials;
 }
 
 // "http://host:port" -> ("host:port", false); "https://..." -> (..., true).
@@ -227,7 +234,7 @@ absl::StatusOr<std::unique_ptr<EtcdKv>> EtcdKv::Create(const EtcdKvOptions& opti
     if (!target.ok()) return target.status();
     std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
     if (target->second) {
-      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls = TlsCredentials(options.tls);
+      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls = TlsCredentials(options.tls, options.boundary);
       if (!tls.ok()) return tls.status();
       credentials = *std::move(tls);
     }

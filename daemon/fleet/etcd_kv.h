@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "daemon/core/trusted_path.h"
 #include "daemon/fleet/fleet_kv.h"
 
 namespace operator_auth {
@@ -28,13 +29,16 @@ struct EtcdTls {
 struct EtcdKvOptions {
   std::vector<std::string> endpoints;  // "http://127.0.0.1:2379" or "https://host:2379"
   EtcdTls tls;                         // used for https:// endpoints
+  // Who may own the TLS files and the directories above them (trusted_path.h).
+  TrustBoundary boundary = TrustBoundary::ForThisProcess();
   absl::Duration call_timeout = absl::Seconds(2);
 };
 
 class EtcdKv : public FleetKv {
  public:
   // INVALID_ARGUMENT for an endpoint that is not http(s)://host:port, or TLS files that cannot
-  // be read. Connects lazily: a cluster that is down is not an error here.
+  // be read or trusted (ReadTrustedFile: no symlink, ours or root's, not writable by others).
+  // Connects lazily: a cluster that is down is not an error here.
   static absl::StatusOr<std::unique_ptr<EtcdKv>> Create(const EtcdKvOptions& options);
   ~EtcdKv() override;
 

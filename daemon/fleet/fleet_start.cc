@@ -18,7 +18,9 @@ absl::StatusOr<FleetStart> StartFleet(const FleetStartOptions& options,
                                                           options.key_file, ": ",
                                                           key.status().message()));
   }
-  absl::StatusOr<std::unique_ptr<EtcdKv>> kv = EtcdKv::Create(options.etcd);
+  EtcdKvOptions etcd = options.etcd;
+  etcd.boundary = boundary;
+  absl::StatusOr<std::unique_ptr<EtcdKv>> kv = EtcdKv::Create(etcd);
   if (!kv.ok()) return kv.status();
   FleetStart start;
   start.key_fingerprint = key->Fingerprint();

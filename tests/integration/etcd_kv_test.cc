@@ -1,6 +1,11 @@
 // EtcdKv against a real 3-member cluster of Debian's etcd-server on 127.0.0.1 (EtcdCluster):
 // compare-and-swap on mod_revision, leases, watches from a revision (and after compaction), and
-// what one member down and the quorum lost look like to the client.
+// what one member down and the quorum lost look like to the client. Over TLS, against a member
+// that asks clients for a certificate (etcd --client-cert-auth): a client with the CA and a
+// certificate it signed reads and writes over https://; one without a certificate, or trusting
+// another CA, gets UNAVAILABLE within its call timeout and an error that quotes no PEM; a key
+// file others may write, or in a directory others may write, is refused by EtcdKv::Create
+// (ReadTrustedFile) before any connection.
 //
 // The semantics relied on are etcd's own: a Txn's Compare on MOD against 0 means "absent"
 // (etcd server/mvcc: an absent key has mod_revision 0), keys put under a lease go with it, and a
@@ -9,6 +14,8 @@
 // (etcd clientv3/client.go WithRequireLeader; the server checks it in
 // etcdserver/api/v3rpc/interceptor.go and ends the stream with ErrGRPCNoLeader).
 #include "daemon/fleet/etcd_kv.h"
+
+#include <sys/stat.h>
 
 #include <atomic>
 #include <memory>
@@ -20,12 +27,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
-#include "tests/support/etcd_cluster.h"
+#include "tests/support/etcd_cluster_suite.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certificates.h"
 
 namespace operator_auth {
 namespace {
 
+using ::operator_auth::testing::CertificateFiles;
 using ::operator_auth::testing::EtcdCluster;
+using ::operator_auth::testing::EtcdClusterOptions;
+using ::operator_auth::testing::EtcdClusterSuite;
+using ::operator_auth::testing::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::unique_ptr<EtcdKv> Connect(const std::vector<std::string>& endpoints,
                                 absl::Duration timeout = absl::Seconds(2)) {
@@ -69,26 +84,20 @@ struct WatchLog {
   }
 };
 
-class EtcdKvTest : public ::testing::Test {
+class EtcdKvTest : public EtcdClusterSuite<EtcdKvTest> {
  protected:
-  static void SetUpTestSuite() { cluster_ = new EtcdCluster(3); }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_TRUE(cluster_->ok()) << cluster_->status();
+    EtcdClusterSuite::SetUp();
+    if (HasFatalFailure()) return;
     kv_ = Connect(cluster_->client_urls());
     ASSERT_NE(kv_, nullptr);
     prefix_ = "/authd-test/" +
               std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/";
   }
 
-  static EtcdCluster* cluster_;
   std::unique_ptr<EtcdKv> kv_;
   std::string prefix_;
 };
-EtcdCluster* EtcdKvTest::cluster_ = nullptr;
 
 TEST_F(EtcdKvTest, PutIfIsACompareAndSwapOnTheKeysModRevision) {
   const std::string key = prefix_ + "providers";
@@ -320,6 +329,130 @@ TEST_F(EtcdKvAvailabilityTest, AWatchEndsWhenItsMemberLosesTheLeader) {
   EXPECT_TRUE(log.WaitForEnd(absl::Seconds(20)));
   absl::MutexLock lock(&log.mu);
   EXPECT_EQ(log.ended.code(), absl::StatusCode::kUnavailable) << log.ended;
+}
+
+// One member serving clients on https:// only, with --client-cert-auth (EtcdCluster's
+// client_tls): gRPC checks the member's certificate against ca_file (its subjectAltName is
+// IP:127.0.0.1), and the member checks the client's cert_file/key_file against its CA.
+class EtcdKvTlsTest : public EtcdClusterSuite<EtcdKvTlsTest> {
+ public:
+  static EtcdClusterOptions ClusterOptions() {
+    EtcdClusterOptions options;
+    options.members = 1;
+    options.client_tls = true;
+    return options;
+  }
+
+ protected:
+
+  // The cluster's CA and its client certificate: what a daemon of the fleet is configured with.
+  static EtcdTls ClientTls() {
+    EtcdTls tls;
+    tls.ca_file = cluster_->ca_file();
+    tls.cert_file = cluster_->client_cert_file();
+    tls.key_file = cluster_->client_key_file();
+    return tls;
+  }
+  // The TLS files are under a TempDir: the default boundary (this process's uid and home)
+  // trusts them like the daemon would trust its own.
+  static absl::StatusOr<std::unique_ptr<EtcdKv>> Create(const EtcdTls& tls,
+                                                        absl::Duration timeout = absl::Seconds(2)) {
+    EtcdKvOptions options;
+    options.endpoints = cluster_->client_urls();
+    options.tls = tls;
+    options.call_timeout = timeout;
+    return EtcdKv::Create(options);
+  }
+  // A client refused by the TLS handshake: each call waits out its one member's call timeout
+  // (gRPC's wait_for_ready), then reports it as UNAVAILABLE, without quoting a PEM file.
+  static void ExpectRefused(EtcdKv& kv) {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<KvRead> read = kv.Get("/authd-test/tls/refused");
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable) << read.status();
+    EXPECT_THAT(std::string(read.status().message()), HasSubstr("no etcd member"));
+    EXPECT_THAT(std::string(read.status().message()), Not(HasSubstr("BEGIN")));
+    absl::StatusOr<KvSwap> write = kv.PutIf("/authd-test/tls/refused", 0, "must not land");
+    EXPECT_EQ(write.status().code(), absl::StatusCode::kUnavailable) << write.status();
+    EXPECT_THAT(std::string(write.status().message()), Not(HasSubstr("BEGIN")));
+    // One member, 1 s for each of the two calls, and slack.
+    EXPECT_LT(absl::Now() - start, absl::Seconds(6));
+
+    // Nothing got through: a client the cluster trusts finds no key.
+    absl::StatusOr<std::unique_ptr<EtcdKv>> trusted = Create(ClientTls());
+    ASSERT_TRUE(trusted.ok()) << trusted.status();
+    absl::StatusOr<KvRead> check = (*trusted)->Get("/authd-test/tls/refused");
+    ASSERT_TRUE(check.ok()) << check.status();
+    EXPECT_FALSE(check->entry.has_value());
+  }
+};
+
+TEST_F(EtcdKvTlsTest, ACertificateTheClusterTrustsReadsAndWritesOverHttps) {
+  ASSERT_THAT(cluster_->client_url(0), ::testing::StartsWith("https://127.0.0.1:"));
+  absl::StatusOr<std::unique_ptr<EtcdKv>> kv = Create(ClientTls());
+  ASSERT_TRUE(kv.ok()) << kv.status();
+  const std::string key = "/authd-test/tls/providers";
+  absl::StatusOr<KvSwap> created = (*kv)->PutIf(key, 0, "over tls");
+  ASSERT_TRUE(created.ok()) << created.status() << "\n" << cluster_->Logs();
+  EXPECT_TRUE(created->succeeded);
+  absl::StatusOr<KvRead> read = (*kv)->Get(key);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE(read->entry.has_value());
+  EXPECT_EQ(read->entry->value, "over tls");
+  EXPECT_EQ(read->entry->mod_revision, created->revision);
+  // Maintenance.Status on the same channel: the member answers, and leads its cluster of one.
+  std::vector<KvMember> members = (*kv)->ProbeMembers(absl::Seconds(2));
+  ASSERT_EQ(members.size(), 1u);
+  EXPECT_TRUE(members[0].reachable) << members[0].problem;
+  EXPECT_TRUE(members[0].leader);
+}
+
+TEST_F(EtcdKvTlsTest, WithoutAClientCertificateCallsFailInTime) {
+  EtcdTls tls;
+  tls.ca_file = cluster_->ca_file();
+  // Connects lazily: the missing certificate shows at the first call, not here.
+  absl::StatusOr<std::unique_ptr<EtcdKv>> kv = Create(tls, absl::Seconds(1));
+  ASSERT_TRUE(kv.ok()) << kv.status();
+  ExpectRefused(**kv);
+}
+
+TEST_F(EtcdKvTlsTest, ACaThatDidNotSignTheMemberIsNotTrusted) {
+  TempDir other;
+  absl::StatusOr<CertificateFiles> other_ca = testing::MakeTestCa(other.path(), "other-ca");
+  ASSERT_TRUE(other_ca.ok()) << other_ca.status();
+  EtcdTls tls = ClientTls();
+  tls.ca_file = other_ca->cert_file;
+  absl::StatusOr<std::unique_ptr<EtcdKv>> kv = Create(tls, absl::Seconds(1));
+  ASSERT_TRUE(kv.ok()) << kv.status();
+  ExpectRefused(**kv);
+}
+
+TEST_F(EtcdKvTlsTest, AKeyFileOthersCanWriteIsRefusedBeforeAnyConnection) {
+  // A copy of the client's key, writable by everyone.
+  TempDir dir;
+  const std::string key = dir.Sub("client.key");
+  testing::WriteFileOrDie(key, testing::ReadFileOrDie(cluster_->client_key_file()));
+  ASSERT_EQ(chmod(key.c_str(), 0666), 0);
+  EtcdTls tls = ClientTls();
+  tls.key_file = key;
+  absl::StatusOr<std::unique_ptr<EtcdKv>> kv = Create(tls);
+  EXPECT_EQ(kv.status().code(), absl::StatusCode::kInvalidArgument) << kv.status();
+  EXPECT_THAT(std::string(kv.status().message()), HasSubstr("key_file"));
+  EXPECT_THAT(std::string(kv.status().message()), HasSubstr(key));
+  EXPECT_THAT(std::string(kv.status().message()), Not(HasSubstr("BEGIN")));
+
+  // The file made private again, in a directory everyone may write (someone could swap it).
+  ASSERT_EQ(chmod(key.c_str(), 0600), 0);
+  ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
+  kv = Create(tls);
+  EXPECT_EQ(kv.status().code(), absl::StatusCode::kInvalidArgument) << kv.status();
+  EXPECT_THAT(std::string(kv.status().message()), HasSubstr("key_file"));
+  EXPECT_THAT(std::string(kv.status().message()), HasSubstr("0777"));
+  EXPECT_THAT(std::string(kv.status().message()), Not(HasSubstr("BEGIN")));
+  ASSERT_EQ(chmod(dir.path().c_str(), 0700), 0);
+
+  // The same file in a private directory is accepted: the refusals were about modes alone.
+  kv = Create(tls);
+  EXPECT_TRUE(kv.ok()) << kv.status();
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 //     only what the fleet lacks;
 //   - a storm of callers across daemons reaches the token endpoint once;
 //   - a write on one daemon reaches the others;
-//   - a daemon crashed between the provider's answer and its write loses nothing (the journal);
+//   - a daemon killed holding the claim before its call is outlasted (its lease lapses); one
+//     killed between the provider's answer and its write loses nothing (the journal);
 //   - losing the etcd leader mid-refresh costs no second call; without quorum stored keys are
 //     still served and writes are refused;
 //   - a claim holder paused past its lease still stores the token it was given (compare-and-swap
@@ -37,7 +38,7 @@
 #include "tests/fake_oauth/fake_oauth_server.h"
 #include "tests/support/child_process.h"
 #include "tests/support/daemon_process.h"
-#include "tests/support/etcd_cluster.h"
+#include "tests/support/etcd_cluster_suite.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
@@ -64,16 +65,11 @@ bool IsEmptiedFile(const std::string& path) {
   return parsed.is_object() && parsed.empty();
 }
 
-class FleetDaemonTest : public ::testing::Test {
+class FleetDaemonTest : public EtcdClusterSuite<FleetDaemonTest> {
  protected:
-  static void SetUpTestSuite() { cluster_ = new EtcdCluster(3); }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_TRUE(cluster_->ok()) << cluster_->status() << cluster_->Logs();
+    EtcdClusterSuite::SetUp();
+    if (HasFatalFailure()) return;
     fake_.Start();
     key_path_ = WriteKey(dir_.Sub("fleet.key"));
   }
@@ -150,14 +146,12 @@ class FleetDaemonTest : public ::testing::Test {
     }
   };
 
-  static EtcdCluster* cluster_;
   TempDir dir_;
   FakeOAuthServer fake_;
   std::string key_path_;
   std::vector<std::unique_ptr<TempDir>> roots_;
   std::vector<std::unique_ptr<DaemonProcess>> daemons_;
 };
-EtcdCluster* FleetDaemonTest::cluster_ = nullptr;
 
 TEST_F(FleetDaemonTest, TheFirstDaemonSeedsTheFleetAndEveryDaemonSeesEveryWrite) {
   DaemonProcess& a = StartDaemon(Json{{"openai", {{"type", "api_key"}, {"key", "sk-fleet-a1"}}},
@@ -277,6 +271,28 @@ TEST_F(FleetDaemonTest, ADaemonKilledAfterTheProviderAnsweredLosesNoToken) {
   EXPECT_EQ(fake_.InvalidGrantCount(), 0);
   std::error_code error;
   EXPECT_TRUE(std::filesystem::is_empty(a.auth_dir() + "/fleet-journal", error));
+}
+
+// The daemon dies holding the claim, before it calls the endpoint (failpoint refresh.locked):
+// its lease lapses within the claim's TTL, another daemon takes the claim, and the endpoint is
+// called once, by that daemon.
+TEST_F(FleetDaemonTest, ADaemonKilledHoldingTheClaimBeforeTheCallIsOutlasted) {
+  ASSERT_TRUE(kFailpointsBuilt) << "the test build has crash failpoints (-DAUTHD_FAILPOINTS=ON)";
+  fake_.AddRefreshToken("rt-fleet-before");
+  DaemonProcess& a = NewDaemon(ExpiredCodex("at-fleet-before", "rt-fleet-before"));
+  a.SetEnv("AUTHD_FAILPOINTS", "refresh.locked=crash");
+  ASSERT_TRUE(a.Start().ok()) << a.Log();
+  ProcessResult crashed = a.WaitForExit(absl::Seconds(20));
+  ASSERT_EQ(crashed.signal, SIGKILL) << a.Log();
+  EXPECT_EQ(fake_.RequestCount("/token"), 0);
+  DaemonProcess& b = StartDaemon();
+  const absl::Time asked = absl::Now();
+  absl::StatusOr<ApiKey> key = ClientOf(b, absl::Seconds(30))->GetApiKey(kCodex);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_NE(key->key, "at-fleet-before");
+  EXPECT_LT(absl::Now() - asked, absl::Seconds(15)) << "within the claim's 10 s lease, and a bit";
+  EXPECT_EQ(fake_.GrantCount("refresh_token"), 1);
+  EXPECT_EQ(fake_.InvalidGrantCount(), 0);
 }
 
 // The etcd leader dies while a refresh holds the claim and waits for the provider: the claim's

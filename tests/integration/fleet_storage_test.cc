@@ -21,7 +21,7 @@
 #include "daemon/fleet/etcd_kv.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/support/etcd_cluster.h"
+#include "tests/support/etcd_cluster_suite.h"
 #include "tests/support/eventually.h"
 #include "tests/unit/fake_token_service.h"
 
@@ -29,6 +29,8 @@ namespace operator_auth {
 namespace {
 
 using ::operator_auth::testing::EtcdCluster;
+using ::operator_auth::testing::EtcdClusterOptions;
+using ::operator_auth::testing::EtcdClusterSuite;
 using ::operator_auth::testing::Eventually;
 using ::operator_auth::testing::FakeRefresher;
 using ::testing::HasSubstr;
@@ -56,14 +58,8 @@ CredentialDocument ExpiredOAuth(const std::string& provider) {
   return document;
 }
 
-class FleetStorageTest : public ::testing::Test {
+class FleetStorageTest : public EtcdClusterSuite<FleetStorageTest> {
  protected:
-  static void SetUpTestSuite() { cluster_ = new EtcdCluster(3); }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-  void SetUp() override { ASSERT_TRUE(cluster_->ok()) << cluster_->status(); }
 
   // Daemon `holder` of the fleet named after the test.
   std::unique_ptr<FleetStorage> Daemon(const std::string& holder, const FleetKey& key,
@@ -76,10 +72,8 @@ class FleetStorageTest : public ::testing::Test {
     return FleetStorage::Open(Client(*cluster_), key, options);
   }
 
-  static EtcdCluster* cluster_;
   const FleetKey key_ = FleetKey::Generate();
 };
-EtcdCluster* FleetStorageTest::cluster_ = nullptr;
 
 TEST_F(FleetStorageTest, TheFirstDaemonSeedsAndEveryWriteReachesTheOthersThroughTheWatch) {
   std::unique_ptr<FleetStorage> a = Daemon("daemon-a", key_);

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,8 +39,11 @@ int FreePort() {
   return port;
 }
 
-ProcessResult Etcdctl(const std::vector<std::string>& arguments) {
+// `tls`: --cacert/--cert/--key for a cluster with client_tls, else empty.
+ProcessResult Etcdctl(const std::vector<std::string>& tls,
+                      const std::vector<std::string>& arguments) {
   std::vector<std::string> argv = {kEtcdctl, "--dial-timeout=1s", "--command-timeout=2s"};
+  argv.insert(argv.end(), tls.begin(), tls.end());
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   ProcessOptions options;
   options.env["ETCDCTL_API"] = "3";
@@ -49,7 +53,13 @@ ProcessResult Etcdctl(const std::vector<std::string>& arguments) {
 
 }  // namespace
 
-EtcdCluster::EtcdCluster(int members, absl::Duration timeout) {
+EtcdCluster::EtcdCluster(int members, absl::Duration timeout)
+    : EtcdCluster(EtcdClusterOptions{members, timeout, /*client_tls=*/false}) {}
+
+EtcdCluster::EtcdCluster(const EtcdClusterOptions& options) : options_(options) {
+  const int members = options.members;
+  const absl::Duration timeout = options.timeout;
+  if (options.client_tls && !MakeCertificates()) return;
   std::vector<std::string> peers;
   for (int i = 0; i < members; ++i) {
     Member member;
@@ -66,13 +76,45 @@ EtcdCluster::EtcdCluster(int members, absl::Duration timeout) {
   ProcessResult last;
   while (absl::Now() < deadline) {
     // A linearizable read: answered only once the cluster has a leader.
-    last = Etcdctl({"--endpoints=" + absl::StrJoin(client_urls(), ","), "get", "readiness-probe"});
+    last = Etcdctl(etcdctl_tls_,
+                   {"--endpoints=" + absl::StrJoin(client_urls(), ","), "get", "readiness-probe"});
     if (last.exit_code == 0) return;
     absl::SleepFor(absl::Milliseconds(100));
   }
   status_ = absl::DeadlineExceededError(
       absl::StrCat("etcd cluster of ", members, " not ready within ", absl::FormatDuration(timeout),
                    "; etcdctl: ", last.err, "\n", Logs()));
+}
+
+bool EtcdCluster::MakeCertificates() {
+  const std::string tls = dir_.Sub("tls");
+  if (mkdir(tls.c_str(), 0700) != 0 || chmod(tls.c_str(), 0700) != 0) {
+    status_ = absl::InternalError(absl::StrCat("cannot make ", tls, ": errno ", errno));
+    return false;
+  }
+  absl::StatusOr<CertificateFiles> ca = MakeTestCa(tls, "ca");
+  if (!ca.ok()) {
+    status_ = ca.status();
+    return false;
+  }
+  absl::StatusOr<CertificateFiles> server =
+      MakeSignedCertificate(*ca, tls, "server", CertificateUse::kServer);
+  if (!server.ok()) {
+    status_ = server.status();
+    return false;
+  }
+  absl::StatusOr<CertificateFiles> client =
+      MakeSignedCertificate(*ca, tls, "client", CertificateUse::kClient);
+  if (!client.ok()) {
+    status_ = client.status();
+    return false;
+  }
+  ca_ = *std::move(ca);
+  server_ = *std::move(server);
+  client_ = *std::move(client);
+  etcdctl_tls_ = {"--cacert=" + ca_.cert_file, "--cert=" + client_.cert_file,
+                  "--key=" + client_.key_file};
+  return true;
 }
 
 EtcdCluster::~EtcdCluster() {
@@ -84,9 +126,9 @@ EtcdCluster::~EtcdCluster() {
 
 void EtcdCluster::Start(int index, bool existing) {
   Member& member = members_[static_cast<size_t>(index)];
-  const std::string client = absl::StrCat("http://127.0.0.1:", member.client_port);
+  const std::string client = client_url(index);
   const std::string peer = absl::StrCat("http://127.0.0.1:", member.peer_port);
-  const std::vector<std::string> argv = {
+  std::vector<std::string> argv = {
       kEtcd,
       "--name=" + member.name,
       "--data-dir=" + dir_.Sub(member.name),
@@ -103,6 +145,13 @@ void EtcdCluster::Start(int index, bool existing) {
       "--logger=zap",
       "--log-level=warn",
   };
+  if (options_.client_tls) {
+    // Clients must show a certificate the CA signed; the members' own certificate serves.
+    argv.push_back("--cert-file=" + server_.cert_file);
+    argv.push_back("--key-file=" + server_.key_file);
+    argv.push_back("--trusted-ca-file=" + ca_.cert_file);
+    argv.push_back("--client-cert-auth");
+  }
   const std::string log = dir_.Sub(member.name + ".log");
   const pid_t pid = fork();
   if (pid == 0) {
@@ -127,7 +176,8 @@ std::vector<std::string> EtcdCluster::client_urls() const {
 }
 
 std::string EtcdCluster::client_url(int member) const {
-  return absl::StrCat("http://127.0.0.1:", members_[static_cast<size_t>(member)].client_port);
+  return absl::StrCat(options_.client_tls ? "https" : "http",
+                      "://127.0.0.1:", members_[static_cast<size_t>(member)].client_port);
 }
 
 pid_t EtcdCluster::pid(int member) const { return members_[static_cast<size_t>(member)].pid; }
@@ -146,7 +196,8 @@ void EtcdCluster::Restart(int index) {
   Start(index, /*existing=*/true);
   // Until it answers on its own (a serializable read needs no quorum): bounded, 20 s.
   for (int i = 0; i < 200; ++i) {
-    if (Etcdctl({"--endpoints=" + client_url(index), "get", "--consistency=s", "restart-probe"})
+    if (Etcdctl(etcdctl_tls_,
+                {"--endpoints=" + client_url(index), "get", "--consistency=s", "restart-probe"})
             .exit_code == 0) {
       return;
     }
@@ -166,7 +217,7 @@ int EtcdCluster::Leader() const {
   for (int i = 0; i < size(); ++i) {
     if (pid(i) <= 0) continue;
     ProcessResult status =
-        Etcdctl({"--endpoints=" + client_url(i), "endpoint", "status", "-w", "json"});
+        Etcdctl(etcdctl_tls_, {"--endpoints=" + client_url(i), "endpoint", "status", "-w", "json"});
     if (status.exit_code != 0) continue;
     nlohmann::json parsed = nlohmann::json::parse(status.out, nullptr, false);
     if (!parsed.is_array() || parsed.empty()) continue;
