@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <thread>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "daemon/core/secret_string.h"
 #include "etcd/etcdserver/etcdserverpb/maintenance_status.grpc.pb.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
@@ -162,43 +164,47 @@ struct EtcdKv::Impl {
   }
 };
 
-class EtcdWatch : public KvWatch {
+// A watch stream on gRPC's callback API, so that no thread of ours waits on it. A synchronous
+// reader sits in CompletionQueue::Pluck on gRPC's process-wide poll set, which the daemon's own
+// server connections share, and their traffic wakes it: measured in authd_fleet_bench, about 0.7
+// extra context switches per GetApiKey on a fleet daemon. Callbacks run on gRPC's threads, one
+// reaction at a time per kind; `callback_` gets events in order and at most one error.
+class EtcdWatch : public KvWatch,
+                  public grpc::ClientBidiReactor<pb::WatchRequest, pb::WatchResponse> {
  public:
   EtcdWatch(pb::Watch::Stub* stub, pb::WatchRequest request, FleetKv::WatchCallback callback)
-      : callback_(std::move(callback)) {
+      : request_(std::move(request)), callback_(std::move(callback)) {
     // Without a leader the member cannot promise to deliver every event: end the watch then
     // (etcd's clientv3.WithRequireLeader), so the caller re-watches through another member.
     context_.AddMetadata("hasleader", "true");
-    stream_ = stub->Watch(&context_);
-    thread_ = std::thread([this, request = std::move(request)] { Run(request); });
+    stub->async()->Watch(&context_, this);
+    StartWrite(&request_);
+    StartRead(&response_);
+    StartCall();
   }
+  // Never called from one of this watch's own callbacks (it waits for OnDone).
   ~EtcdWatch() override {
     context_.TryCancel();
-    thread_.join();
+    done_.WaitForNotification();
   }
 
- private:
-  void Run(const pb::WatchRequest& request) {
-    if (!stream_->Write(request)) {
-      End(absl::UnavailableError("etcd watch: the stream closed before it started"));
+  void OnReadDone(bool ok) override {
+    if (!ok || ended_.load()) return;  // the stream ended: OnDone says how
+    if (response_.compact_revision() > 0) {
+      End(absl::OutOfRangeError(absl::StrCat("etcd watch: history before revision ",
+                                             response_.compact_revision(), " was compacted")));
       return;
     }
-    pb::WatchResponse response;
-    while (stream_->Read(&response)) {
-      if (response.compact_revision() > 0) {
-        End(absl::OutOfRangeError(absl::StrCat("etcd watch: history before revision ",
-                                               response.compact_revision(), " was compacted")));
-        return;
-      }
-      if (response.canceled()) {
-        End(absl::UnavailableError(
-            absl::StrCat("etcd watch cancelled by the member: ", response.cancel_reason())));
-        return;
-      }
-      if (response.events_size() == 0) continue;  // "created", or a progress notification
+    if (response_.canceled()) {
+      End(absl::UnavailableError(
+          absl::StrCat("etcd watch cancelled by the member: ", response_.cancel_reason())));
+      return;
+    }
+    // No events: "created", or a progress notification.
+    if (response_.events_size() > 0) {
       std::vector<KvEvent> events;
-      events.reserve(static_cast<size_t>(response.events_size()));
-      for (const ::mvccpb::Event& event : response.events()) {
+      events.reserve(static_cast<size_t>(response_.events_size()));
+      for (const ::mvccpb::Event& event : response_.events()) {
         KvEvent out;
         out.type =
             event.type() == ::mvccpb::Event::DELETE ? KvEvent::Type::kDelete : KvEvent::Type::kPut;
@@ -207,20 +213,30 @@ class EtcdWatch : public KvWatch {
       }
       callback_(std::move(events));
     }
-    const grpc::Status status = stream_->Finish();
-    if (status.error_code() == grpc::StatusCode::CANCELLED) return;  // our destructor
-    End(absl::UnavailableError(absl::StrCat("etcd watch ended: ", status.error_message())));
+    StartRead(&response_);
   }
 
+  void OnDone(const grpc::Status& status) override {
+    // CANCELLED: our destructor, or End() after it reported.
+    if (status.error_code() != grpc::StatusCode::CANCELLED) {
+      End(absl::UnavailableError(absl::StrCat("etcd watch ended: ", status.error_message())));
+    }
+    done_.Notify();  // the last touch of this object: the destructor may run from here on
+  }
+
+ private:
   void End(absl::Status status) {
+    if (ended_.exchange(true)) return;
     context_.TryCancel();
     callback_(std::move(status));
   }
 
+  const pb::WatchRequest request_;
+  pb::WatchResponse response_;
   FleetKv::WatchCallback callback_;
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<pb::WatchRequest, pb::WatchResponse>> stream_;
-  std::thread thread_;
+  std::atomic<bool> ended_{false};
+  absl::Notification done_;  // OnDone ran
 };
 
 absl::StatusOr<std::unique_ptr<EtcdKv>> EtcdKv::Create(const EtcdKvOptions& options) {
