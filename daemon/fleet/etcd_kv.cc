@@ -184,12 +184,13 @@ class EtcdWatch : public KvWatch,
   }
   // Never called from one of this watch's own callbacks (it waits for OnDone).
   ~EtcdWatch() override {
+    ended_.store(true);  // our own cancel is not an end to report
     context_.TryCancel();
     done_.WaitForNotification();
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok || ended_.load()) return;  // the stream ended: OnDone says how
+    if (!ok) return;  // the stream ended: OnDone says how
     if (response_.compact_revision() > 0) {
       End(absl::OutOfRangeError(absl::StrCat("etcd watch: history before revision ",
                                              response_.compact_revision(), " was compacted")));
@@ -217,10 +218,10 @@ class EtcdWatch : public KvWatch,
   }
 
   void OnDone(const grpc::Status& status) override {
-    // CANCELLED: our destructor, or End() after it reported.
-    if (status.error_code() != grpc::StatusCode::CANCELLED) {
-      End(absl::UnavailableError(absl::StrCat("etcd watch ended: ", status.error_message())));
-    }
+    // Every end the caller did not ask for is reported, CANCELLED included: etcd cancels a watch
+    // itself ("etcdserver: watch canceled", a member shutting down). Our destructor and End()
+    // set ended_ first, so theirs is not reported again.
+    End(absl::UnavailableError(absl::StrCat("etcd watch ended: ", status.error_message())));
     done_.Notify();  // the last touch of this object: the destructor may run from here on
   }
 
