@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/credential_key.h"
 #include "daemon/core/failpoint.h"
+#include "daemon/core/refresh_token_holder.h"
 
 namespace operator_auth {
 namespace {
@@ -174,13 +175,9 @@ void RefreshCoordinator::Run(const std::string& provider, absl::Time valid_until
           // `auth default` may have moved this account to another place while the endpoint
           // answered: the rotated token belongs wherever the refresh token we spent is now.
           // Dropping it would leave that account with a spent refresh token.
-          for (const auto& [key, other] : credentials) {
-            if (ProviderOfKey(key) == ProviderOfKey(provider) &&
-                other.type == CredentialType::kOAuth && other.refresh == used_refresh_token) {
-              write_to = key;
-              break;
-            }
-          }
+          std::string moved =
+              KeyHoldingRefreshToken(credentials, ProviderOfKey(provider), used_refresh_token);
+          if (!moved.empty()) write_to = std::move(moved);
         }
         if (write_to != provider) {
           spdlog::info("the {} credential moved to {} during its refresh; storing it there",

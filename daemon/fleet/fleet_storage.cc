@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/credential_key.h"
+#include "daemon/core/refresh_token_holder.h"
 #include "daemon/core/secret_string.h"
 #include "spdlog/spdlog.h"
 
@@ -217,14 +219,8 @@ void FleetStorage::ReplayJournal() {
     absl::Status replayed = Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
       // Wherever the refresh token the endpoint took is still stored (an `auth default` may have
       // moved the account meanwhile), nobody has stored its successor: ours is the one.
-      stored_at.clear();
-      for (const auto& [key, credential] : document.Credentials()) {
-        if (credential.type == CredentialType::kOAuth &&
-            credential.refresh == entry.spent_refresh) {
-          stored_at = key;
-          break;
-        }
-      }
+      stored_at = KeyHoldingRefreshToken(document.Credentials(), ProviderOfKey(entry.key),
+                                         entry.spent_refresh);
       if (stored_at.empty()) return false;
       document.Put(stored_at, entry.fresh);
       return true;
