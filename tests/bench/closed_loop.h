@@ -2,7 +2,8 @@
 // completion records its latency and starts the slot's next call from its callback (a closed
 // loop), so the server sees a constant concurrency and no client thread sits between calls.
 // The floor RPC and GetApiKey both go through this one generic-stub path with pre-serialized
-// requests, so the client-side cost is the same for both and any difference is the server's.
+// requests, so the client-side cost is the same for both (as long as their `check`s cost alike:
+// authd_bench compares bytes for both) and any difference is the server's.
 // Run() blocks until the round is over; one Run() at a time per ClosedLoop.
 #pragma once
 
