@@ -136,21 +136,21 @@ AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthServ
       vendor_sync_(vendor_sync),
       gate_(gate) {}
 
-grpc::ServerUnaryReactor* AuthServiceImpl::Refuse(grpc::CallbackServerContext* context,
-                                                  const char* method, const CallTracker::Call& call,
-                                                  std::string rule, absl::string_view provider,
-                                                  absl::string_view account,
-                                                  const absl::Status& refusal,
-                                                  RequestCounter::Slot& counter) {
+grpc::ServerUnaryReactor* AuthServiceImpl::RefusedByGate(
+    grpc::CallbackServerContext* context, const char* method, const CallTracker::Call& call,
+    absl::string_view provider, absl::string_view account, RequestCounter::Slot& counter,
+    std::string& rule) {
+  const absl::Status allowed = gate_.CheckProvider(call.identity().get(), provider, account, rule);
+  if (allowed.ok()) return nullptr;
   if (gate_.auditing()) {
     // An id that does not even parse is not recorded: it could be a key pasted in its place.
     const bool valid = ValidateProviderId(provider).ok() &&
                        (account.empty() || ValidateAccountName(account).ok());
     gate_.Record(method, call.identity(), std::move(rule),
                  valid ? manager_.Canonical(provider) : std::string(),
-                 valid ? std::string(account) : std::string(), refusal);
+                 valid ? std::string(account) : std::string(), allowed);
   }
-  return FinishNow(context, refusal, counter);
+  return FinishNow(context, allowed, counter);
 }
 
 std::function<void(const absl::Status&)> AuthServiceImpl::AuditOnFinish(
@@ -174,11 +174,9 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
   // answers at once.
   std::string rule;
   const Named named = NameOf(*request);
-  if (absl::Status allowed =
-          gate_.CheckProvider(call.identity().get(), named.provider, named.account, rule);
-      !allowed.ok()) {
-    return Refuse(context, "GetApiKey", call, std::move(rule), named.provider, named.account,
-                  allowed, get_api_key_);
+  if (grpc::ServerUnaryReactor* refused = RefusedByGate(context, "GetApiKey", call, named.provider,
+                                                        named.account, get_api_key_, rule)) {
+    return refused;
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Answered inline on the hot path; from the refresh thread when a token had to be refreshed.
@@ -262,11 +260,9 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetApiKey(grpc::CallbackServerContext
   CallTracker::Call call = calls_.Track(context);
   std::string rule;
   const Named named = NameOf(*request);
-  if (absl::Status allowed =
-          gate_.CheckProvider(call.identity().get(), named.provider, named.account, rule);
-      !allowed.ok()) {
-    return Refuse(context, "SetApiKey", call, std::move(rule), named.provider, named.account, allowed,
-                  set_api_key_);
+  if (grpc::ServerUnaryReactor* refused = RefusedByGate(context, "SetApiKey", call, named.provider,
+                                                        named.account, set_api_key_, rule)) {
+    return refused;
   }
   auto audit = AuditOnFinish("SetApiKey", call, std::move(rule), named.provider, named.account);
   return FinishOnExecutor(
@@ -285,11 +281,10 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetRuntimeApiKey(
   CallTracker::Call call = calls_.Track(context);
   std::string rule;
   const Named named = NameOf(*request);
-  if (absl::Status allowed =
-          gate_.CheckProvider(call.identity().get(), named.provider, named.account, rule);
-      !allowed.ok()) {
-    return Refuse(context, "SetRuntimeApiKey", call, std::move(rule), named.provider, named.account, allowed,
-                  set_runtime_api_key_);
+  if (grpc::ServerUnaryReactor* refused =
+          RefusedByGate(context, "SetRuntimeApiKey", call, named.provider, named.account,
+                        set_runtime_api_key_, rule)) {
+    return refused;
   }
   absl::StatusOr<bool> cleared =
       manager_.SetRuntimeApiKey(SelectorOf(*request), request->key(), context->peer());
@@ -307,10 +302,9 @@ grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* c
   CallTracker::Call call = calls_.Track(context);
   std::string rule;
   const Named named = NameOf(*request);
-  if (absl::Status allowed =
-          gate_.CheckProvider(call.identity().get(), named.provider, named.account, rule);
-      !allowed.ok()) {
-    return Refuse(context, "Logout", call, std::move(rule), named.provider, named.account, allowed, logout_);
+  if (grpc::ServerUnaryReactor* refused =
+          RefusedByGate(context, "Logout", call, named.provider, named.account, logout_, rule)) {
+    return refused;
   }
   auto audit = AuditOnFinish("Logout", call, std::move(rule), named.provider, named.account);
   return FinishOnExecutor(
@@ -499,11 +493,10 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SetDefaultAccount(
   std::string rule;
   // It changes what every caller naming no account gets: the account must be the caller's to
   // have.
-  if (absl::Status allowed = gate_.CheckProvider(call.identity().get(), request->provider(),
-                                                 request->account(), rule);
-      !allowed.ok()) {
-    return Refuse(context, "SetDefaultAccount", call, std::move(rule), request->provider(),
-                  request->account(), allowed, set_default_account_);
+  if (grpc::ServerUnaryReactor* refused =
+          RefusedByGate(context, "SetDefaultAccount", call, request->provider(), request->account(),
+                        set_default_account_, rule)) {
+    return refused;
   }
   auto audit = AuditOnFinish("SetDefaultAccount", call, std::move(rule), request->provider(),
                              request->account());

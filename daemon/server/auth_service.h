@@ -68,11 +68,14 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
                                               v1::SetDefaultAccountResponse* response) override;
 
  private:
-  // Finishes a call the gate refused (or whose check failed) and records it.
-  grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, const char* method,
-                                   const CallTracker::Call& call, std::string rule,
-                                   absl::string_view provider, absl::string_view account,
-                                   const absl::Status& refusal, RequestCounter::Slot& counter);
+  // Asks the client gate whether the caller of `call` may act on `provider`'s `account` (as
+  // requested). Allowed: nullptr, with `rule` set to the matching client rule's name (empty when
+  // none matched). Refused: finishes the call with the refusal, records it in the audit trail,
+  // and returns the call's reactor for the handler to return.
+  grpc::ServerUnaryReactor* RefusedByGate(grpc::CallbackServerContext* context, const char* method,
+                                          const CallTracker::Call& call, absl::string_view provider,
+                                          absl::string_view account, RequestCounter::Slot& counter,
+                                          std::string& rule);
   // Records the end of a call on `provider`'s `account` (as requested; recorded under the
   // provider's canonical id; account empty for the default).
   std::function<void(const absl::Status&)> AuditOnFinish(const char* method,

@@ -238,19 +238,26 @@ void PrintTable(const std::vector<Measurement>& rows, const Flags& flags) {
   }
 }
 
+// The rows as JSON objects, one per line, comma-separated; `name_key` names the row's label
+// ("rpc", or "daemon" in the audit section).
+void PrintJsonRows(const std::vector<Measurement>& rows, const char* name_key) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Measurement& m = rows[i];
+    std::printf(
+        "  {\"%s\": \"%s\", \"outstanding\": %d, \"p50_us\": %.2f, \"p99_us\": %.2f, "
+        "\"calls_per_second\": %.1f, \"errors\": %lld}%s\n",
+        name_key, m.rpc.c_str(), m.outstanding, m.median.p50_us, m.median.p99_us,
+        m.median.calls_per_second, static_cast<long long>(m.errors),
+        i + 1 < rows.size() ? "," : "");
+  }
+}
+
 void PrintJson(const std::vector<Measurement>& rows, const Flags& flags) {
   std::printf("{\"rounds\": %d, \"seconds_per_round\": %.3f, \"calls_per_round\": %lld,\n",
               flags.rounds, flags.calls > 0 ? 0.0 : flags.seconds_per_round,
               static_cast<long long>(flags.calls));
   std::printf(" \"results\": [\n");
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const Measurement& m = rows[i];
-    std::printf(
-        "  {\"rpc\": \"%s\", \"outstanding\": %d, \"p50_us\": %.2f, \"p99_us\": %.2f, "
-        "\"calls_per_second\": %.1f, \"errors\": %lld}%s\n",
-        m.rpc.c_str(), m.outstanding, m.median.p50_us, m.median.p99_us, m.median.calls_per_second,
-        static_cast<long long>(m.errors), i + 1 < rows.size() ? "," : "");
-  }
+  PrintJsonRows(rows, "rpc");
   std::printf(" ],\n \"ratios\": [\n");
   for (size_t i = 0; i + 1 < rows.size(); i += 2) {
     std::printf(
@@ -514,14 +521,7 @@ void PrintAudit(const std::vector<Measurement>& rows, const std::vector<RecordCo
   };
   if (flags.json) {
     std::printf(",\n \"audit\": {\"results\": [\n");
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const Measurement& m = rows[i];
-      std::printf(
-          "  {\"daemon\": \"%s\", \"outstanding\": %d, \"p50_us\": %.2f, \"p99_us\": %.2f, "
-          "\"calls_per_second\": %.1f, \"errors\": %lld}%s\n",
-          m.rpc.c_str(), m.outstanding, m.median.p50_us, m.median.p99_us, m.median.calls_per_second,
-          static_cast<long long>(m.errors), i + 1 < rows.size() ? "," : "");
-    }
+    PrintJsonRows(rows, "daemon");
     std::printf(" ], \"ratios\": [\n");
     for (size_t i = 0; i + 1 < rows.size(); i += 2) {
       std::printf(
