@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs the test suite against the real daemon binary. Three
 # phases exist; by default only the first runs (README's test command, about 13 minutes on a
-# fresh 2-core machine after apt; all three, as .ci/run runs them, about 41 minutes).
+# fresh 2-core machine after apt; all three, as .ci/run runs them, about 34 minutes).
 # .ci/run runs it, then `PHASES="asan tsan"`:
 #   1. the whole suite in ./build (warnings as errors, crash failpoints compiled in), with every
 #      daemon logging at trace level into ./build/test-logs; then scripts/leak_scan.py checks
