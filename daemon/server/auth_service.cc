@@ -143,26 +143,30 @@ grpc::ServerUnaryReactor* AuthServiceImpl::RefusedByGate(
   const absl::Status allowed = gate_.CheckProvider(call.identity().get(), provider, account, rule);
   if (allowed.ok()) return nullptr;
   if (gate_.auditing()) {
-    // An id that does not even parse is not recorded: it could be a key pasted in its place.
-    const bool valid = ValidateProviderId(provider).ok() &&
-                       (account.empty() || ValidateAccountName(account).ok());
-    gate_.Record(method, call.identity(), std::move(rule),
-                 valid ? manager_.Canonical(provider) : std::string(),
-                 valid ? std::string(account) : std::string(), allowed);
+    AuditName name = AuditNameOf(provider, account);
+    gate_.Record(method, call.identity(), std::move(rule), std::move(name.provider),
+                 std::move(name.account), allowed);
   }
   return FinishNow(context, allowed, counter);
+}
+
+AuthServiceImpl::AuditName AuthServiceImpl::AuditNameOf(absl::string_view provider,
+                                                        absl::string_view account) const {
+  // An id that does not even parse is not recorded: it could be a key pasted in its place.
+  if (!ValidateProviderId(provider).ok() ||
+      (!account.empty() && !ValidateAccountName(account).ok())) {
+    return {};
+  }
+  return {manager_.Canonical(provider), std::string(account)};
 }
 
 std::function<void(const absl::Status&)> AuthServiceImpl::AuditOnFinish(
     const char* method, const CallTracker::Call& call, std::string rule,
     absl::string_view provider, absl::string_view account) {
   if (!gate_.auditing()) return nullptr;
-  const bool valid = ValidateProviderId(provider).ok() &&
-                     (account.empty() || ValidateAccountName(account).ok());
   return [this, method, peer = call.identity(), rule = std::move(rule),
-          canonical = valid ? manager_.Canonical(provider) : std::string(),
-          account = valid ? std::string(account) : std::string()](const absl::Status& outcome) {
-    gate_.Record(method, peer, rule, canonical, account, outcome);
+          name = AuditNameOf(provider, account)](const absl::Status& outcome) {
+    gate_.Record(method, peer, rule, name.provider, name.account, outcome);
   };
 }
 
@@ -196,16 +200,15 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
     }
     if (gate_.auditing()) {
       // Built only now, from what the answer already holds: no lookup on success.
-      const Named asked = NameOf(*request);
-      const bool valid = key.ok() || (ValidateProviderId(asked.provider).ok() &&
-                                      (asked.account.empty() ||
-                                       ValidateAccountName(asked.account).ok()));
-      std::string provider = key.ok() ? response->provider()
-                                      : (valid ? manager_.Canonical(asked.provider) : std::string());
-      std::string account = key.ok() ? response->account()
-                                     : (valid ? std::string(asked.account) : std::string());
-      gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(provider),
-                   std::move(account), key.status());
+      AuditName name;
+      if (key.ok()) {
+        name = {response->provider(), response->account()};
+      } else {
+        const Named asked = NameOf(*request);
+        name = AuditNameOf(asked.provider, asked.account);
+      }
+      gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(name.provider),
+                   std::move(name.account), key.status());
     }
     reactor->Finish(ToGrpcStatus(key.status()));
   };

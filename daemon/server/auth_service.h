@@ -76,6 +76,14 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
                                           const CallTracker::Call& call, absl::string_view provider,
                                           absl::string_view account, RequestCounter::Slot& counter,
                                           std::string& rule);
+  // What the audit trail records for a requested `provider` and `account`: the canonical id and
+  // the account as named; both empty when either does not parse (it could be a key pasted in
+  // its place).
+  struct AuditName {
+    std::string provider;
+    std::string account;
+  };
+  AuditName AuditNameOf(absl::string_view provider, absl::string_view account) const;
   // Records the end of a call on `provider`'s `account` (as requested; recorded under the
   // provider's canonical id; account empty for the default).
   std::function<void(const absl::Status&)> AuditOnFinish(const char* method,
