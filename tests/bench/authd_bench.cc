@@ -568,11 +568,12 @@ void PrintAudit(const std::vector<Measurement>& rows, const std::vector<RecordCo
   std::printf("\n");
 }
 
-// Runs the audit comparison against `on` (the main daemon, auditing by default). False, with a
-// message, when something failed.
-bool RunAudit(const std::shared_ptr<grpc::Channel>& on, const std::string& key, const Flags& flags,
-              std::vector<Measurement>& rows, std::vector<RecordCost>& record_costs,
-              double& writer_ns) {
+// Runs the audit comparison against `on` (the main daemon, auditing by default) with
+// `get_api_key`, the method already checked on it; the second daemon gets the same `key` and must
+// give the same answer. False, with a message, when something failed.
+bool RunAudit(const std::shared_ptr<grpc::Channel>& on, const std::string& key,
+              const UnaryMethod& get_api_key, const Flags& flags, std::vector<Measurement>& rows,
+              std::vector<RecordCost>& record_costs, double& writer_ns) {
   BenchDaemon off_daemon("authd_bench", flags.daemon, AuditOffConfig());
   if (!off_daemon.Start()) return false;
   std::shared_ptr<grpc::Channel> off = off_daemon.ConnectedChannel();
@@ -583,14 +584,9 @@ bool RunAudit(const std::shared_ptr<grpc::Channel>& on, const std::string& key, 
   }
   ClosedLoop on_loop(on, kCallDeadline);
   ClosedLoop off_loop(off, kCallDeadline);
-  absl::StatusOr<UnaryMethod> method = GetApiKeyMethod(on, key);
-  if (!method.ok()) {
-    std::fprintf(stderr, "authd_bench: %s\n", method.status().ToString().c_str());
-    return false;
-  }
   for (int outstanding : kConcurrencies) {
     std::fprintf(stderr, "measuring audit on/off at %d outstanding...\n", outstanding);
-    for (Measurement& m : MeasureAuditPair(on_loop, off_loop, *method, outstanding, flags)) {
+    for (Measurement& m : MeasureAuditPair(on_loop, off_loop, get_api_key, outstanding, flags)) {
       rows.push_back(std::move(m));
     }
   }
@@ -656,7 +652,9 @@ int Run(const Flags& flags) {
   std::vector<Measurement> audit_rows;
   std::vector<RecordCost> record_costs;
   double writer_ns = 0;
-  if (flags.audit && !RunAudit(channel, key, flags, audit_rows, record_costs, writer_ns)) return 1;
+  if (flags.audit &&
+      !RunAudit(channel, key, methods[1], flags, audit_rows, record_costs, writer_ns))
+    return 1;
 
   int64_t errors = 0;
   for (const Measurement& m : rows) errors += m.errors;
