@@ -46,7 +46,21 @@ ProviderAuthManager::ProviderAuthManager(AuthStorage& storage, const ProviderReg
       env_(env ? std::move(env) : EnvLookup(ProcessEnv)),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
       refresher_(refresher),
-      completion_(completion) {}
+      completion_(completion) {
+  storage_listener_ = storage_.AddChangeListener(
+      [this] { key_generation_.fetch_add(1, std::memory_order_release); });
+}
+
+ProviderAuthManager::~ProviderAuthManager() { storage_.RemoveChangeListener(storage_listener_); }
+
+ProviderAuthManager::KeyState ProviderAuthManager::CurrentKeyState() {
+  KeyState state;
+  const uint64_t before = key_generation_.load(std::memory_order_acquire);
+  state.snapshot = storage_.Snapshot();
+  state.generation = key_generation_.load(std::memory_order_acquire);
+  state.settled = state.generation == before;
+  return state;
+}
 
 std::string ProviderAuthManager::Canonical(absl::string_view name) const {
   return registry()->Canonical(name);
@@ -163,9 +177,10 @@ ProviderAuthManager::Resolution ProviderAuthManager::Resolve(const std::string& 
   return {std::nullopt, nullptr, false, failure};
 }
 
-ProviderAuthManager::KeyLookup ProviderAuthManager::LookUp(absl::string_view provider) {
+ProviderAuthManager::KeyLookup ProviderAuthManager::LookUp(
+    absl::string_view provider, std::shared_ptr<const CredentialSnapshot> snapshot) {
   KeyLookup lookup;
-  lookup.snapshot = storage_.Snapshot();
+  lookup.snapshot = std::move(snapshot);
   absl::StatusOr<std::string> key = KeyIn(provider, *lookup.snapshot);
   if (!key.ok()) {
     lookup.answer = key.status();
@@ -178,9 +193,17 @@ ProviderAuthManager::KeyLookup ProviderAuthManager::LookUp(absl::string_view pro
     if (NeedsCompletion(lookup.id, *r.oauth)) {
       lookup.completing = r.oauth;
     } else {
-      lookup.answer = OAuthKey(lookup.id, *r.oauth);
+      ResolvedKey answer = OAuthKey(lookup.id, *r.oauth);
+      // Until Expired() would say so; a token without an expiry time never expires.
+      answer.reusable_until =
+          r.oauth->expires_unix_ms > 0
+              ? absl::FromUnixMillis(r.oauth->expires_unix_ms) - kOAuthExpiryMargin
+              : absl::InfiniteFuture();
+      lookup.answer = std::move(answer);
     }
   } else if (r.key.has_value()) {
+    // The environment is read afresh at every call (a test's EnvLookup may change): never kept.
+    if (r.key->source != KeySource::kEnv) r.key->reusable_until = absl::InfiniteFuture();
     lookup.answer = *std::move(r.key);
   } else {
     lookup.answer = std::move(r.failure);
@@ -354,6 +377,9 @@ void ProviderAuthManager::SetRegistry(ProviderRegistry registry) {
   auto replacement = std::make_shared<const ProviderRegistry>(std::move(registry));
   absl::MutexLock lock(&registry_mu_);
   registry_.swap(replacement);
+  // After the swap: also covers the OAuth configuration (usage, completion) SIGHUP replaced
+  // before it (daemon/main.cc).
+  key_generation_.fetch_add(1, std::memory_order_release);
 }
 
 std::shared_ptr<const ProviderRegistry> ProviderAuthManager::registry() const {
@@ -455,6 +481,7 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
     it->second.key = SecretString(key);
     it->second.peer = std::string(peer);
   }
+  key_generation_.fetch_add(1, std::memory_order_release);
   if (runtime_listener_) runtime_listener_();
   return cleared;
 }

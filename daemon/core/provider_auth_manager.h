@@ -6,8 +6,10 @@
 // Thread-safe: any number of callers may use one manager at once.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +48,11 @@ struct ResolvedKey {
   std::string provider;  // the canonical id, also when the caller named an alias
   KeyUsage usage;
   std::string account;  // the named account it came from; empty for the default account
+  // Until when the same request, in the same key state (ProviderAuthManager::KeyState), gets this
+  // very answer: forever for a runtime key or a stored API key; for a stored OAuth token, the
+  // moment it starts to count as expired. Never (InfinitePast) for an environment key, and for
+  // an answer that needed a refresh or a completion.
+  absl::Time reusable_until = absl::InfinitePast();
 };
 
 enum class StoredType { kNone, kApiKey, kOAuth, kUnknown };
@@ -114,6 +121,9 @@ class ProviderAuthManager {
                       EnvLookup env = nullptr, Clock clock = nullptr,
                       RefreshCoordinator* refresher = nullptr,
                       CredentialCompletion* completion = nullptr);
+  ~ProviderAuthManager();
+  ProviderAuthManager(const ProviderAuthManager&) = delete;
+  ProviderAuthManager& operator=(const ProviderAuthManager&) = delete;
 
   // Every entry point below accepts an alias of a provider (the registry's) and answers with the
   // canonical id. This is that mapping; `name` must be a valid id.
@@ -132,6 +142,23 @@ class ProviderAuthManager {
   // false when it already was the default; NOT_FOUND when there is no such account.
   absl::StatusOr<bool> SetDefaultAccount(absl::string_view provider, absl::string_view account);
 
+  // What a GetApiKey answer is resolved from, besides the request: the storage's snapshot, the
+  // runtime keys and the registry. `generation` moves whenever any of them changes (the storage
+  // replaced its snapshot, a runtime key was set or cleared, SIGHUP replaced the registry). An
+  // answer resolved from a `settled` state stays the answer to the same request for as long as
+  // the generation has not moved, up to its `reusable_until`: what lets a server keep answers.
+  struct KeyState {
+    std::shared_ptr<const CredentialSnapshot> snapshot;
+    uint64_t generation = 0;  // read once the snapshot was taken
+    // The generation did not move while the snapshot was taken: answers resolved from this
+    // state belong to `generation`. When false they are right, but may belong to an older one.
+    bool settled = false;
+  };
+  // Takes the current snapshot (which notices other processes' writes first) and generation.
+  KeyState CurrentKeyState();
+  // The clock expiry times are compared with (absl::Now unless the constructor was given one).
+  absl::Time Now() const { return clock_(); }
+
   // Calls `done` exactly once: inline when no refresh is needed (the hot path: no lock beyond the
   // snapshot's, no disk write, no network), else from the refresh or completion thread. NOT_FOUND
   // when no level has a credential; INVALID_ARGUMENT for a bad id; a refresh's or completion's
@@ -142,7 +169,12 @@ class ProviderAuthManager {
   // only a refresh or a completion moves it into a KeyCallback.
   template <typename Done>
   void GetApiKeyAsync(absl::string_view provider, Done&& done) {
-    KeyLookup lookup = LookUp(provider);
+    GetApiKeyAsync(provider, CurrentKeyState(), std::forward<Done>(done));
+  }
+  // The same, resolved from a key state the caller has just taken.
+  template <typename Done>
+  void GetApiKeyAsync(absl::string_view provider, const KeyState& state, Done&& done) {
+    KeyLookup lookup = LookUp(provider, state.snapshot);
     if (lookup.answer.has_value()) {
       std::forward<Done>(done)(*std::move(lookup.answer));
       return;
@@ -206,7 +238,7 @@ class ProviderAuthManager {
     std::shared_ptr<const CredentialSnapshot> snapshot;  // keeps `completing` alive
     const Credential* completing = nullptr;  // a valid OAuth credential that needs completion
   };
-  KeyLookup LookUp(absl::string_view provider);
+  KeyLookup LookUp(absl::string_view provider, std::shared_ptr<const CredentialSnapshot> snapshot);
   // KeyFor against a snapshot already taken.
   absl::StatusOr<std::string> KeyIn(absl::string_view selector,
                                     const CredentialSnapshot& snapshot) const;
@@ -239,6 +271,12 @@ class ProviderAuthManager {
     std::string peer;  // who set it
   };
   absl::flat_hash_map<std::string, RuntimeKey> runtime_keys_ ABSL_GUARDED_BY(runtime_mu_);
+
+  // KeyState::generation. Moved after the change it stands for is visible (the storage calls
+  // its listeners once the new snapshot is in place), so a state read at generation N is at
+  // least as new as N.
+  std::atomic<uint64_t> key_generation_{0};
+  uint64_t storage_listener_ = 0;
 };
 
 }  // namespace operator_auth

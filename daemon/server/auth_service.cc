@@ -33,6 +33,13 @@ Named NameOf(const Request& request) {
   return {provider.substr(0, at), provider.substr(at + 1)};
 }
 
+// A raw method's request; false when its bytes do not parse.
+bool ParseMessage(const grpc::ByteBuffer& bytes, google::protobuf::MessageLite& message) {
+  grpc::Slice slice;
+  if (!bytes.TrySingleSlice(&slice).ok() && !bytes.DumpToSingleSlice(&slice).ok()) return false;
+  return message.ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
+}
+
 // The selector a request names: "PROVIDER" or "PROVIDER@ACCOUNT" (ParseCredentialSelector
 // refuses an account named both ways).
 template <typename Request>
@@ -171,52 +178,67 @@ std::function<void(const absl::Status&)> AuthServiceImpl::AuditOnFinish(
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext* context,
-                                                     const v1::GetApiKeyRequest* request,
-                                                     v1::GetApiKeyResponse* response) {
+                                                     const grpc::ByteBuffer* request_bytes,
+                                                     grpc::ByteBuffer* response) {
   CallTracker::Call call = calls_.Track(context);
+  v1::GetApiKeyRequest request;
+  if (!ParseMessage(*request_bytes, request)) {
+    return FinishNow(context, absl::InvalidArgumentError("the GetApiKey request does not parse"),
+                     get_api_key_);
+  }
   // The identity is the connection's, read at accept: no syscall here; without rules the gate
   // answers at once.
   std::string rule;
-  const Named named = NameOf(*request);
+  const Named named = NameOf(request);
   if (grpc::ServerUnaryReactor* refused = RefusedByGate(context, "GetApiKey", call, named.provider,
                                                         named.account, get_api_key_, rule)) {
     return refused;
   }
+  // The hot path names the default account: the selector is the provider field as it is.
+  std::string selector_storage;
+  absl::string_view selector = request.provider();
+  if (!request.account().empty()) {
+    selector_storage = SelectorOf(request);
+    selector = selector_storage;
+  }
+  // Taking the state notices other processes' writes first: a kept answer is never older than
+  // what the credentials files say now.
+  ProviderAuthManager::KeyState state = manager_.CurrentKeyState();
+  if (std::optional<ApiKeyAnswer> kept =
+          answers_.Find(selector, state.generation, manager_.Now())) {
+    *response = grpc::ByteBuffer(&kept->bytes, 1);
+    if (gate_.auditing()) {
+      gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(kept->provider),
+                   std::move(kept->account), absl::OkStatus());
+    }
+    return FinishNow(context, absl::OkStatus(), get_api_key_);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Answered inline on the hot path; from the refresh thread when a token had to be refreshed.
-  // The guard moves into the callback, which is called in place when answered inline: no
-  // allocation for either on the hot path.
-  auto done = [this, reactor, request, response, rule = std::move(rule),
-               call = std::move(call)](absl::StatusOr<ResolvedKey> key) mutable {
+  // Answered inline unless a token had to be refreshed or completed (then from that thread).
+  // The guard moves into the callback, which is called in place when answered inline.
+  std::optional<uint64_t> keep_at;
+  if (state.settled) keep_at = state.generation;
+  auto done = [this, reactor, response, keep_at, rule = std::move(rule), call = std::move(call),
+               kept_as = std::string(selector),
+               asked = gate_.auditing() ? AuditNameOf(named.provider, named.account)
+                                        : AuditName()](absl::StatusOr<ResolvedKey> key) mutable {
     get_api_key_.Record(key.ok());
+    AuditName name = std::move(asked);
     if (key.ok()) {
-      response->set_key(key->key.str());
-      response->set_source(ToProto(key->source));
-      response->set_label(std::move(key->label));
-      response->set_expires_unix_ms(key->expires_unix_ms);
-      response->set_provider(std::move(key->provider));
-      response->set_account(std::move(key->account));
-      ToProto(key->usage, *response->mutable_usage());
+      ApiKeyAnswer answer = SerializeApiKeyAnswer(*key);
+      *response = grpc::ByteBuffer(&answer.bytes, 1);
+      if (keep_at.has_value() && key->reusable_until != absl::InfinitePast()) {
+        answers_.Keep(kept_as, *keep_at, key->reusable_until, answer);
+      }
+      name = {std::move(answer.provider), std::move(answer.account)};
     }
     if (gate_.auditing()) {
-      // Built only now, from what the answer already holds: no lookup on success.
-      AuditName name;
-      if (key.ok()) {
-        name = {response->provider(), response->account()};
-      } else {
-        const Named asked = NameOf(*request);
-        name = AuditNameOf(asked.provider, asked.account);
-      }
       gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(name.provider),
                    std::move(name.account), key.status());
     }
     reactor->Finish(ToGrpcStatus(key.status()));
   };
-  if (request->account().empty()) {  // the hot path: no selector string to build
-    manager_.GetApiKeyAsync(request->provider(), std::move(done));
-  } else {
-    manager_.GetApiKeyAsync(SelectorOf(*request), std::move(done));
-  }
+  manager_.GetApiKeyAsync(selector, state, std::move(done));
   return reactor;
 }
 

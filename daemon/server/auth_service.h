@@ -9,6 +9,7 @@
 #include "daemon/core/login_slots.h"
 #include "daemon/core/provider_auth_manager.h"
 #include "daemon/oauth/provider_oauth_service.h"
+#include "daemon/server/api_key_answers.h"
 #include "daemon/server/call_tracker.h"
 #include "daemon/server/request_counter.h"
 #include "daemon/vendor/vendor_sync.h"
@@ -16,7 +17,9 @@
 
 namespace operator_auth {
 
-class AuthServiceImpl final : public v1::AuthService::CallbackService {
+// GetApiKey is a raw method: it answers with bytes an ApiKeyAnswerCache may already hold.
+class AuthServiceImpl final
+    : public v1::AuthService::WithRawCallbackMethod_GetApiKey<v1::AuthService::CallbackService> {
  public:
   // `manager`, `oauth`, `writes` and `calls` must outlive the service. Every call is counted in
   // `calls` until it has finished.
@@ -32,9 +35,10 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
                   BlockingExecutor& writes, CallTracker& calls, ApiKeyWatchHub& watches,
                   RequestCounter& requests, VendorSync& vendor_sync, ClientGate& gate);
 
+  // Takes a serialized GetApiKeyRequest and answers with a serialized GetApiKeyResponse.
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
-                                      const v1::GetApiKeyRequest* request,
-                                      v1::GetApiKeyResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetAuthStatus(grpc::CallbackServerContext* context,
                                           const v1::GetAuthStatusRequest* request,
                                           v1::AuthStatus* response) override;
@@ -111,6 +115,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   RequestCounter::Slot& set_default_account_;
   VendorSync& vendor_sync_;
   ClientGate& gate_;
+  ApiKeyAnswerCache answers_;
   LoginSlots logins_;  // one login per provider, LoginSlots::kDefaultMaxLogins in all
 };
 

@@ -67,6 +67,76 @@ TEST_F(ServiceTest, RuntimeKeyWinsAndIsNeverWritten) {
   EXPECT_EQ(client_->GetApiKey("openai")->key, "sk-stored");
 }
 
+// The daemon keeps each GetApiKey answer serialized until the key state moves
+// (daemon/server/api_key_answers.h): every kind of change must reach the very next call of the
+// same request, on the same connection.
+TEST_F(ServiceTest, ARepeatedGetApiKeySeesEveryChangeAtItsNextCall) {
+  daemon_.Stop();
+  daemon_.SetConfig(R"({"aliases": {"work-llm": "openai"}})");
+  ASSERT_TRUE(daemon_.Start().ok());
+  auto key_of = [&](const std::string& provider) -> std::string {
+    absl::StatusOr<ApiKey> key = client_->GetApiKey(provider);
+    return key.ok() ? key->key : std::string(absl::StatusCodeToString(key.status().code()));
+  };
+  ASSERT_TRUE(client_->SetApiKey("openai", "sk-first-1").ok());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(key_of("openai"), "sk-first-1");
+    EXPECT_EQ(key_of("work-llm"), "sk-first-1");
+  }
+  EXPECT_EQ(key_of("openai@work"), "NOT_FOUND");
+
+  // Another tool rewrites the file.
+  WriteFileOrDie(daemon_.providers_path(),
+                 R"({"openai": {"type": "api_key", "key": "sk-second-2"},
+                     "openai@work": {"type": "api_key", "key": "sk-work-3"}})");
+  EXPECT_EQ(key_of("openai"), "sk-second-2");
+  EXPECT_EQ(key_of("work-llm"), "sk-second-2");
+  EXPECT_EQ(key_of("openai@work"), "sk-work-3");
+
+  ASSERT_TRUE(client_->SetRuntimeApiKey("openai", "sk-runtime-4").ok());
+  EXPECT_EQ(key_of("openai"), "sk-runtime-4");
+  EXPECT_EQ(key_of("openai@work"), "sk-work-3");
+  ASSERT_TRUE(client_->SetRuntimeApiKey("openai", "").ok());
+  EXPECT_EQ(key_of("openai"), "sk-second-2");
+
+  // SIGHUP drops the alias: "work-llm" is now an id of its own, with no credential.
+  WriteFileOrDie(daemon_.config_path(), "{}");
+  daemon_.Signal(SIGHUP);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline &&
+         daemon_.Log().find("configuration reloaded") == std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_THAT(daemon_.Log(), HasSubstr("configuration reloaded"));
+  EXPECT_EQ(key_of("work-llm"), "NOT_FOUND");
+
+  ASSERT_TRUE(client_->Logout("openai")->removed());
+  EXPECT_EQ(key_of("openai"), "NOT_FOUND");
+  EXPECT_EQ(key_of("openai@work"), "sk-work-3");
+}
+
+// GetApiKey reads its request itself (a raw method): bytes that are no GetApiKeyRequest get a
+// clear INVALID_ARGUMENT, and the daemon goes on.
+TEST_F(ServiceTest, AGetApiKeyRequestThatDoesNotParseIsRefused) {
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel("unix:" + daemon_.socket_path(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  const std::string garbage = "\x0a\xff\xff\xff\xff\x0f";  // field 1, length far past the end
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer request(&slice, 1);
+  std::promise<grpc::Status> done;
+  grpc::ByteBuffer response;
+  stub.UnaryCall(&context, "/operator_auth.v1.AuthService/GetApiKey", grpc::StubOptions(),
+                 &request, &response, [&](grpc::Status s) { done.set_value(s); });
+  grpc::Status status = done.get_future().get();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "the GetApiKey request does not parse");
+  ASSERT_TRUE(client_->SetApiKey("openai", "sk-after").ok());
+  EXPECT_EQ(client_->GetApiKey("openai")->key, "sk-after");
+}
+
 TEST_F(ServiceTest, BadInputIsRefusedWithTheRuleAndWithoutTheKey) {
   auto bad_id = client_->GetApiKey("Not/Valid");
   EXPECT_TRUE(absl::IsInvalidArgument(bad_id.status()));

@@ -204,5 +204,74 @@ TEST_F(ProviderAuthManagerTest, SetApiKeyReportsReplacement) {
   EXPECT_EQ(manager_.GetApiKey("openai")->key.view(), "sk-2");
 }
 
+
+// The server keeps answers per KeyState generation (daemon/server/api_key_answers.h): every
+// input of an answer must move it, and nothing else should.
+TEST_F(ProviderAuthManagerTest, TheKeyStateGenerationMovesWithEveryInputOfAnAnswer) {
+  ProviderAuthManager::KeyState first = manager_.CurrentKeyState();
+  EXPECT_TRUE(first.settled);
+  ProviderAuthManager::KeyState again = manager_.CurrentKeyState();
+  EXPECT_EQ(again.generation, first.generation) << "nothing changed";
+  EXPECT_EQ(again.snapshot, first.snapshot);
+
+  uint64_t last = first.generation;
+  auto moved = [&](const char* what) {
+    ProviderAuthManager::KeyState state = manager_.CurrentKeyState();
+    EXPECT_GT(state.generation, last) << what;
+    EXPECT_TRUE(state.settled) << what;
+    last = state.generation;
+  };
+  ASSERT_TRUE(manager_.SetApiKey("openai", "sk-stored").ok());
+  moved("a stored key");
+  ASSERT_TRUE(manager_.SetRuntimeApiKey("openai", "sk-runtime").ok());
+  moved("a runtime key set");
+  ASSERT_TRUE(manager_.SetRuntimeApiKey("openai", "").ok());
+  moved("a runtime key cleared");
+  manager_.SetRegistry(ProviderRegistry::BuiltIn());
+  moved("a registry replaced");
+  ASSERT_TRUE(manager_.Logout("openai").ok());
+  moved("a logout");
+  // Refused changes change nothing.
+  EXPECT_FALSE(manager_.SetRuntimeApiKey("Not/Valid", "sk-x").ok());
+  EXPECT_EQ(manager_.CurrentKeyState().generation, last);
+}
+
+TEST_F(ProviderAuthManagerTest, AnAnswerSaysHowLongItStaysTheAnswer) {
+  env_["MISTRAL_API_KEY"] = "sk-env";
+  absl::StatusOr<ResolvedKey> env = manager_.GetApiKey("mistral");
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->reusable_until, absl::InfinitePast()) << "the environment is read every time";
+
+  ASSERT_TRUE(manager_.SetApiKey("openai", "sk-stored").ok());
+  EXPECT_EQ(manager_.GetApiKey("openai")->reusable_until, absl::InfiniteFuture());
+  ASSERT_TRUE(manager_.SetRuntimeApiKey("groq", "gsk-runtime").ok());
+  EXPECT_EQ(manager_.GetApiKey("groq")->reusable_until, absl::InfiniteFuture());
+
+  // An OAuth token: until it starts to count as expired, and at that moment no longer served.
+  const absl::Time expires = now_ + absl::Minutes(10);
+  StoreOAuth("openai-codex", "access-1", expires);
+  absl::StatusOr<ResolvedKey> token = manager_.GetApiKey("openai-codex");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->reusable_until, expires - kOAuthExpiryMargin);
+  now_ = token->reusable_until - absl::Milliseconds(1);
+  EXPECT_EQ(manager_.GetApiKey("openai-codex")->key.view(), "access-1");
+  now_ = token->reusable_until;
+  EXPECT_TRUE(absl::IsFailedPrecondition(manager_.GetApiKey("openai-codex").status()));
+  EXPECT_EQ(manager_.Now(), now_);
+}
+
+TEST_F(ProviderAuthManagerTest, AStateTakenBeforeAChangeAnswersAsItWas) {
+  ASSERT_TRUE(manager_.SetApiKey("openai", "sk-old").ok());
+  ProviderAuthManager::KeyState before = manager_.CurrentKeyState();
+  ASSERT_TRUE(manager_.SetApiKey("openai", "sk-new").ok());
+  std::optional<absl::StatusOr<ResolvedKey>> answer;
+  manager_.GetApiKeyAsync("openai", before,
+                          [&](absl::StatusOr<ResolvedKey> key) { answer = std::move(key); });
+  ASSERT_TRUE(answer.has_value() && answer->ok());
+  EXPECT_EQ((*answer)->key.view(), "sk-old");
+  EXPECT_LT(before.generation, manager_.CurrentKeyState().generation)
+      << "so an answer kept for `before` is never served again";
+}
+
 }  // namespace
 }  // namespace operator_auth

@@ -1,0 +1,69 @@
+// The GetApiKey answers the daemon gave, kept serialized, so that the same request in an
+// unchanged key state (ProviderAuthManager::KeyState) is answered with the same bytes instead of
+// being resolved, built and serialized again. That is every agent's hot path (#16): without it
+// the handler's own work (resolution, the response's strings, serialization) was most of what
+// GetApiKey cost beyond an empty call.
+//
+// Answers are kept for one key-state generation: the first Find or Keep at a newer generation
+// drops every answer kept before. An answer holds a secret, so its bytes are wiped when the
+// last reference to them (the cache, or a call still sending them) lets go.
+// Thread-safe: one short lock per call.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/core/provider_auth_manager.h"
+
+namespace operator_auth {
+
+// One serialized GetApiKeyResponse, and the names the audit trail records for it.
+struct ApiKeyAnswer {
+  grpc::Slice bytes;     // wiped when the last reference lets go
+  std::string provider;  // the canonical id
+  std::string account;   // empty for the default account
+};
+
+// The answer to a GetApiKey call that resolved `key`, serialized.
+ApiKeyAnswer SerializeApiKeyAnswer(const ResolvedKey& key);
+
+class ApiKeyAnswerCache {
+ public:
+  // More selectors than this in one generation (a client walking through ids) are answered
+  // without being kept.
+  static constexpr size_t kMaxAnswers = 256;
+
+  // The answer kept for `selector` ("PROVIDER" or "PROVIDER@ACCOUNT", as requested) at
+  // `generation`, while `now` is before its reusable_until; nullopt otherwise.
+  std::optional<ApiKeyAnswer> Find(absl::string_view selector, uint64_t generation, absl::Time now)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Keeps `answer` for `selector` at `generation` until `reusable_until`. A generation older
+  // than the newest seen is ignored: its answers may already be wrong.
+  void Keep(absl::string_view selector, uint64_t generation, absl::Time reusable_until,
+            const ApiKeyAnswer& answer) ABSL_LOCKS_EXCLUDED(mu_);
+
+  size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Kept {
+    ApiKeyAnswer answer;
+    absl::Time reusable_until;
+  };
+  // Moves to `generation` when it is newer, dropping what the older one kept; false when
+  // `generation` is older than the current one.
+  bool AtGeneration(uint64_t generation) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, Kept> answers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace operator_auth
