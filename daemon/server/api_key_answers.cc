@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <new>
+#include <utility>
 
 #include <openssl/crypto.h>
 
@@ -46,30 +47,31 @@ bool ApiKeyAnswerCache::AtGeneration(uint64_t generation) {
   return true;
 }
 
-std::optional<ApiKeyAnswer> ApiKeyAnswerCache::Find(absl::string_view selector, uint64_t generation,
-                                                    absl::Time now) {
+std::optional<KeptApiKeyAnswer> ApiKeyAnswerCache::Find(absl::string_view request,
+                                                        uint64_t generation, absl::Time now) {
   absl::MutexLock lock(&mu_);
   if (!AtGeneration(generation)) return std::nullopt;
-  auto it = answers_.find(selector);
+  auto it = answers_.find(request);
   if (it == answers_.end()) return std::nullopt;
   if (now >= it->second.reusable_until) {
     answers_.erase(it);
     return std::nullopt;
   }
-  return it->second.answer;
+  return it->second.kept;
 }
 
-void ApiKeyAnswerCache::Keep(absl::string_view selector, uint64_t generation,
-                             absl::Time reusable_until, const ApiKeyAnswer& answer) {
+void ApiKeyAnswerCache::Keep(absl::string_view request, uint64_t generation,
+                             absl::Time reusable_until, KeptApiKeyAnswer answer) {
+  if (request.size() > kMaxRequestBytes) return;
   absl::MutexLock lock(&mu_);
   if (!AtGeneration(generation)) return;
-  auto it = answers_.find(selector);
+  auto it = answers_.find(request);
   if (it != answers_.end()) {
-    it->second = Kept{answer, reusable_until};
+    it->second = Kept{std::move(answer), reusable_until};
     return;
   }
   if (answers_.size() >= kMaxAnswers) return;
-  answers_.emplace(std::string(selector), Kept{answer, reusable_until});
+  answers_.emplace(std::string(request), Kept{std::move(answer), reusable_until});
 }
 
 size_t ApiKeyAnswerCache::size() const {

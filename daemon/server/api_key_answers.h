@@ -1,7 +1,7 @@
-// The GetApiKey answers the daemon gave, kept serialized, so that the same request in an
-// unchanged key state (ProviderAuthManager::KeyState) is answered with the same bytes instead of
-// being resolved, built and serialized again. That is every agent's hot path (#16): without it
-// the handler's own work (resolution, the response's strings, serialization) was most of what
+// The GetApiKey answers the daemon gave, kept serialized, so that the same request bytes in an
+// unchanged key state (ProviderAuthManager::KeyState) are answered with the same bytes instead of
+// being parsed, resolved, built and serialized again. That is every agent's hot path (#16): without
+// it the handler's own work (resolution, the response's strings, serialization) was most of what
 // GetApiKey cost beyond an empty call.
 //
 // Answers are kept for one key-state generation: the first Find or Keep at a newer generation
@@ -35,26 +35,37 @@ struct ApiKeyAnswer {
 // The answer to a GetApiKey call that resolved `key`, serialized.
 ApiKeyAnswer SerializeApiKeyAnswer(const ResolvedKey& key);
 
+// An answer as kept, with the provider and account its request named: the client gate checks
+// those again at every call, since its rules can change without the key state moving.
+struct KeptApiKeyAnswer {
+  ApiKeyAnswer answer;
+  std::string asked_provider;
+  std::string asked_account;
+};
+
 class ApiKeyAnswerCache {
  public:
-  // More selectors than this in one generation (a client walking through ids) are answered
-  // without being kept.
+  // More distinct requests than this in one generation (a client walking through ids) are
+  // answered without being kept.
   static constexpr size_t kMaxAnswers = 256;
+  // A request longer than this is never kept (a real one names an id and an account in well
+  // under 200 bytes; padding with unknown fields must not make the cache large).
+  static constexpr size_t kMaxRequestBytes = 512;
 
-  // The answer kept for `selector` ("PROVIDER" or "PROVIDER@ACCOUNT", as requested) at
-  // `generation`, while `now` is before its reusable_until; nullopt otherwise.
-  std::optional<ApiKeyAnswer> Find(absl::string_view selector, uint64_t generation, absl::Time now)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  // Keeps `answer` for `selector` at `generation` until `reusable_until`. A generation older
+  // The answer kept for the serialized GetApiKeyRequest `request` at `generation`, while `now`
+  // is before its reusable_until; nullopt otherwise.
+  std::optional<KeptApiKeyAnswer> Find(absl::string_view request, uint64_t generation,
+                                       absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+  // Keeps `answer` for `request` at `generation` until `reusable_until`. A generation older
   // than the newest seen is ignored: its answers may already be wrong.
-  void Keep(absl::string_view selector, uint64_t generation, absl::Time reusable_until,
-            const ApiKeyAnswer& answer) ABSL_LOCKS_EXCLUDED(mu_);
+  void Keep(absl::string_view request, uint64_t generation, absl::Time reusable_until,
+            KeptApiKeyAnswer answer) ABSL_LOCKS_EXCLUDED(mu_);
 
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Kept {
-    ApiKeyAnswer answer;
+    KeptApiKeyAnswer kept;
     absl::Time reusable_until;
   };
   // Moves to `generation` when it is newer, dropping what the older one kept; false when

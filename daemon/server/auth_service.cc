@@ -33,13 +33,6 @@ Named NameOf(const Request& request) {
   return {provider.substr(0, at), provider.substr(at + 1)};
 }
 
-// A raw method's request; false when its bytes do not parse.
-bool ParseMessage(const grpc::ByteBuffer& bytes, google::protobuf::MessageLite& message) {
-  grpc::Slice slice;
-  if (!bytes.TrySingleSlice(&slice).ok() && !bytes.DumpToSingleSlice(&slice).ok()) return false;
-  return message.ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
-}
-
 // The selector a request names: "PROVIDER" or "PROVIDER@ACCOUNT" (ParseCredentialSelector
 // refuses an account named both ways).
 template <typename Request>
@@ -181,14 +174,38 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
                                                      const grpc::ByteBuffer* request_bytes,
                                                      grpc::ByteBuffer* response) {
   CallTracker::Call call = calls_.Track(context);
-  v1::GetApiKeyRequest request;
-  if (!ParseMessage(*request_bytes, request)) {
+  grpc::Slice whole;
+  if (!request_bytes->TrySingleSlice(&whole).ok() &&
+      !request_bytes->DumpToSingleSlice(&whole).ok()) {
     return FinishNow(context, absl::InvalidArgumentError("the GetApiKey request does not parse"),
                      get_api_key_);
   }
+  const absl::string_view request_key(reinterpret_cast<const char*>(whole.begin()), whole.size());
+  // Taking the state notices other processes' writes first: a kept answer is never older than
+  // what the credentials files say now.
+  const ProviderAuthManager::KeyState state = manager_.CurrentKeyState();
   // The identity is the connection's, read at accept: no syscall here; without rules the gate
   // answers at once.
   std::string rule;
+  if (std::optional<KeptApiKeyAnswer> kept =
+          answers_.Find(request_key, state.generation, manager_.Now())) {
+    if (grpc::ServerUnaryReactor* refused =
+            RefusedByGate(context, "GetApiKey", call, kept->asked_provider, kept->asked_account,
+                          get_api_key_, rule)) {
+      return refused;
+    }
+    *response = grpc::ByteBuffer(&kept->answer.bytes, 1);
+    if (gate_.auditing()) {
+      gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(kept->answer.provider),
+                   std::move(kept->answer.account), absl::OkStatus());
+    }
+    return FinishNow(context, absl::OkStatus(), get_api_key_);
+  }
+  v1::GetApiKeyRequest request;
+  if (!request.ParseFromArray(request_key.data(), static_cast<int>(request_key.size()))) {
+    return FinishNow(context, absl::InvalidArgumentError("the GetApiKey request does not parse"),
+                     get_api_key_);
+  }
   const Named named = NameOf(request);
   if (grpc::ServerUnaryReactor* refused = RefusedByGate(context, "GetApiKey", call, named.provider,
                                                         named.account, get_api_key_, rule)) {
@@ -201,36 +218,27 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
     selector_storage = SelectorOf(request);
     selector = selector_storage;
   }
-  // Taking the state notices other processes' writes first: a kept answer is never older than
-  // what the credentials files say now.
-  ProviderAuthManager::KeyState state = manager_.CurrentKeyState();
-  if (std::optional<ApiKeyAnswer> kept =
-          answers_.Find(selector, state.generation, manager_.Now())) {
-    *response = grpc::ByteBuffer(&kept->bytes, 1);
-    if (gate_.auditing()) {
-      gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(kept->provider),
-                   std::move(kept->account), absl::OkStatus());
-    }
-    return FinishNow(context, absl::OkStatus(), get_api_key_);
-  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Answered inline unless a token had to be refreshed or completed (then from that thread).
   // The guard moves into the callback, which is called in place when answered inline.
   std::optional<uint64_t> keep_at;
   if (state.settled) keep_at = state.generation;
   auto done = [this, reactor, response, keep_at, rule = std::move(rule), call = std::move(call),
-               kept_as = std::string(selector),
-               asked = gate_.auditing() ? AuditNameOf(named.provider, named.account)
-                                        : AuditName()](absl::StatusOr<ResolvedKey> key) mutable {
+               kept_as = std::string(request_key),
+               asked = AuditName{std::string(named.provider), std::string(named.account)}](
+                  absl::StatusOr<ResolvedKey> key) mutable {
     get_api_key_.Record(key.ok());
-    AuditName name = std::move(asked);
+    AuditName name;
     if (key.ok()) {
       ApiKeyAnswer answer = SerializeApiKeyAnswer(*key);
       *response = grpc::ByteBuffer(&answer.bytes, 1);
+      name = {answer.provider, answer.account};
       if (keep_at.has_value() && key->reusable_until != absl::InfinitePast()) {
-        answers_.Keep(kept_as, *keep_at, key->reusable_until, answer);
+        answers_.Keep(kept_as, *keep_at, key->reusable_until,
+                      {std::move(answer), std::move(asked.provider), std::move(asked.account)});
       }
-      name = {std::move(answer.provider), std::move(answer.account)};
+    } else if (gate_.auditing()) {
+      name = AuditNameOf(asked.provider, asked.account);
     }
     if (gate_.auditing()) {
       gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(name.provider),

@@ -22,6 +22,18 @@ ResolvedKey KeyFor(const std::string& provider, const std::string& secret) {
   return key;
 }
 
+// A GetApiKeyRequest's bytes: what the cache is keyed by.
+std::string Request(const std::string& provider, const std::string& account = "") {
+  v1::GetApiKeyRequest request;
+  request.set_provider(provider);
+  request.set_account(account);
+  return request.SerializeAsString();
+}
+
+KeptApiKeyAnswer Kept(const std::string& provider, const std::string& secret) {
+  return {SerializeApiKeyAnswer(KeyFor(provider, secret)), provider, ""};
+}
+
 std::string Bytes(const ApiKeyAnswer& answer) {
   return std::string(reinterpret_cast<const char*>(answer.bytes.begin()), answer.bytes.size());
 }
@@ -57,58 +69,69 @@ TEST(ApiKeyAnswerTest, TheBytesAreTheResponseTheTypedServiceWouldHaveSent) {
 
 TEST(ApiKeyAnswerCacheTest, KeepsAnAnswerForItsGenerationUntilItsTime) {
   ApiKeyAnswerCache cache;
-  const ApiKeyAnswer answer = SerializeApiKeyAnswer(KeyFor("openai", "sk-1"));
-  EXPECT_FALSE(cache.Find("openai", 3, kNow).has_value());
-  cache.Keep("openai", 3, kNow + absl::Minutes(1), answer);
+  const KeptApiKeyAnswer kept = {SerializeApiKeyAnswer(KeyFor("openai", "sk-1")), "work-llm", ""};
+  EXPECT_FALSE(cache.Find(Request("work-llm"), 3, kNow).has_value());
+  cache.Keep(Request("work-llm"), 3, kNow + absl::Minutes(1), kept);
 
-  std::optional<ApiKeyAnswer> found = cache.Find("openai", 3, kNow);
+  std::optional<KeptApiKeyAnswer> found = cache.Find(Request("work-llm"), 3, kNow);
   ASSERT_TRUE(found.has_value());
-  EXPECT_EQ(Bytes(*found), Bytes(answer));
-  EXPECT_EQ(found->provider, "openai");
-  EXPECT_FALSE(cache.Find("anthropic", 3, kNow).has_value()) << "another selector";
-  EXPECT_FALSE(cache.Find("openai@work", 3, kNow).has_value()) << "another account";
+  EXPECT_EQ(Bytes(found->answer), Bytes(kept.answer));
+  EXPECT_EQ(found->answer.provider, "openai");
+  EXPECT_EQ(found->asked_provider, "work-llm") << "what the client gate checks again";
+  EXPECT_FALSE(cache.Find(Request("openai"), 3, kNow).has_value()) << "another request";
+  EXPECT_FALSE(cache.Find(Request("work-llm", "work"), 3, kNow).has_value()) << "an account";
 
   // At its time it is dropped, not served.
-  EXPECT_TRUE(cache.Find("openai", 3, kNow + absl::Minutes(1) - absl::Nanoseconds(1)));
-  EXPECT_FALSE(cache.Find("openai", 3, kNow + absl::Minutes(1)).has_value());
+  EXPECT_TRUE(cache.Find(Request("work-llm"), 3, kNow + absl::Minutes(1) - absl::Nanoseconds(1)));
+  EXPECT_FALSE(cache.Find(Request("work-llm"), 3, kNow + absl::Minutes(1)).has_value());
   EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST(ApiKeyAnswerCacheTest, ANewerGenerationDropsEverythingAndAnOlderOneIsNeverKept) {
   ApiKeyAnswerCache cache;
-  cache.Keep("openai", 5, absl::InfiniteFuture(), SerializeApiKeyAnswer(KeyFor("openai", "sk-1")));
-  cache.Keep("groq", 5, absl::InfiniteFuture(), SerializeApiKeyAnswer(KeyFor("groq", "gsk-1")));
-  std::optional<ApiKeyAnswer> in_flight = cache.Find("openai", 5, kNow);
+  cache.Keep(Request("openai"), 5, absl::InfiniteFuture(), Kept("openai", "sk-1"));
+  cache.Keep(Request("groq"), 5, absl::InfiniteFuture(), Kept("groq", "gsk-1"));
+  std::optional<KeptApiKeyAnswer> in_flight = cache.Find(Request("openai"), 5, kNow);
   ASSERT_TRUE(in_flight.has_value());
-  const std::string sent = Bytes(*in_flight);
+  const std::string sent = Bytes(in_flight->answer);
 
-  EXPECT_FALSE(cache.Find("openai", 6, kNow).has_value());
+  EXPECT_FALSE(cache.Find(Request("openai"), 6, kNow).has_value());
   EXPECT_EQ(cache.size(), 0u);
   // A call still sending the dropped answer keeps its bytes intact.
-  EXPECT_EQ(Bytes(*in_flight), sent);
-  EXPECT_EQ(Parsed(*in_flight).key(), "sk-1");
+  EXPECT_EQ(Bytes(in_flight->answer), sent);
+  EXPECT_EQ(Parsed(in_flight->answer).key(), "sk-1");
 
   // A call that took its state before generation 6 answers, but its answer is not kept, and
   // a lookup at that older state finds nothing.
-  cache.Keep("openai", 5, absl::InfiniteFuture(), SerializeApiKeyAnswer(KeyFor("openai", "sk-0")));
+  cache.Keep(Request("openai"), 5, absl::InfiniteFuture(), Kept("openai", "sk-0"));
   EXPECT_EQ(cache.size(), 0u);
-  cache.Keep("openai", 6, absl::InfiniteFuture(), SerializeApiKeyAnswer(KeyFor("openai", "sk-2")));
-  EXPECT_FALSE(cache.Find("openai", 5, kNow).has_value());
-  ASSERT_TRUE(cache.Find("openai", 6, kNow).has_value());
-  EXPECT_EQ(Parsed(*cache.Find("openai", 6, kNow)).key(), "sk-2");
+  cache.Keep(Request("openai"), 6, absl::InfiniteFuture(), Kept("openai", "sk-2"));
+  EXPECT_FALSE(cache.Find(Request("openai"), 5, kNow).has_value());
+  std::optional<KeptApiKeyAnswer> now = cache.Find(Request("openai"), 6, kNow);
+  ASSERT_TRUE(now.has_value());
+  EXPECT_EQ(Parsed(now->answer).key(), "sk-2");
 }
 
-TEST(ApiKeyAnswerCacheTest, HoldsAtMostItsLimitOfSelectorsPerGeneration) {
+TEST(ApiKeyAnswerCacheTest, HoldsAtMostItsLimitOfRequestsAndNoLongOne) {
   ApiKeyAnswerCache cache;
-  const ApiKeyAnswer answer = SerializeApiKeyAnswer(KeyFor("openai", "sk-1"));
   for (size_t i = 0; i < ApiKeyAnswerCache::kMaxAnswers + 10; ++i) {
-    cache.Keep(absl::StrCat("p", i), 1, absl::InfiniteFuture(), answer);
+    cache.Keep(Request(absl::StrCat("p", i)), 1, absl::InfiniteFuture(), Kept("openai", "sk-1"));
   }
   EXPECT_EQ(cache.size(), ApiKeyAnswerCache::kMaxAnswers);
-  EXPECT_FALSE(cache.Find(absl::StrCat("p", ApiKeyAnswerCache::kMaxAnswers), 1, kNow));
+  EXPECT_FALSE(cache.Find(Request(absl::StrCat("p", ApiKeyAnswerCache::kMaxAnswers)), 1, kNow));
   // One already kept is still replaced in place.
-  cache.Keep("p0", 1, absl::InfiniteFuture(), SerializeApiKeyAnswer(KeyFor("openai", "sk-9")));
-  EXPECT_EQ(Parsed(*cache.Find("p0", 1, kNow)).key(), "sk-9");
+  cache.Keep(Request("p0"), 1, absl::InfiniteFuture(), Kept("openai", "sk-9"));
+  std::optional<KeptApiKeyAnswer> replaced = cache.Find(Request("p0"), 1, kNow);
+  ASSERT_TRUE(replaced.has_value());
+  EXPECT_EQ(Parsed(replaced->answer).key(), "sk-9");
+
+  ApiKeyAnswerCache fresh;
+  // A valid request padded with an unknown field (number 15) past the limit.
+  const std::string padded = Request("openai") + "\x7a\x80\x04" + std::string(512, 'x');
+  fresh.Keep(padded, 1, absl::InfiniteFuture(), Kept("openai", "sk-1"));
+  EXPECT_EQ(fresh.size(), 0u);
+  v1::GetApiKeyRequest parsed;
+  EXPECT_TRUE(parsed.ParseFromString(padded)) << "the padding is a well-formed unknown field";
 }
 
 }  // namespace
