@@ -47,11 +47,26 @@ ProviderAuthManager::ProviderAuthManager(AuthStorage& storage, const ProviderReg
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })),
       refresher_(refresher),
       completion_(completion) {
-  storage_listener_ = storage_.AddChangeListener(
-      [this] { key_generation_.fetch_add(1, std::memory_order_release); });
+  storage_listener_ = storage_.AddChangeListener([this] { KeyStateMoved(); });
 }
 
 ProviderAuthManager::~ProviderAuthManager() { storage_.RemoveChangeListener(storage_listener_); }
+
+void ProviderAuthManager::KeyStateMoved() {
+  key_generation_.fetch_add(1, std::memory_order_release);
+  absl::MutexLock lock(&key_listeners_mu_);
+  key_listeners_.NotifyAll();
+}
+
+uint64_t ProviderAuthManager::AddKeyStateListener(std::function<void()> listener) {
+  absl::MutexLock lock(&key_listeners_mu_);
+  return key_listeners_.Add(std::move(listener));
+}
+
+void ProviderAuthManager::RemoveKeyStateListener(uint64_t id) {
+  absl::MutexLock lock(&key_listeners_mu_);
+  key_listeners_.Remove(id);
+}
 
 ProviderAuthManager::KeyState ProviderAuthManager::CurrentKeyState() {
   KeyState state;
@@ -379,7 +394,7 @@ void ProviderAuthManager::SetRegistry(ProviderRegistry registry) {
   registry_.swap(replacement);
   // After the swap: also covers the OAuth configuration (usage, completion) SIGHUP replaced
   // before it (daemon/main.cc).
-  key_generation_.fetch_add(1, std::memory_order_release);
+  KeyStateMoved();
 }
 
 std::shared_ptr<const ProviderRegistry> ProviderAuthManager::registry() const {
@@ -481,7 +496,7 @@ absl::StatusOr<bool> ProviderAuthManager::SetRuntimeApiKey(absl::string_view pro
     it->second.key = SecretString(key);
     it->second.peer = std::string(peer);
   }
-  key_generation_.fetch_add(1, std::memory_order_release);
+  KeyStateMoved();
   if (runtime_listener_) runtime_listener_();
   return cleared;
 }

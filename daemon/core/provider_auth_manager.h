@@ -16,12 +16,13 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/base/thread_annotations.h"
-#include "absl/functional/any_invocable.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/core/auth_storage.h"
+#include "daemon/core/change_listeners.h"
 #include "daemon/core/credential_completion.h"
 #include "daemon/core/env_lookup.h"
 #include "daemon/core/key_usage.h"
@@ -156,6 +157,15 @@ class ProviderAuthManager {
   };
   // Takes the current snapshot (which notices other processes' writes first) and generation.
   KeyState CurrentKeyState();
+  // The current generation, without taking a snapshot.
+  uint64_t KeyGeneration() const { return key_generation_.load(std::memory_order_acquire); }
+  // Calls `listener` each time the generation moves, under the lock of what changed (the
+  // storage's, the runtime keys', the registry's): it must not block or call into the manager
+  // or the storage, KeyGeneration() aside. Lets a server drop what it kept of the old state at
+  // once (kept answers hold keys). Returns the id RemoveKeyStateListener takes; a removed
+  // listener is never called after RemoveKeyStateListener returns.
+  uint64_t AddKeyStateListener(std::function<void()> listener);
+  void RemoveKeyStateListener(uint64_t id);
   // The clock expiry times are compared with (absl::Now unless the constructor was given one).
   absl::Time Now() const { return clock_(); }
 
@@ -277,6 +287,10 @@ class ProviderAuthManager {
   // least as new as N.
   std::atomic<uint64_t> key_generation_{0};
   uint64_t storage_listener_ = 0;
+  // Moves key_generation_ and tells the key-state listeners.
+  void KeyStateMoved();
+  absl::Mutex key_listeners_mu_;
+  ChangeListeners key_listeners_ ABSL_GUARDED_BY(key_listeners_mu_);
 };
 
 }  // namespace operator_auth

@@ -74,6 +74,11 @@ void ApiKeyAnswerCache::Keep(absl::string_view request, uint64_t generation,
   answers_.emplace(std::string(request), Kept{std::move(answer), reusable_until});
 }
 
+void ApiKeyAnswerCache::MoveTo(uint64_t generation) {
+  absl::MutexLock lock(&mu_);
+  AtGeneration(generation);
+}
+
 size_t ApiKeyAnswerCache::size() const {
   absl::MutexLock lock(&mu_);
   return answers_.size();

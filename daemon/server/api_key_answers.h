@@ -61,6 +61,11 @@ class ApiKeyAnswerCache {
   void Keep(absl::string_view request, uint64_t generation, absl::Time reusable_until,
             KeptApiKeyAnswer answer) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Moves to `generation` when it is newer, dropping (and so wiping, unless a call is still
+  // sending them) every answer kept before: called when the key state moves, so a replaced or
+  // removed key does not wait for the next lookup to leave memory.
+  void MoveTo(uint64_t generation) ABSL_LOCKS_EXCLUDED(mu_);
+
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

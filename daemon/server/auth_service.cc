@@ -134,7 +134,12 @@ AuthServiceImpl::AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthServ
       unlink_vendor_(requests.Register("/operator_auth.v1.AuthService/UnlinkVendor")),
       set_default_account_(requests.Register("/operator_auth.v1.AuthService/SetDefaultAccount")),
       vendor_sync_(vendor_sync),
-      gate_(gate) {}
+      gate_(gate) {
+  answers_listener_ =
+      manager_.AddKeyStateListener([this] { answers_.MoveTo(manager_.KeyGeneration()); });
+}
+
+AuthServiceImpl::~AuthServiceImpl() { manager_.RemoveKeyStateListener(answers_listener_); }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::RefusedByGate(
     grpc::CallbackServerContext* context, const char* method, const CallTracker::Call& call,

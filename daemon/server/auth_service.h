@@ -34,6 +34,7 @@ class AuthServiceImpl final
   AuthServiceImpl(ProviderAuthManager& manager, ProviderOAuthService& oauth,
                   BlockingExecutor& writes, CallTracker& calls, ApiKeyWatchHub& watches,
                   RequestCounter& requests, VendorSync& vendor_sync, ClientGate& gate);
+  ~AuthServiceImpl() override;
 
   // Takes a serialized GetApiKeyRequest and answers with a serialized GetApiKeyResponse.
   grpc::ServerUnaryReactor* GetApiKey(grpc::CallbackServerContext* context,
@@ -116,6 +117,7 @@ class AuthServiceImpl final
   VendorSync& vendor_sync_;
   ClientGate& gate_;
   ApiKeyAnswerCache answers_;
+  uint64_t answers_listener_ = 0;  // manager_'s key-state listener, which moves answers_ on
   LoginSlots logins_;  // one login per provider, LoginSlots::kDefaultMaxLogins in all
 };
 

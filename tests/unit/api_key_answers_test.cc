@@ -112,6 +112,22 @@ TEST(ApiKeyAnswerCacheTest, ANewerGenerationDropsEverythingAndAnOlderOneIsNeverK
   EXPECT_EQ(Parsed(now->answer).key(), "sk-2");
 }
 
+// The service moves the cache as soon as the key state moves (a logout, a replaced key), so a
+// kept key does not wait for the next lookup to be wiped, and a call still resolving from the
+// old state cannot keep its answer afterwards.
+TEST(ApiKeyAnswerCacheTest, MovingToANewGenerationDropsAtOnceAndRefusesOlderAnswers) {
+  ApiKeyAnswerCache cache;
+  cache.Keep(Request("openai"), 1, absl::InfiniteFuture(), Kept("openai", "sk-1"));
+  ASSERT_EQ(cache.size(), 1u);
+  cache.MoveTo(2);
+  EXPECT_EQ(cache.size(), 0u);
+  cache.Keep(Request("openai"), 1, absl::InfiniteFuture(), Kept("openai", "sk-1"));
+  EXPECT_EQ(cache.size(), 0u);
+  cache.MoveTo(1);  // never back
+  cache.Keep(Request("openai"), 2, absl::InfiniteFuture(), Kept("openai", "sk-2"));
+  EXPECT_EQ(cache.size(), 1u);
+}
+
 TEST(ApiKeyAnswerCacheTest, HoldsAtMostItsLimitOfRequestsAndNoLongOne) {
   ApiKeyAnswerCache cache;
   for (size_t i = 0; i < ApiKeyAnswerCache::kMaxAnswers + 10; ++i) {

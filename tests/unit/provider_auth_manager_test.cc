@@ -236,6 +236,21 @@ TEST_F(ProviderAuthManagerTest, TheKeyStateGenerationMovesWithEveryInputOfAnAnsw
   EXPECT_EQ(manager_.CurrentKeyState().generation, last);
 }
 
+TEST_F(ProviderAuthManagerTest, KeyStateListenersHearEveryMoveUntilRemoved) {
+  std::vector<uint64_t> heard;
+  const uint64_t id =
+      manager_.AddKeyStateListener([&] { heard.push_back(manager_.KeyGeneration()); });
+  const uint64_t start = manager_.KeyGeneration();
+  ASSERT_TRUE(manager_.SetApiKey("openai", "sk-stored").ok());
+  ASSERT_TRUE(manager_.SetRuntimeApiKey("openai", "sk-runtime").ok());
+  manager_.SetRegistry(ProviderRegistry::BuiltIn());
+  EXPECT_EQ(heard, (std::vector<uint64_t>{start + 1, start + 2, start + 3}));
+  EXPECT_EQ(manager_.CurrentKeyState().generation, start + 3);
+  manager_.RemoveKeyStateListener(id);
+  ASSERT_TRUE(manager_.SetRuntimeApiKey("openai", "").ok());
+  EXPECT_EQ(heard.size(), 3u);
+}
+
 TEST_F(ProviderAuthManagerTest, AnAnswerSaysHowLongItStaysTheAnswer) {
   env_["MISTRAL_API_KEY"] = "sk-env";
   absl::StatusOr<ResolvedKey> env = manager_.GetApiKey("mistral");
