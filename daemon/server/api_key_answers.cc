@@ -1,25 +1,12 @@
 #include "daemon/server/api_key_answers.h"
 
-#include <cstdlib>
-#include <new>
 #include <utility>
-
-#include <openssl/crypto.h>
 
 #include "daemon/core/secret_string.h"
 #include "daemon/server/key_conversion.h"
 #include "operator_auth/v1/auth.pb.h"
 
 namespace operator_auth {
-namespace {
-
-void WipeAndFree(void* bytes, size_t size) {
-  OPENSSL_cleanse(bytes, size);
-  std::free(bytes);
-}
-
-}  // namespace
-
 ApiKeyAnswer SerializeApiKeyAnswer(const ResolvedKey& key) {
   v1::GetApiKeyResponse message;
   message.set_key(key.key.str());
@@ -29,13 +16,20 @@ ApiKeyAnswer SerializeApiKeyAnswer(const ResolvedKey& key) {
   message.set_provider(key.provider);
   message.set_account(key.account);
   ToProto(key.usage, *message.mutable_usage());
-  const size_t size = message.ByteSizeLong();
-  // At least one byte: malloc(0) may answer null.
-  void* bytes = std::malloc(size == 0 ? 1 : size);
-  if (bytes == nullptr) throw std::bad_alloc();
-  message.SerializeWithCachedSizesToArray(static_cast<uint8_t*>(bytes));
+  std::shared_ptr<std::string> bytes(new std::string(), [](std::string* text) {
+    CleanseString(*text);
+    delete text;
+  });
+  message.SerializeToString(bytes.get());
   CleanseString(*message.mutable_key());
-  return {grpc::Slice(bytes, size, &WipeAndFree), key.provider, key.account};
+  return {std::move(bytes), key.provider, key.account};
+}
+
+grpc::Slice SliceOf(const std::shared_ptr<const std::string>& bytes) {
+  auto* held = new std::shared_ptr<const std::string>(bytes);
+  return grpc::Slice(
+      const_cast<char*>(bytes->data()), bytes->size(),
+      [](void* hold) { delete static_cast<std::shared_ptr<const std::string>*>(hold); }, held);
 }
 
 bool ApiKeyAnswerCache::AtGeneration(uint64_t generation) {

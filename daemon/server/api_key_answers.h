@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -27,10 +28,16 @@ namespace operator_auth {
 
 // One serialized GetApiKeyResponse, and the names the audit trail records for it.
 struct ApiKeyAnswer {
-  grpc::Slice bytes;     // wiped when the last reference lets go
+  // Wiped when the last holder lets go: the cache, a call still sending it (SliceOf), a copy.
+  // Our own shared_ptr rather than a gRPC slice's reference count, so that ThreadSanitizer sees
+  // who let go last (Debian's libgrpc is not instrumented).
+  std::shared_ptr<const std::string> bytes;
   std::string provider;  // the canonical id
   std::string account;   // empty for the default account
 };
+
+// `bytes` as a slice gRPC sends without copying; it holds a reference until gRPC lets go.
+grpc::Slice SliceOf(const std::shared_ptr<const std::string>& bytes);
 
 // The answer to a GetApiKey call that resolved `key`, serialized.
 ApiKeyAnswer SerializeApiKeyAnswer(const ResolvedKey& key);

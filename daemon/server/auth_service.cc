@@ -199,7 +199,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
                           get_api_key_, rule)) {
       return refused;
     }
-    *response = grpc::ByteBuffer(&kept->answer.bytes, 1);
+    grpc::Slice bytes = SliceOf(kept->answer.bytes);
+    *response = grpc::ByteBuffer(&bytes, 1);
     if (gate_.auditing()) {
       gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(kept->answer.provider),
                    std::move(kept->answer.account), absl::OkStatus());
@@ -236,7 +237,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
     AuditName name;
     if (key.ok()) {
       ApiKeyAnswer answer = SerializeApiKeyAnswer(*key);
-      *response = grpc::ByteBuffer(&answer.bytes, 1);
+      grpc::Slice bytes = SliceOf(answer.bytes);
+      *response = grpc::ByteBuffer(&bytes, 1);
       name = {answer.provider, answer.account};
       if (keep_at.has_value() && key->reusable_until != absl::InfinitePast()) {
         answers_.Keep(kept_as, *keep_at, key->reusable_until,

@@ -1,10 +1,17 @@
 #include "daemon/server/api_key_answers.h"
 
+#include <atomic>
+#include <iostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "daemon/core/in_memory_auth_storage.h"
 #include "operator_auth/v1/auth.pb.h"
 
 namespace operator_auth {
@@ -34,14 +41,24 @@ KeptApiKeyAnswer Kept(const std::string& provider, const std::string& secret) {
   return {SerializeApiKeyAnswer(KeyFor(provider, secret)), provider, ""};
 }
 
-std::string Bytes(const ApiKeyAnswer& answer) {
-  return std::string(reinterpret_cast<const char*>(answer.bytes.begin()), answer.bytes.size());
-}
+std::string Bytes(const ApiKeyAnswer& answer) { return *answer.bytes; }
 
 v1::GetApiKeyResponse Parsed(const ApiKeyAnswer& answer) {
   v1::GetApiKeyResponse response;
   EXPECT_TRUE(response.ParseFromString(Bytes(answer)));
   return response;
+}
+
+TEST(ApiKeyAnswerTest, TheSliceGRpcSendsHoldsTheBytesUntilItLetsGo) {
+  std::optional<ApiKeyAnswer> answer = SerializeApiKeyAnswer(KeyFor("openai", "sk-1"));
+  const std::string text = *answer->bytes;
+  grpc::Slice slice = SliceOf(answer->bytes);
+  std::weak_ptr<const std::string> bytes = answer->bytes;
+  answer.reset();
+  ASSERT_FALSE(bytes.expired()) << "the slice still holds them";
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(slice.begin()), slice.size()), text);
+  slice = grpc::Slice();
+  EXPECT_TRUE(bytes.expired());
 }
 
 TEST(ApiKeyAnswerTest, TheBytesAreTheResponseTheTypedServiceWouldHaveSent) {
@@ -148,6 +165,64 @@ TEST(ApiKeyAnswerCacheTest, HoldsAtMostItsLimitOfRequestsAndNoLongOne) {
   EXPECT_EQ(fresh.size(), 0u);
   v1::GetApiKeyRequest parsed;
   EXPECT_TRUE(parsed.ParseFromString(padded)) << "the padding is a well-formed unknown field";
+}
+
+// The protocol AuthServiceImpl::GetApiKey follows, raced: readers take the key state, serve a
+// kept answer or resolve and keep one, while a writer replaces the runtime key and the cache
+// moves on the manager's key-state listener. A reader that starts after a set returned must
+// never be served an older key. Run under TSan in CI.
+TEST(ApiKeyAnswerCacheTest, AReaderNeverGetsAKeyOlderThanTheLastFinishedSet) {
+  InMemoryAuthStorage storage;
+  ProviderAuthManager manager(storage, ProviderRegistry::BuiltIn(),
+                              [](const std::string&) { return std::nullopt; });
+  ApiKeyAnswerCache cache;
+  const uint64_t listener =
+      manager.AddKeyStateListener([&] { cache.MoveTo(manager.KeyGeneration()); });
+  ASSERT_TRUE(manager.SetRuntimeApiKey("openai", "sk-0").ok());
+  std::atomic<int> finished_set{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> stale{0}, hits{0}, misses{0};
+  const std::string request = Request("openai");
+  auto number_of = [](absl::string_view key) {
+    int n = -1;
+    return absl::ConsumePrefix(&key, "sk-") && absl::SimpleAtoi(key, &n) ? n : -1;
+  };
+  auto reader = [&] {
+    while (!stop.load()) {
+      const int at_least = finished_set.load();
+      const ProviderAuthManager::KeyState state = manager.CurrentKeyState();
+      std::string key;
+      if (std::optional<KeptApiKeyAnswer> kept = cache.Find(request, state.generation, kNow)) {
+        key = Parsed(kept->answer).key();
+        ++hits;
+      } else {
+        manager.GetApiKeyAsync("openai", state, [&](absl::StatusOr<ResolvedKey> resolved) {
+          ASSERT_TRUE(resolved.ok());
+          key = std::string(resolved->key.view());
+          if (state.settled) {
+            cache.Keep(request, state.generation, resolved->reusable_until,
+                       {SerializeApiKeyAnswer(*resolved), "openai", ""});
+          }
+        });
+        ++misses;
+      }
+      if (number_of(key) < at_least) ++stale;
+    }
+  };
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 3; ++i) readers.emplace_back(reader);
+  for (int n = 1; n <= 300; ++n) {
+    ASSERT_TRUE(manager.SetRuntimeApiKey("openai", absl::StrCat("sk-", n)).ok());
+    finished_set.store(n);
+    // Let the readers hit a few times between sets.
+    std::this_thread::yield();
+  }
+  stop.store(true);
+  for (std::thread& t : readers) t.join();
+  manager.RemoveKeyStateListener(listener);
+  EXPECT_EQ(stale.load(), 0);
+  EXPECT_GT(misses.load(), 0);
+  std::cout << "hits " << hits.load() << ", misses " << misses.load() << "\n";
 }
 
 }  // namespace
