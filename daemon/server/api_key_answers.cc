@@ -22,14 +22,11 @@ ApiKeyAnswer SerializeApiKeyAnswer(const ResolvedKey& key) {
   });
   message.SerializeToString(bytes.get());
   CleanseString(*message.mutable_key());
-  return {std::move(bytes), key.provider, key.account};
-}
-
-grpc::Slice SliceOf(const std::shared_ptr<const std::string>& bytes) {
   auto* held = new std::shared_ptr<const std::string>(bytes);
-  return grpc::Slice(
+  grpc::Slice slice(
       const_cast<char*>(bytes->data()), bytes->size(),
       [](void* hold) { delete static_cast<std::shared_ptr<const std::string>*>(hold); }, held);
+  return {std::move(bytes), std::move(slice), key.provider, key.account};
 }
 
 bool ApiKeyAnswerCache::AtGeneration(uint64_t generation) {

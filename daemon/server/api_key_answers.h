@@ -28,16 +28,16 @@ namespace operator_auth {
 
 // One serialized GetApiKeyResponse, and the names the audit trail records for it.
 struct ApiKeyAnswer {
-  // Wiped when the last holder lets go: the cache, a call still sending it (SliceOf), a copy.
-  // Our own shared_ptr rather than a gRPC slice's reference count, so that ThreadSanitizer sees
-  // who let go last (Debian's libgrpc is not instrumented).
+  // Wiped when the last holder lets go: the cache, a call still sending them, a copy. Our own
+  // shared_ptr rather than only a gRPC slice's reference count, so that ThreadSanitizer sees who
+  // let go last (Debian's libgrpc is not instrumented).
   std::shared_ptr<const std::string> bytes;
+  // The same bytes as gRPC sends them, without a copy: the slice holds a reference to `bytes`
+  // until gRPC lets go. Made once, so a kept answer is sent with no allocation.
+  grpc::Slice slice;
   std::string provider;  // the canonical id
   std::string account;   // empty for the default account
 };
-
-// `bytes` as a slice gRPC sends without copying; it holds a reference until gRPC lets go.
-grpc::Slice SliceOf(const std::shared_ptr<const std::string>& bytes);
 
 // The answer to a GetApiKey call that resolved `key`, serialized.
 ApiKeyAnswer SerializeApiKeyAnswer(const ResolvedKey& key);

@@ -199,8 +199,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
                           get_api_key_, rule)) {
       return refused;
     }
-    grpc::Slice bytes = SliceOf(kept->answer.bytes);
-    *response = grpc::ByteBuffer(&bytes, 1);
+    *response = grpc::ByteBuffer(&kept->answer.slice, 1);
     if (gate_.auditing()) {
       gate_.Record("GetApiKey", call.identity(), std::move(rule), std::move(kept->answer.provider),
                    std::move(kept->answer.account), absl::OkStatus());
@@ -237,8 +236,7 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetApiKey(grpc::CallbackServerContext
     AuditName name;
     if (key.ok()) {
       ApiKeyAnswer answer = SerializeApiKeyAnswer(*key);
-      grpc::Slice bytes = SliceOf(answer.bytes);
-      *response = grpc::ByteBuffer(&bytes, 1);
+      *response = grpc::ByteBuffer(&answer.slice, 1);
       name = {answer.provider, answer.account};
       if (keep_at.has_value() && key->reusable_until != absl::InfinitePast()) {
         answers_.Keep(kept_as, *keep_at, key->reusable_until,
