@@ -194,8 +194,11 @@ void EtcdCluster::Kill(int index) {
 void EtcdCluster::Restart(int index) {
   if (members_[static_cast<size_t>(index)].pid > 0) return;
   Start(index, /*existing=*/true);
-  // Until it answers on its own (a serializable read needs no quorum): bounded, 20 s.
-  for (int i = 0; i < 200; ++i) {
+  // Until it answers on its own (a serializable read needs no quorum). Bounded by a deadline, not
+  // a count: one etcdctl call against a member that is not up yet can take its whole timeout
+  // (3 s), so 200 tries could outlast the test's own 120 s.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
     if (Etcdctl(etcdctl_tls_,
                 {"--endpoints=" + client_url(index), "get", "--consistency=s", "restart-probe"})
             .exit_code == 0) {
