@@ -9,13 +9,9 @@
 namespace operator_auth {
 ApiKeyAnswer SerializeApiKeyAnswer(const ResolvedKey& key) {
   v1::GetApiKeyResponse message;
-  message.set_key(key.key.str());
-  message.set_source(ToProto(key.source));
-  message.set_label(key.label);
-  message.set_expires_unix_ms(key.expires_unix_ms);
+  FillKeyFields(key, message);
   message.set_provider(key.provider);
   message.set_account(key.account);
-  ToProto(key.usage, *message.mutable_usage());
   std::shared_ptr<std::string> bytes(new std::string(), [](std::string* text) {
     CleanseString(*text);
     delete text;

@@ -13,11 +13,7 @@ v1::ApiKeyUpdate ToProto(const KeyUpdate& in, const std::string& provider) {
   out.set_provider(std::string(ProviderOfKey(provider)));
   out.set_account(std::string(AccountOfKey(provider)));
   if (in.present) {
-    out.set_key(in.key.key.str());
-    out.set_source(ToProto(in.key.source));
-    out.set_label(in.key.label);
-    out.set_expires_unix_ms(in.key.expires_unix_ms);
-    ToProto(in.key.usage, *out.mutable_usage());
+    FillKeyFields(in.key, out);
   } else {
     out.set_reason(in.reason);
     out.set_code(static_cast<int32_t>(in.code));
