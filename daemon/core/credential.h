@@ -62,8 +62,10 @@ struct Credential {
   // True when the OAuth access token has a recorded expiry at or before `t`. The one expiry rule
   // for resolution (is it expired, margin included?) and refresh (is it still valid until the
   // callers' deadline?). Without an expiry (0) a token never expires.
-  bool ExpiresBy(absl::Time t) const {
-    return expires_unix_ms > 0 && absl::FromUnixMillis(expires_unix_ms) <= t;
+  bool ExpiresBy(absl::Time t) const { return expires_unix_ms > 0 && ExpiryTime() <= t; }
+  // When the access token stops working: InfiniteFuture without a recorded expiry (0).
+  absl::Time ExpiryTime() const {
+    return expires_unix_ms > 0 ? absl::FromUnixMillis(expires_unix_ms) : absl::InfiniteFuture();
   }
 
   // attributes[name], else attributes[alternate] (pi writes camelCase: "projectId",

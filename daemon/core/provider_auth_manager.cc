@@ -209,11 +209,8 @@ ProviderAuthManager::KeyLookup ProviderAuthManager::LookUp(
       lookup.completing = r.oauth;
     } else {
       ResolvedKey answer = OAuthKey(lookup.id, *r.oauth);
-      // Until Expired() would say so; a token without an expiry time never expires.
-      answer.reusable_until =
-          r.oauth->expires_unix_ms > 0
-              ? absl::FromUnixMillis(r.oauth->expires_unix_ms) - kOAuthExpiryMargin
-              : absl::InfiniteFuture();
+      // Until Expired() would say so (InfiniteFuture stays infinite).
+      answer.reusable_until = r.oauth->ExpiryTime() - kOAuthExpiryMargin;
       lookup.answer = std::move(answer);
     }
   } else if (r.key.has_value()) {
