@@ -1,6 +1,7 @@
 #include "daemon/server/api_key_answers.h"
 
 #include <atomic>
+#include <chrono>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -183,6 +184,10 @@ TEST(ApiKeyAnswerCacheTest, AReaderNeverGetsAKeyOlderThanTheLastFinishedSet) {
   std::atomic<int> finished_set{0};
   std::atomic<bool> stop{false};
   std::atomic<int> stale{0}, hits{0}, misses{0};
+  // Reads that began after the latest set had returned. The writer waits for a few before the
+  // next set, so the readers run between sets however the scheduler orders the threads (in one
+  // CI run the writer finished all 300 sets before any reader started).
+  std::atomic<int> fresh_reads{0};
   const std::string request = Request("openai");
   auto number_of = [](absl::string_view key) {
     int n = -1;
@@ -208,21 +213,29 @@ TEST(ApiKeyAnswerCacheTest, AReaderNeverGetsAKeyOlderThanTheLastFinishedSet) {
         ++misses;
       }
       if (number_of(key) < at_least) ++stale;
+      if (at_least == finished_set.load()) ++fresh_reads;
     }
   };
   std::vector<std::thread> readers;
   for (int i = 0; i < 3; ++i) readers.emplace_back(reader);
+  // Bounded: after this deadline the writer stops waiting for the readers and just sets.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (int n = 1; n <= 300; ++n) {
     ASSERT_TRUE(manager.SetRuntimeApiKey("openai", absl::StrCat("sk-", n)).ok());
+    fresh_reads.store(0);
     finished_set.store(n);
-    // Let the readers hit a few times between sets.
-    std::this_thread::yield();
+    // Sets come in bursts of four, so resolutions straddle sets (an answer resolved from an older
+    // state must not be kept); after each burst, a miss that keeps the answer, then hits on it.
+    while (n % 4 == 0 && fresh_reads.load() < 3 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
   }
   stop.store(true);
   for (std::thread& t : readers) t.join();
   manager.RemoveKeyStateListener(listener);
   EXPECT_EQ(stale.load(), 0);
   EXPECT_GT(misses.load(), 0);
+  EXPECT_GT(hits.load(), 0) << "no kept answer was ever served, so nothing was raced";
   std::cout << "hits " << hits.load() << ", misses " << misses.load() << "\n";
 }
 
