@@ -14,10 +14,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/audit_line.h"
+#include "cli/audit_provider_filter.h"
 #include "cli/exit_status.h"
 #include "cli/interrupt_watch.h"
 #include "common/default_paths.h"
-#include "daemon/core/provider_registry.h"
+#include "operator_auth/auth_client.h"
 
 namespace operator_auth::cli {
 namespace {
@@ -119,10 +120,15 @@ class AuditPrinter {
 
 }  // namespace
 
-int RunAudit(bool json, const AuditArguments& arguments) {
+int RunAudit(const GlobalOptions& global, const AuditArguments& arguments) {
+  const bool json = global.json;
   AuditFilter filter;
   if (!arguments.provider.empty()) {
-    filter.provider = ProviderRegistry::BuiltIn().Canonical(arguments.provider);
+    AuditProviderFilter provider = ResolveAuditProvider(arguments.provider, [&global] {
+      return AuthClient(ClientOptionsFor(global)).ListProviders();
+    });
+    if (!provider.note.empty()) std::cerr << "operatorctl: note: " << provider.note << "\n";
+    filter.provider = std::move(provider.id);
   }
   if (!arguments.since.empty()) {
     absl::StatusOr<absl::Duration> since = ParseSinceDuration(arguments.since);

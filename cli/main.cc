@@ -144,8 +144,7 @@ int Main(int argc, char** argv) {
       "audit", "who got or changed which credential (auth/audit.jsonl); --json for the lines");
   AuditArguments audit_arguments;
   audit
-      ->add_option("--provider", audit_arguments.provider,
-                   "only this provider (an id or a built-in alias)")
+      ->add_option("--provider", audit_arguments.provider, "only this provider (an id or an alias)")
       ->type_name("ID");
   audit->add_option("--since", audit_arguments.since, "only records this recent: 30s, 15m, 2h, 7d")
       ->type_name("DURATION");
@@ -333,7 +332,7 @@ int Main(int argc, char** argv) {
   }
   if (setup->parsed()) return RunSetup(global, setup_arguments);
   if (fleet_keygen->parsed()) return RunFleetKeygen(fleet_key_path);
-  if (audit->parsed()) return RunAudit(global.json, audit_arguments);
+  if (audit->parsed()) return RunAudit(global, audit_arguments);
 
   AuthCommands commands(global);
   auto run = [&]() {

@@ -1,6 +1,6 @@
 // The audit trail end to end: the daemon's auth/audit.jsonl (created 0600, off in authd.json,
-// refused when it is a symlink) and `operatorctl audit` reading it (--json, --provider,
-// --since, --follow across a rotation, malformed lines, no file yet).
+// refused when it is a symlink) and `operatorctl audit` reading it (--json, --provider with the
+// daemon's aliases, --since, --follow across a rotation, malformed lines, no file yet).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -79,7 +79,7 @@ class AuditTrailTest : public DaemonTest {
  protected:
   // operatorctl ARGS... with OPERATOR_HOME at the daemon's home.
   ProcessResult Audit(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {AUTHD_CTL_PATH, "audit"};
+    std::vector<std::string> argv = {AUTHD_CTL_PATH, "--socket", daemon_.socket_path(), "audit"};
     argv.insert(argv.end(), args.begin(), args.end());
     ProcessOptions options;
     options.env["OPERATOR_HOME"] = daemon_.home();
@@ -180,6 +180,43 @@ TEST_F(AuditTrailTest, TheCliShowsFiltersAndReportsMalformedLines) {
   ProcessResult bad = Audit({"--since", "yesterday"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--since"));
+}
+
+// authd.json's aliases are the daemon's (it may have been started with --config), so --provider
+// asks it about a name that is not built in. Without the daemon the name is taken as written,
+// and stderr says so.
+TEST_F(AuditTrailTest, ProviderTakesTheDaemonsAliasesAndSaysWhenItCannotAsk) {
+  ASSERT_EQ(daemon_.Stop().exit_code, 0);
+  Json config = Json::parse(LoopbackOnlyConfig("http://127.0.0.1:9"));
+  config["aliases"] = {{"work-llm", "openai"}};
+  daemon_.SetConfig(config.dump());
+  ASSERT_TRUE(daemon_.Start().ok()) << daemon_.Log();
+  const absl::Time now = absl::Now();
+  AppendOrDie(AuditPath(), RecordLine(now, "openai", "GetApiKey", 1) +
+                               RecordLine(now, "anthropic-claude-code", "GetApiKey", 2) +
+                               RecordLine(now, "work-llm", "GetApiKey", 3));
+
+  ProcessResult alias = Audit({"--json", "--provider", "work-llm"});
+  ASSERT_EQ(alias.exit_code, 0) << alias.err;
+  EXPECT_EQ(Pids(JsonLines(alias.out)), (std::vector<int>{1}));
+  EXPECT_THAT(alias.err, Not(HasSubstr("note:")));
+
+  ProcessResult unknown = Audit({"--json", "--provider", "nobody"});
+  ASSERT_EQ(unknown.exit_code, 0) << unknown.err;
+  EXPECT_THAT(JsonLines(unknown.out), IsEmpty());
+  EXPECT_THAT(unknown.err, HasSubstr("the daemon knows no provider or alias 'nobody'"));
+
+  ASSERT_EQ(daemon_.Stop().exit_code, 0);
+  ProcessResult stopped = Audit({"--json", "--provider", "work-llm"});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_EQ(Pids(JsonLines(stopped.out)), (std::vector<int>{3}));
+  EXPECT_THAT(stopped.err, HasSubstr("cannot ask the daemon for the aliases in authd.json"));
+  EXPECT_THAT(stopped.err, HasSubstr("taking 'work-llm' as a provider id"));
+  // A built-in alias needs no daemon.
+  ProcessResult claude = Audit({"--json", "--provider", "claude"});
+  ASSERT_EQ(claude.exit_code, 0) << claude.err;
+  EXPECT_EQ(Pids(JsonLines(claude.out)), (std::vector<int>{2}));
+  EXPECT_THAT(claude.err, Not(HasSubstr("note:")));
 }
 
 TEST_F(AuditTrailTest, FollowPrintsNewRecordsAcrossARotationUntilSigterm) {
