@@ -25,7 +25,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/default_paths.h"
-#include "daemon/fleet/fleet_start.h"
 #include "daemon/core/api_key_watch_hub.h"
 #include "daemon/core/audit_log.h"
 #include "daemon/core/blocking_executor.h"
@@ -41,6 +40,8 @@
 #include "daemon/core/provider_registry.h"
 #include "daemon/core/refresh_coordinator.h"
 #include "daemon/core/trusted_path.h"
+#include "daemon/fleet/fleet_local_import.h"
+#include "daemon/fleet/fleet_start.h"
 #include "daemon/oauth/authd_config_file.h"
 #include "daemon/oauth/http_client.h"
 #include "daemon/oauth/provider_oauth_service.h"
@@ -156,6 +157,8 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   // then takes over what the local file held.
   std::unique_ptr<AuthStorage> storage;
   std::optional<DaemonServiceImpl::FleetIdentity> fleet_identity;
+  // Fleet mode: goes on bringing what other tools write to the local file into the fleet.
+  std::unique_ptr<FleetLocalImport> local_import;
   if (config->fleet.has_value()) {
     const FleetConfig& fleet = *config->fleet;
     FleetStartOptions fleet_options;
@@ -172,9 +175,14 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
                        std::string(started.status().message()));
       return 1;
     }
+    FleetLocalImport::Options import_options;
+    import_options.fleet_name = fleet.name;
+    local_import = std::make_unique<FleetLocalImport>(std::move(started->local), *started->storage,
+                                                      started->import.local_problem,
+                                                      std::move(import_options));
     fleet_identity = DaemonServiceImpl::FleetIdentity{
         fleet.name, fleet.etcd_endpoints, started->key_fingerprint, fleet_options.holder,
-        started->import.local_problem};
+        [importer = local_import.get()] { return importer->problem(); }};
     storage = std::move(started->storage);
     spdlog::info("credentials: fleet '{}' on {} (key {}, change detection: etcd watch)",
                  fleet.name, absl::StrJoin(fleet.etcd_endpoints, ", "),
@@ -275,6 +283,7 @@ int Run(const Flags& flags, std::optional<int> systemd_socket) {
   proactive.Start();
   watches.Start();
   vendor_sync->Start();
+  if (local_import != nullptr) local_import->Start();
   BlockingExecutor writes(kWriterThreads, kMaxQueuedWrites);
   RequestCounter requests;
   // The client rules of authd.json, swapped whole at SIGHUP, and the audit trail.

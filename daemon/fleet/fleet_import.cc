@@ -18,7 +18,7 @@ absl::StatusOr<FleetImportReport> ImportLocalDocument(FileAuthStorage& local, Fl
   if (!read.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat(local.path(), " does not load, so it cannot be brought into the fleet (",
-                     read.message(), "); fix or remove it, then start again"));
+                     read.message(), "); fix or remove it"));
   }
   FleetImportReport report;
   const std::map<std::string, Credential> credentials = copy.Credentials();

@@ -3,9 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "daemon/core/file_auth_storage.h"
 #include "daemon/fleet/fleet_key.h"
+#include "daemon/fleet/fleet_local_import.h"
 #include "spdlog/spdlog.h"
 
 namespace operator_auth {
@@ -36,36 +35,20 @@ absl::StatusOr<FleetStart> StartFleet(const FleetStartOptions& options,
       FileAuthStorage::Open(options.auth_directory);
   if (!local.ok()) return local.status();
   absl::StatusOr<FleetImportReport> imported = ImportLocalDocument(**local, *start.storage);
+  const std::string path = (*local)->path();
+  start.local = *std::move(local);
   if (absl::IsFailedPrecondition(imported.status())) {
     // The local file does not load, or the fleet's document does not open with our key: serve
     // the fleet as it is (nothing, for a wrong key), unhealthy, and keep the file untouched.
-    start.import.local_problem =
-        absl::StrCat((*local)->path(), " was not brought into fleet '", options.name,
-                     "' and is kept as it is: ", imported.status().message());
+    start.import.local_problem = LocalImportProblem(path, options.name, imported.status());
     spdlog::error("{}", start.import.local_problem);
     return start;
   }
-  if (!imported.ok()) {
+  if (!imported.ok())
     return absl::Status(imported.status().code(),
-                        absl::StrCat("cannot bring ", (*local)->path(), " into fleet '",
-                                     options.name, "': ", imported.status().message()));
-  }
+                        LocalImportProblem(path, options.name, imported.status()));
   start.import = *std::move(imported);
-  // Credential keys name a provider and an account, never a secret.
-  if (start.import.seeded) {
-    spdlog::info("fleet '{}': created from {} ({})", options.name, (*local)->path(),
-                 absl::StrJoin(start.import.added, ", "));
-  } else if (!start.import.added.empty() || !start.import.kept.empty() ||
-             !start.import.replaced.empty()) {
-    auto list = [](const std::vector<std::string>& keys) {
-      return keys.empty() ? std::string("nothing") : absl::StrJoin(keys, ", ");
-    };
-    spdlog::info(
-        "fleet '{}': from {}, added {}; replaced with a newer local login {}; kept the fleet's "
-        "copy of {}",
-        options.name, (*local)->path(), list(start.import.added), list(start.import.replaced),
-        list(start.import.kept));
-  }
+  LogLocalImport(path, options.name, start.import);
   if (!start.import.local_problem.empty()) spdlog::error("{}", start.import.local_problem);
   return start;
 }

@@ -1,12 +1,14 @@
 // Joining the fleet at start (authd.json "fleet"): the key, the etcd client, the shared storage,
 // and the import of the local providers.json (fleet_import.h). main.cc turns the config into
-// FleetStartOptions and serves the storage this returns in place of the local file.
+// FleetStartOptions and serves the storage this returns in place of the local file, and hands the
+// local file to FleetLocalImport (fleet_local_import.h), which goes on importing it.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "daemon/core/file_auth_storage.h"
 #include "daemon/core/trusted_path.h"
 #include "daemon/fleet/etcd_kv.h"
 #include "daemon/fleet/fleet_import.h"
@@ -24,6 +26,8 @@ struct FleetStartOptions {
 
 struct FleetStart {
   std::unique_ptr<FleetStorage> storage;
+  // The local providers.json, for FleetLocalImport to go on bringing into the fleet.
+  std::unique_ptr<FileAuthStorage> local;
   std::string key_fingerprint;
   FleetImportReport import;
 };

@@ -73,7 +73,10 @@ void FillFleet(const DaemonServiceImpl::FleetIdentity& identity, const StorageSt
                                     m.problem));
     }
   }
-  if (!identity.local_file_problem.empty()) out.add_problems(identity.local_file_problem);
+  if (identity.local_file_problem) {
+    std::string problem = identity.local_file_problem();
+    if (!problem.empty()) out.add_problems(std::move(problem));
+  }
 }
 
 }  // namespace

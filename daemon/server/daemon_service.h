@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,8 +33,10 @@ class DaemonServiceImpl final : public v1::DaemonService::CallbackService {
     std::vector<std::string> endpoints;
     std::string key_fingerprint;
     std::string holder;
-    // Set when the local providers.json could not be emptied after its import at start.
-    std::string local_file_problem;
+    // Why the local providers.json still holds credentials the fleet lacks (it did not load, or
+    // the cluster could not take them, or it could not be emptied); empty when it does not.
+    // Asked at every status call: the import goes on after start. Unset: never a problem.
+    std::function<std::string()> local_file_problem;
   };
   // Fixed for the life of the process.
   struct Identity {

@@ -12,7 +12,9 @@
 //     still served and writes are refused;
 //   - a claim holder paused past its lease still stores the token it was given (compare-and-swap
 //     on the document, not on the claim), and nobody ends up logged out;
-//   - a daemon with another key serves and writes nothing, and says so in its status.
+//   - a daemon with another key serves and writes nothing, and says so in its status;
+//   - a tool that writes the local providers.json after start still gets its credentials into
+//     the fleet.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,7 +32,9 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "daemon/fleet/fleet_key.h"
@@ -419,6 +423,49 @@ TEST_F(FleetDaemonTest, ADaemonWithAnotherKeyServesNothingWritesNothingAndSaysSo
   EXPECT_THAT(text.out, HasSubstr("UNHEALTHY"));
   EXPECT_EQ(KeyOn(a, "openai"), "sk-fleet-k1") << "the fleet was not written";
   EXPECT_THAT(c.Log(), Not(HasSubstr("sk-fleet-k1")));
+}
+
+// An older tool that still writes providers.json itself (the py-filelock writer follows their
+// protocol) after the daemon started: its credentials reach the fleet and the other hosts, the
+// file is emptied again, a stale copy does not replace the fleet's, and a file that does not load
+// is kept and shown in status until it is fixed (daemon/fleet/fleet_local_import.h).
+TEST_F(FleetDaemonTest, ALocalFileWrittenAfterStartIsBroughtIntoTheFleet) {
+  DaemonProcess& a = StartDaemon(Json{{"openai", {{"type", "api_key"}, {"key", "sk-fleet-l1"}}}});
+  DaemonProcess& b = StartDaemon();
+  auto py_set = [&](const std::string& provider, const std::string& key) {
+    ProcessOptions options;
+    options.stdin_data = key;
+    ProcessResult wrote =
+        RunProcess({AUTHD_PYTHON3, AUTHD_PY_WRITER, a.auth_dir(), "set", provider}, options);
+    EXPECT_EQ(wrote.exit_code, 0) << wrote.err;
+  };
+  auto problems = [&] {
+    absl::StatusOr<v1::DaemonStatus> s = ClientOf(a)->GetDaemonStatus();
+    return s.ok() ? absl::StrJoin(s->problems(), "; ") : s.status().ToString();
+  };
+  py_set("groq", "sk-fleet-l2");
+  EXPECT_TRUE(Eventually([&] { return KeyOn(b, "groq") == "sk-fleet-l2"; }));
+  EXPECT_TRUE(Eventually([&] { return IsEmptiedFile(a.providers_path()); }));
+  EXPECT_EQ(KeyOn(a, "groq"), "sk-fleet-l2");
+
+  py_set("openai", "sk-fleet-stale");
+  EXPECT_TRUE(Eventually([&] { return IsEmptiedFile(a.providers_path()); }));
+  EXPECT_EQ(KeyOn(a, "openai"), "sk-fleet-l1") << "the fleet's copy is kept";
+  EXPECT_EQ(KeyOn(b, "openai"), "sk-fleet-l1");
+
+  const std::string broken = R"({"mistral": {"type": "api_key", "key": "sk-fleet-torn)";
+  WriteFileOrDie(a.providers_path(), broken);
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains(problems(), "was not brought into fleet");
+  })) << problems();
+  EXPECT_THAT(problems(), Not(HasSubstr("sk-fleet-torn")));
+  EXPECT_TRUE(ReadFileOrDie(a.providers_path()) == broken) << "the file was changed";
+  WriteFileOrDie(a.providers_path(), R"({"mistral": {"type": "api_key", "key": "sk-fleet-l3"}})");
+  EXPECT_TRUE(Eventually([&] { return KeyOn(b, "mistral") == "sk-fleet-l3"; }));
+  EXPECT_TRUE(Eventually([&] { return problems().empty(); })) << problems();
+  EXPECT_TRUE(IsEmptiedFile(a.providers_path()));
+  EXPECT_THAT(a.Log(), Not(HasSubstr("sk-fleet-l2")));
+  EXPECT_THAT(a.Log(), Not(HasSubstr("sk-fleet-torn")));
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 // fleet's: a token the fleet has since rotated is the live one, and spending the old refresh
 // token could get the login revoked by the provider's reuse detection. Running it again (as after
 // a crash between the fleet write and the emptying) adds nothing and writes nothing.
+// FleetLocalImport goes on doing the same after start, at every change another tool makes to the
+// file, and tries again while the cluster cannot take the write.
 #include "daemon/fleet/fleet_import.h"
 
 #include <sys/stat.h>
@@ -19,20 +21,25 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "daemon/core/credential.h"
 #include "daemon/core/credential_document.h"
 #include "daemon/core/file_auth_storage.h"
 #include "daemon/fleet/fleet_key.h"
+#include "daemon/fleet/fleet_local_import.h"
 #include "daemon/fleet/fleet_storage.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/in_memory_kv.h"
 
 namespace operator_auth {
 namespace {
 
+using ::operator_auth::testing::Eventually;
 using ::operator_auth::testing::FileMode;
 using ::operator_auth::testing::InMemoryKv;
 using ::operator_auth::testing::ReadFileOrDie;
@@ -438,6 +445,95 @@ TEST_F(FleetImportTest, ALocalFileWithoutCredentialsWritesNothingToTheFleet) {
   EXPECT_EQ(kv_->revision(), kv_revision);
   EXPECT_FALSE(HasDocument(*fleet));
   EXPECT_EQ(ReadFileOrDie(auth_b + "/providers.json"), "{}\n");
+}
+
+// The importer a daemon runs after start, on the local file of dir_a_, and a second FileAuthStorage
+// on the same file standing for another tool (it takes providers.lock as a py-filelock writer
+// does, and its writes reach the importer as external edits).
+class FleetLocalImportTest : public FleetImportTest {
+ protected:
+  void SetUp() override {
+    path_ = dir_a_.Sub("auth") + "/providers.json";
+    std::unique_ptr<FileAuthStorage> local = OpenLocal(dir_a_.Sub("auth"));
+    ASSERT_NE(local, nullptr);
+    fleet_ = OpenFleet("a");
+    FleetLocalImport::Options options;
+    options.fleet_name = "unit";
+    options.retry = absl::Milliseconds(50);
+    options.stat_poll = absl::Milliseconds(50);
+    import_ = std::make_unique<FleetLocalImport>(std::move(local), *fleet_, "", options);
+    import_->Start();
+    tool_ = OpenLocal(dir_a_.Sub("auth"));
+    ASSERT_NE(tool_, nullptr);
+  }
+  void TearDown() override { import_.reset(); }
+
+  std::string KeyInFleet(const std::string& id) {
+    std::shared_ptr<const CredentialSnapshot> held = fleet_->Snapshot();
+    auto it = held->credentials.find(id);
+    return it == held->credentials.end() ? "<none>" : std::string(it->second.key.view());
+  }
+  bool Emptied() { return IsEmptiedText(ReadFileOrDie(path_)); }
+
+  std::string path_;
+  std::unique_ptr<FleetStorage> fleet_;
+  std::unique_ptr<FleetLocalImport> import_;
+  std::unique_ptr<FileAuthStorage> tool_;
+};
+
+TEST_F(FleetLocalImportTest, EveryWriteAfterStartReachesTheFleetAndTheFileIsEmptiedAgain) {
+  ASSERT_TRUE(PutLocal(*tool_, "openai", Credential::ApiKey("sk-import-0071")).ok());
+  ASSERT_TRUE(Eventually([&] { return KeyInFleet("openai") == "sk-import-0071" && Emptied(); }));
+  // A second tool write: a key the fleet lacks and a stale copy of one it holds.
+  ASSERT_TRUE(fleet_->Update(PutCredential("groq", Credential::ApiKey("sk-import-0072"))).ok());
+  ASSERT_TRUE(tool_
+                  ->Update([](CredentialDocument& document) -> absl::StatusOr<bool> {
+                    document.Put("mistral", Credential::ApiKey("sk-import-0073"));
+                    document.Put("groq", Credential::ApiKey("sk-import-stale"));
+                    return true;
+                  })
+                  .ok());
+  ASSERT_TRUE(Eventually([&] { return KeyInFleet("mistral") == "sk-import-0073" && Emptied(); }));
+  EXPECT_EQ(KeyInFleet("groq"), "sk-import-0072") << "the fleet's copy is kept";
+  EXPECT_EQ(KeyInFleet("openai"), "sk-import-0071");
+  EXPECT_EQ(import_->problem(), "");
+  // Idle, it writes nothing: neither to the cluster nor to the file.
+  const int64_t revision = kv_->revision();
+  const std::string text = ReadFileOrDie(path_);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(kv_->revision(), revision);
+  EXPECT_EQ(ReadFileOrDie(path_), text);
+}
+
+TEST_F(FleetLocalImportTest, WithoutQuorumTheFileIsKeptAndTheImportTriedAgain) {
+  kv_->SetAvailable(false);
+  ASSERT_TRUE(PutLocal(*tool_, "openai", Credential::ApiKey("sk-import-0081")).ok());
+  ASSERT_TRUE(Eventually([&] { return !import_->problem().empty(); }));
+  EXPECT_THAT(import_->problem(), HasSubstr("cannot bring " + path_ + " into fleet 'unit'"));
+  EXPECT_EQ(tool_->Snapshot()->credentials.at("openai").key.view(), "sk-import-0081");
+  // Tried again every 50 ms, not in a loop: each import closes providers.lock, and that event
+  // must not count as the retry's time.
+  const int64_t refused = kv_->refused();
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_LT(kv_->refused() - refused, 200) << "the importer presses a cluster that is down";
+  // No other write to the file is needed: the retry brings it in once quorum is back.
+  kv_->SetAvailable(true);
+  ASSERT_TRUE(Eventually([&] { return KeyInFleet("openai") == "sk-import-0081" && Emptied(); }));
+  EXPECT_TRUE(Eventually([&] { return import_->problem().empty(); })) << import_->problem();
+}
+
+TEST_F(FleetLocalImportTest, AFileThatDoesNotLoadIsKeptAndSaidUntilItIsFixed) {
+  const std::string broken = "{\"openai\": {\"type\": \"api_key\", \"key\": \"sk-import-torn";
+  WriteFileOrDie(path_, broken);
+  ASSERT_TRUE(Eventually([&] {
+    return absl::StrContains(import_->problem(), "was not brought into fleet 'unit'");
+  })) << import_->problem();
+  EXPECT_THAT(import_->problem(), Not(HasSubstr("sk-import-torn")));
+  EXPECT_TRUE(ReadFileOrDie(path_) == broken) << path_ << " was changed";
+  EXPECT_EQ(KeyInFleet("openai"), "<none>");
+  WriteFileOrDie(path_, R"({"openai": {"type": "api_key", "key": "sk-import-0091"}})");
+  ASSERT_TRUE(Eventually([&] { return KeyInFleet("openai") == "sk-import-0091" && Emptied(); }));
+  EXPECT_TRUE(Eventually([&] { return import_->problem().empty(); })) << import_->problem();
 }
 
 }  // namespace

@@ -173,6 +173,11 @@ class InMemoryKv : public FleetKv {
     mu_.Await(absl::Condition(this, &InMemoryKv::Idle));
   }
 
+  // Calls refused while unavailable: how hard the clients press a cluster that is down.
+  int64_t refused() const {
+    absl::MutexLock lock(&mu_);
+    return refused_;
+  }
   int64_t revision() const {
     absl::MutexLock lock(&mu_);
     return revision_;
@@ -206,7 +211,10 @@ class InMemoryKv : public FleetKv {
     uint64_t id_;
   };
 
-  static absl::Status Down() { return absl::UnavailableError("etcd: no member with quorum"); }
+  absl::Status Down() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ++refused_;
+    return absl::UnavailableError("etcd: no member with quorum");
+  }
 
   KvSwap Compare(const std::string& key, int64_t expected) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     KvSwap swap;
@@ -298,6 +306,7 @@ class InMemoryKv : public FleetKv {
 
   mutable absl::Mutex mu_;
   bool available_ ABSL_GUARDED_BY(mu_) = true;
+  int64_t refused_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 1;  // etcd starts at 1
   int64_t compacted_ ABSL_GUARDED_BY(mu_) = 0;
