@@ -268,6 +268,16 @@ bool CredentialDocument::CopyEntry(const CredentialDocument& from, const std::st
   return true;
 }
 
+bool CredentialDocument::CopyDefaultAccountName(const CredentialDocument& from,
+                                                const std::string& provider) {
+  const std::map<std::string, std::string> theirs = from.DefaultAccountNames();
+  auto name = theirs.find(provider);
+  if (name == theirs.end() || DefaultAccountNames().contains(provider)) return false;
+  if (Find(CredentialKey(provider, name->second)) != nullptr) return false;
+  root_[kAccountsKey][provider][kDefaultNameKey] = name->second;
+  return true;
+}
+
 bool CredentialDocument::SameEntry(const CredentialDocument& other, const std::string& key) const {
   const Json* mine = Find(key);
   const Json* theirs = other.Find(key);

@@ -64,6 +64,10 @@ class CredentialDocument {
   // or not (an "extra" object, an unknown type), replacing any entry under `key` here. False when
   // `from` has none.
   bool CopyEntry(const CredentialDocument& from, const std::string& key);
+  // Gives `provider`'s default account the name `from` gives it, when `from` names it and this
+  // document neither names its default nor holds a named account by that name (two accounts of
+  // one name would be ambiguous). Returns true when the name was copied.
+  bool CopyDefaultAccountName(const CredentialDocument& from, const std::string& provider);
   // Whether both documents hold the same JSON under `key` (both none counts as the same).
   bool SameEntry(const CredentialDocument& other, const std::string& key) const;
 

@@ -39,6 +39,8 @@ absl::StatusOr<FleetImportReport> ImportLocalDocument(FileAuthStorage& local, Fl
         auto theirs = held.find(key);
         if (theirs == held.end()) {
           document.CopyEntry(copy, key);  // as it is: fields this daemon does not know survive
+          // A default account added here keeps the name it goes by ("anthropic@personal").
+          if (key.find('@') == std::string::npos) document.CopyDefaultAccountName(copy, key);
           report.added.push_back(key);
         } else if (!document.SameEntry(copy, key) && credential.type == CredentialType::kOAuth &&
                    theirs->second.type == CredentialType::kOAuth &&

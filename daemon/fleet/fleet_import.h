@@ -2,9 +2,11 @@
 //   - An empty fleet takes the local document whole (FleetStorage::SeedIfEmpty, create-if-absent:
 //     of two first daemons exactly one wins).
 //   - A fleet that has a document gains the local credentials it lacks, each entry copied as it
-//     is. Where both hold a credential the fleet's copy is kept: a local copy of a token the fleet
-//     has since rotated is stale, and spending its refresh token could get the login revoked by
-//     reuse detection. The one exception is an OAuth login that expires later than the fleet's:
+//     is; a provider's default account it gains keeps the name it goes by locally ("_accounts"
+//     "default"), unless the fleet already names its default or holds a named account by that
+//     name. Where both hold a credential the fleet's copy is kept: a local copy of a token the
+//     fleet has since rotated is stale, and spending its refresh token could get the login revoked
+//     by reuse detection. The one exception is an OAuth login that expires later than the fleet's:
 //     a rotated successor always expires after the copy it came from, so that one is a newer
 //     login made on this host, and it replaces the fleet's.
 //   - Then the local file is emptied to "{}" (an atomic replace, under providers.lock, so a

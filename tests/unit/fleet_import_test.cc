@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -183,6 +184,52 @@ TEST_F(FleetImportTest, AMergeCopiesEachEntryWithTheFieldsThisDaemonDoesNotKnow)
   ASSERT_TRUE(expected.ok());
   EXPECT_TRUE(held.SameEntry(*expected, "groq")) << "the entry reached the fleet changed";
   EXPECT_TRUE(IsEmptiedText(ReadFileOrDie(local_b->path())));
+}
+
+// A multi-account host joining: the default account the fleet gains keeps the name callers use
+// for it ("anthropic@personal" still resolves). A name is not copied where the fleet already
+// holds that provider's default, or a named account of the same name.
+TEST_F(FleetImportTest, ADefaultAccountTheFleetGainsKeepsTheNameItGoesBy) {
+  auto write_local = [](const std::string& auth, const std::string& json) {
+    ASSERT_EQ(mkdir(auth.c_str(), 0700), 0);
+    WriteFileOrDie(auth + "/providers.json", json);
+    ASSERT_EQ(chmod((auth + "/providers.json").c_str(), 0600), 0);
+  };
+  write_local(dir_a_.Sub("auth"), R"({
+      "groq": {"type": "api_key", "key": "sk-import-0101"},
+      "_accounts": {"mistral": {"named": {"home": {"type": "api_key", "key": "sk-import-0102"}}}}})");
+  write_local(dir_b_.Sub("auth"), R"({
+      "anthropic": {"type": "api_key", "key": "sk-import-0103"},
+      "groq": {"type": "api_key", "key": "sk-import-0104"},
+      "mistral": {"type": "api_key", "key": "sk-import-0105"},
+      "_accounts": {
+        "anthropic": {"default": "personal",
+                      "named": {"work": {"type": "api_key", "key": "sk-import-0106"}}},
+        "groq": {"default": "team"},
+        "mistral": {"default": "home"}}})");
+  std::unique_ptr<FileAuthStorage> local_a = OpenLocal(dir_a_.Sub("auth"));
+  std::unique_ptr<FileAuthStorage> local_b = OpenLocal(dir_b_.Sub("auth"));
+  ASSERT_NE(local_a, nullptr);
+  ASSERT_NE(local_b, nullptr);
+  std::unique_ptr<FleetStorage> fleet_a = OpenFleet("a");
+  std::unique_ptr<FleetStorage> fleet_b = OpenFleet("b");
+  ASSERT_TRUE(ImportLocalDocument(*local_a, *fleet_a).ok());
+  absl::StatusOr<FleetImportReport> merged = ImportLocalDocument(*local_b, *fleet_b);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_THAT(merged->added, UnorderedElementsAre("anthropic", "anthropic@work", "mistral"));
+  EXPECT_THAT(merged->kept, ElementsAre("groq"));
+
+  CredentialDocument held;
+  ASSERT_TRUE(fleet_b
+                  ->Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+                    held = document;
+                    return false;
+                  })
+                  .ok());
+  const std::map<std::string, std::string> names = held.DefaultAccountNames();
+  EXPECT_EQ(names, (std::map<std::string, std::string>{{"anthropic", "personal"}}));
+  EXPECT_EQ(held.Credentials().at("mistral@home").key.view(), "sk-import-0102");
+  EXPECT_EQ(held.Credentials().at("groq").key.view(), "sk-import-0101");
 }
 
 // The one case where the local copy wins: an OAuth login that expires later than the fleet's is a
