@@ -16,9 +16,11 @@ absl::StatusOr<FleetImportReport> ImportLocalDocument(FileAuthStorage& local, Fl
     return false;
   });
   if (!read.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(local.path(), " does not load, so it cannot be brought into the fleet (",
-                     read.message(), "); fix or remove it"));
+    // The load error names the file and why ("PATH: not valid JSON (error at byte 54)"); the
+    // refused read wraps the same in a write's words.
+    std::string why = local.Snapshot()->load_error;
+    if (why.empty()) why = std::string(read.message());
+    return absl::FailedPreconditionError(absl::StrCat(why, "; fix or remove it"));
   }
   FleetImportReport report;
   const std::map<std::string, Credential> credentials = copy.Credentials();

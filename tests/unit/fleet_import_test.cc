@@ -576,6 +576,8 @@ TEST_F(FleetLocalImportTest, AFileThatDoesNotLoadIsKeptAndSaidUntilItIsFixed) {
     return absl::StrContains(import_->problem(), "was not brought into fleet 'unit'");
   })) << import_->problem();
   EXPECT_THAT(import_->problem(), Not(HasSubstr("sk-import-torn")));
+  EXPECT_THAT(import_->problem(), HasSubstr("not valid JSON"));
+  EXPECT_THAT(import_->problem(), HasSubstr("fix or remove it"));
   EXPECT_TRUE(ReadFileOrDie(path_) == broken) << path_ << " was changed";
   EXPECT_EQ(KeyInFleet("openai"), "<none>");
   WriteFileOrDie(path_, R"({"openai": {"type": "api_key", "key": "sk-import-0091"}})");
