@@ -18,14 +18,14 @@ std::string Uptime(int64_t ms) {
   return absl::FormatDuration(absl::Trunc(absl::Milliseconds(ms), absl::Seconds(1)));
 }
 
-// fleet       NAME via ENDPOINT: healthy, revision R, last event T, key FP, holder H
+// fleet       NAME via ENDPOINT: healthy, revision R, last heard T, key FP, holder H
 //   member    URL: leader, 3.4.23
 void PrintFleet(const v1::FleetStatus& f, std::ostream& out) {
   out << "  fleet       " << f.name();
   if (!f.current_endpoint().empty()) out << " via " << f.current_endpoint();
   out << ": " << (f.healthy() ? "healthy" : "UNHEALTHY") << ", revision " << f.revision();
   if (f.last_event_unix_ms() != 0) {
-    out << ", last event " << FormatUnixMillisUtc(f.last_event_unix_ms());
+    out << ", last heard " << FormatUnixMillisUtc(f.last_event_unix_ms());
   }
   out << ", key " << f.key_fingerprint() << ", holder " << f.holder() << "\n";
   if (!f.problem().empty()) out << "              problem: " << f.problem() << "\n";
