@@ -96,6 +96,24 @@ class FleetImportTest : public ::testing::Test {
     return storage.ok() ? *std::move(storage) : nullptr;
   }
 
+  // Writes `json` as providers.json (0600) into `auth`, a new 0700 directory.
+  static void WriteLocalFile(const std::string& auth, const std::string& json) {
+    ASSERT_EQ(mkdir(auth.c_str(), 0700), 0);
+    WriteFileOrDie(auth + "/providers.json", json);
+    ASSERT_EQ(chmod((auth + "/providers.json").c_str(), 0600), 0);
+  }
+
+  // The fleet's whole document, as `fleet` reads it from etcd.
+  static CredentialDocument DocumentOf(FleetStorage& fleet) {
+    CredentialDocument held;
+    absl::Status read = fleet.Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
+      held = document;
+      return false;
+    });
+    EXPECT_TRUE(read.ok()) << read;
+    return held;
+  }
+
   // Whether etcd holds a providers document at all (the kv must be reachable).
   bool HasDocument(const FleetStorage& fleet) {
     absl::StatusOr<KvRead> read = kv_->Get(fleet.document_key());
@@ -157,11 +175,8 @@ TEST_F(FleetImportTest, AMergeCopiesEachEntryWithTheFieldsThisDaemonDoesNotKnow)
   ASSERT_NE(local_a, nullptr);
   ASSERT_TRUE(PutLocal(*local_a, "openai", Credential::ApiKey("sk-import-0031")).ok());
   const std::string b_auth = dir_b_.Sub("auth");
-  ASSERT_EQ(mkdir(b_auth.c_str(), 0700), 0);
-  WriteFileOrDie(b_auth + "/providers.json",
-                 R"({"groq": {"type": "api_key", "key": "sk-import-0032",
-                              "extra": {"org": "acme", "tier": 3}, "note": "kept"}})");
-  ASSERT_EQ(chmod((b_auth + "/providers.json").c_str(), 0600), 0);
+  WriteLocalFile(b_auth, R"({"groq": {"type": "api_key", "key": "sk-import-0032",
+                                      "extra": {"org": "acme", "tier": 3}, "note": "kept"}})");
   std::unique_ptr<FileAuthStorage> local_b = OpenLocal(b_auth);
   ASSERT_NE(local_b, nullptr);
   std::unique_ptr<FleetStorage> fleet_a = OpenFleet("a");
@@ -171,13 +186,7 @@ TEST_F(FleetImportTest, AMergeCopiesEachEntryWithTheFieldsThisDaemonDoesNotKnow)
   ASSERT_TRUE(merged.ok()) << merged.status();
   EXPECT_THAT(merged->added, ElementsAre("groq"));
 
-  CredentialDocument held;
-  ASSERT_TRUE(fleet_b
-                  ->Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
-                    held = document;
-                    return false;
-                  })
-                  .ok());
+  const CredentialDocument held = DocumentOf(*fleet_b);
   absl::StatusOr<CredentialDocument> expected = CredentialDocument::Parse(
       R"({"groq": {"type": "api_key", "key": "sk-import-0032",
                    "extra": {"org": "acme", "tier": 3}, "note": "kept"}})");
@@ -190,15 +199,10 @@ TEST_F(FleetImportTest, AMergeCopiesEachEntryWithTheFieldsThisDaemonDoesNotKnow)
 // for it ("anthropic@personal" still resolves). A name is not copied where the fleet already
 // holds that provider's default, or a named account of the same name.
 TEST_F(FleetImportTest, ADefaultAccountTheFleetGainsKeepsTheNameItGoesBy) {
-  auto write_local = [](const std::string& auth, const std::string& json) {
-    ASSERT_EQ(mkdir(auth.c_str(), 0700), 0);
-    WriteFileOrDie(auth + "/providers.json", json);
-    ASSERT_EQ(chmod((auth + "/providers.json").c_str(), 0600), 0);
-  };
-  write_local(dir_a_.Sub("auth"), R"({
+  WriteLocalFile(dir_a_.Sub("auth"), R"({
       "groq": {"type": "api_key", "key": "sk-import-0101"},
       "_accounts": {"mistral": {"named": {"home": {"type": "api_key", "key": "sk-import-0102"}}}}})");
-  write_local(dir_b_.Sub("auth"), R"({
+  WriteLocalFile(dir_b_.Sub("auth"), R"({
       "anthropic": {"type": "api_key", "key": "sk-import-0103"},
       "groq": {"type": "api_key", "key": "sk-import-0104"},
       "mistral": {"type": "api_key", "key": "sk-import-0105"},
@@ -219,13 +223,7 @@ TEST_F(FleetImportTest, ADefaultAccountTheFleetGainsKeepsTheNameItGoesBy) {
   EXPECT_THAT(merged->added, UnorderedElementsAre("anthropic", "anthropic@work", "mistral"));
   EXPECT_THAT(merged->kept, ElementsAre("groq"));
 
-  CredentialDocument held;
-  ASSERT_TRUE(fleet_b
-                  ->Update([&](CredentialDocument& document) -> absl::StatusOr<bool> {
-                    held = document;
-                    return false;
-                  })
-                  .ok());
+  const CredentialDocument held = DocumentOf(*fleet_b);
   const std::map<std::string, std::string> names = held.DefaultAccountNames();
   EXPECT_EQ(names, (std::map<std::string, std::string>{{"anthropic", "personal"}}));
   EXPECT_EQ(held.Credentials().at("mistral@home").key.view(), "sk-import-0102");
